@@ -17,9 +17,9 @@ SPLITS = ("train", "testa", "testb")
 class Span:
     """A mention: tokens `[start, end)` of a sentence with an NER label and, for EL, a KB entity.
 
-    `entity` is a Wikipedia title (`"United_Kingdom"`) or None for NIL. `is_annotated` is False for the
-    160 CoNLL entities that AIDA leaves without any EL annotation: they are neither linked nor NIL, and EL
-    scorers ignore them.
+    `entity` is a Wikipedia title (`"United_Kingdom"`) or None for NIL. `is_annotated` is False for a span that
+    no EL annotation covers (none in CoNLL+AIDA; possible in user data): neither linked nor NIL, EL scorers
+    ignore it.
     """
 
     start: int
@@ -67,10 +67,17 @@ class AlignmentReport:
     """What did not line up when AIDA links were merged onto CoNLL documents: counted, never dropped silently."""
 
     documents: int = 0
+    aida_mentions: int = 0
+    aida_linked: int = 0
     token_mismatches: int = 0
     document_mismatches: list[str] = field(default_factory=list)
     aida_mentions_without_conll_span: int = 0
+    aida_mentions_split_by_sentence_break: int = 0
     conll_spans_without_aida_mention: int = 0
+
+    @property
+    def aida_nil(self) -> int:
+        return self.aida_mentions - self.aida_linked
 
     @property
     def is_clean(self) -> bool:
