@@ -4,6 +4,7 @@ from jointel.data.aida import AidaDocument, read_aida, title_of_url
 from jointel.data.conll import read_conll
 from jointel.data.corpus import Corpus, build_corpus, load_corpus
 from jointel.data.documents import LABELS, SPLITS, AlignmentReport, DataFormatError, Document, Sentence, Span
+from jointel.data.stats import corpus_statistics
 from jointel.data.tags import TagError, spans_to_tags, tags_to_spans
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "Span",
     "TagError",
     "build_corpus",
+    "corpus_statistics",
     "load_corpus",
     "read_aida",
     "read_conll",
