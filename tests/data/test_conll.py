@@ -58,5 +58,5 @@ def test_read_conll_empty_file_is_an_error(tmp_path):
 
 
 def test_read_conll_missing_file_is_an_error(tmp_path):
-    with pytest.raises(FileNotFoundError, match="nothing.txt: no such file"):
+    with pytest.raises(FileNotFoundError, match=r"nothing\.txt: no such file"):
         read_conll(tmp_path / "nothing.txt")

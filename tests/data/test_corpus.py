@@ -59,14 +59,14 @@ def test_load_corpus_cache_is_rebuilt_when_a_source_changes(tiny_data_dir, tmp_p
 
 
 def test_load_corpus_missing_data_dir_is_a_clear_error(tmp_path):
-    with pytest.raises(FileNotFoundError, match="does not exist .*JOINTEL_DATA"):
+    with pytest.raises(FileNotFoundError, match=r"does not exist .*JOINTEL_DATA"):
         load_corpus(tmp_path / "nowhere")
 
 
 def test_load_corpus_missing_file_is_named(tiny_data_dir, tmp_path):
     shutil.copytree(tiny_data_dir, tmp_path / "data")
     (tmp_path / "data" / "aida" / "AIDA-YAGO2-dataset.tsv").unlink()
-    with pytest.raises(FileNotFoundError, match="AIDA-YAGO2-dataset.tsv: missing corpus file"):
+    with pytest.raises(FileNotFoundError, match=r"AIDA-YAGO2-dataset\.tsv: missing corpus file"):
         load_corpus(tmp_path / "data")
 
 

@@ -1,0 +1,37 @@
+# Everything a newcomer runs goes through these targets; each sets up the virtual environment first.
+VENV ?= .venv
+PYTHON := $(VENV)/bin/python
+JOINTEL := $(VENV)/bin/jointel
+
+.PHONY: setup test test-all lint stats kb baselines bench-kb
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet torch==2.13.0
+	$(PYTHON) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+test: setup  ## the test suite (full-data tests run when ../shared/data is present; slow ones are skipped)
+	$(PYTHON) -m pytest -q -m "not slow"
+
+test-all: setup
+	$(PYTHON) -m pytest -q -m "slow or not slow"
+
+lint: setup
+	$(VENV)/bin/ruff check jointel tests scripts benchmarks
+	$(VENV)/bin/ruff format --check jointel tests scripts benchmarks
+
+stats: setup
+	$(JOINTEL) data stats
+
+kb: setup
+	$(JOINTEL) kb build
+
+baselines: kb  ## the foundation's main job: corpus counts, KB ceilings and prior baselines into RESULTS.md
+	$(PYTHON) scripts/baselines.py --out RESULTS.md
+
+bench-kb: kb
+	$(PYTHON) benchmarks/kb_lookup.py
