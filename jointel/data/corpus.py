@@ -72,6 +72,8 @@ def load_corpus(data_dir: Path, cache_dir: Path | None = None) -> Corpus:
                 return pickle.load(handle)
     corpus = build_corpus(data_dir)
     if cache_path is not None:
+        for stale in cache_path.parent.glob("corpus-*.pkl"):
+            stale.unlink()
         _write_atomic(cache_path, pickle.dumps(corpus, protocol=pickle.HIGHEST_PROTOCOL))
     return corpus
 

@@ -55,7 +55,7 @@ def test_load_corpus_cache_is_rebuilt_when_a_source_changes(tiny_data_dir, tmp_p
     conll.write_text(conll.read_text().replace("visited VBD I-VP O", "visited VBD I-VP I-MISC"))
     changed = load_corpus(tmp_path / "data", cache)
     assert changed["testb"] != first["testb"]
-    assert len(list(cache.glob("corpus-*.pkl"))) == 2
+    assert len(list(cache.glob("corpus-*.pkl"))) == 1  # the stale copy is removed
 
 
 def test_load_corpus_missing_data_dir_is_a_clear_error(tmp_path):
