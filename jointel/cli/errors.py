@@ -10,11 +10,18 @@ import typer
 from rich.console import Console
 
 from jointel.data import DataFormatError
+from jointel.model.config import ConfigError
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-USER_ERRORS: tuple[type[Exception], ...] = (DataFormatError, FileNotFoundError, NotADirectoryError, PermissionError)
+USER_ERRORS: tuple[type[Exception], ...] = (
+    DataFormatError,
+    ConfigError,
+    FileNotFoundError,
+    NotADirectoryError,
+    PermissionError,
+)
 
 
 def reports_user_errors(command: Callable[P, R]) -> Callable[P, R]:

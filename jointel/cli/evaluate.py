@@ -1,0 +1,96 @@
+"""`jointel evaluate-files GOLD PRED`: score any system's output with jointel's scorers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from jointel.cli.errors import reports_user_errors
+from jointel.data.tsv import read_tagged_tsv
+from jointel.evaluate import CorpusScores, score_corpus
+
+
+def scores_table(scores: CorpusScores, title: str) -> Table:
+    """NER per type and micro, EL micro/macro strong match, ED accuracy, NIL detection — in percent."""
+    table = Table(title=title)
+    for column in ("", "precision", "recall", "F1", "tp", "fp", "fn"):
+        table.add_column(column, justify="right" if column else "left")
+
+    def row(name: str, prf) -> None:
+        percent = (f"{100 * value:.2f}" for value in (prf.precision, prf.recall, prf.f1))
+        table.add_row(name, *percent, str(prf.tp), str(prf.fp), str(prf.fn))
+
+    for label, prf in sorted(scores.ner.per_type.items()):
+        row(f"NER {label}", prf)
+    row("NER micro", scores.ner.micro)
+    row("EL strong match micro (InKB)", scores.el.micro)
+    el = scores.el
+    table.add_row(
+        "EL strong match macro", *(f"{100 * v:.2f}" for v in (el.macro_precision, el.macro_recall, el.macro_f1))
+    )
+    row("NIL detection", scores.nil)
+    table.add_row("ED accuracy (gold mentions)", "", "", f"{100 * scores.ed.accuracy:.2f}", str(scores.ed.correct))
+    return table
+
+
+@reports_user_errors
+def evaluate_files(
+    gold: Annotated[Path, typer.Argument(help="Gold file in tagged-TSV format.")],
+    pred: Annotated[Path, typer.Argument(help="Predictions in tagged-TSV format, same documents and tokens.")],
+    scheme: Annotated[str, typer.Option(help="Tag scheme: iob1 (conlleval rules, reads BIO too) or bio (strict).")] = (
+        "iob1"
+    ),
+    out: Annotated[Path | None, typer.Option(help="Also write the scores as JSON here.")] = None,
+) -> None:
+    """Score PRED against GOLD: NER per type, EL strong-match micro/macro F1, ED accuracy, NIL P/R/F1.
+
+    Both files use the tagged-TSV format: `-DOCSTART- <doc id>` lines, blank lines between sentences, and
+    `token<TAB>tag[<TAB>entity]` token lines (tags O/B-X/I-X; entity a Wikipedia title or --NME-- for NIL).
+    """
+    gold_docs, pred_docs = read_tagged_tsv(gold, scheme), read_tagged_tsv(pred, scheme)
+    try:
+        scores = score_corpus(gold_docs, pred_docs)
+    except ValueError as error:  # documents not parallel: a user error about these two files
+        Console(stderr=True).print(f"[red]error:[/red] {pred} does not match {gold}: {error}", highlight=False)
+        raise typer.Exit(1) from None
+    Console().print(scores_table(scores, f"{pred} against {gold}"))
+    if out is not None:
+        out.write_text(json.dumps(scores.to_dict(), indent=2) + "\n")
+
+
+@reports_user_errors
+def evaluate_model(
+    model: Annotated[Path, typer.Option(help="Model directory (config.json, vocabs.json, weights.pt).")],
+    split: Annotated[str, typer.Option(help="testa (dev) or testb (test) or train.")] = "testa",
+    protocol: Annotated[str | None, typer.Option(help="Candidates: realistic or ppr (default: the model's).")] = None,
+    kb: Annotated[Path | None, typer.Option(help="Knowledge base (default: .cache/kb.sqlite).")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Data directory.")] = None,
+    predictions: Annotated[Path | None, typer.Option(help="Write predictions here (tagged-TSV).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the scores as JSON here.")] = None,
+) -> None:
+    """Score a trained model on a split: NER per type, EL strong match micro/macro, ED accuracy, NIL, tokens/s."""
+    from jointel.cli.data import load_corpus_with_status
+    from jointel.cli.paths import default_kb_path
+    from jointel.data.tsv import write_tagged_tsv
+    from jointel.evaluate.model import evaluate_model as run_evaluation
+    from jointel.kb.lookup import KB
+    from jointel.model.joint import JointModel
+
+    joint = JointModel.load(model)
+    documents = load_corpus_with_status(data_dir)[split]
+    with KB(kb or default_kb_path()) as knowledge_base, Console(stderr=True).status(f"Annotating {split}…"):
+        evaluation = run_evaluation(joint, documents, knowledge_base, protocol or joint.config.candidate_protocol)
+    Console().print(scores_table(evaluation.scores, f"{model} on {split} ({evaluation.protocol} candidates)"))
+    Console().print(
+        f"{evaluation.tokens_per_second:,.0f} tokens/s end to end ({evaluation.seconds:.1f} s for "
+        f"{len(documents)} documents)"
+    )
+    if predictions is not None:
+        write_tagged_tsv(predictions, evaluation.predicted)
+    if out is not None:
+        out.write_text(json.dumps(evaluation.to_dict(), indent=2) + "\n")

@@ -1,0 +1,102 @@
+"""`jointel train`: train the joint model (or a single-task variant) from a config file and/or field options.
+
+Every field of `ModelConfig` is also an option (`--hidden 200`, `--el-weight 0`): options override the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import typing
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from jointel.cli.data import load_corpus_with_status
+from jointel.cli.errors import reports_user_errors
+from jointel.cli.paths import default_kb_path
+from jointel.kb.lookup import KB
+from jointel.model.config import ModelConfig
+from jointel.train.loop import EpochResult, train_model
+
+
+def train(
+    config: Path | None = None,
+    out: Path = Path("runs/joint"),
+    resume: bool = False,
+    data_dir: Path | None = None,
+    kb: Path | None = None,
+    **overrides: typing.Any,
+) -> None:
+    """Train on CoNLL/AIDA train, early-stop on testa; the best model goes to OUT/model."""
+    settings = ModelConfig.load(config) if config else ModelConfig()
+    if resume and (out / "model" / "config.json").is_file() and config is None:
+        settings = ModelConfig.load(out / "model" / "config.json")
+    settings = dataclasses.replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+    corpus = load_corpus_with_status(data_dir)
+    with KB(kb or default_kb_path()) as knowledge_base, _progress() as progress:
+        task = progress.add_task("epoch 1", total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        history = train_model(settings, corpus["train"], corpus["testa"], knowledge_base, out, resume, advance)
+    Console().print(history_table(history))
+    Console().print(f"best model: {out / 'model'}; curve: {out / 'training_curve.png'}")
+
+
+def history_table(history: list[EpochResult]) -> Table:
+    table = Table(title="training")
+    for column in ("epoch", "NER loss", "EL loss", "dev NER F1", "dev EL F1", "dev ED acc", "sent/s"):
+        table.add_column(column, justify="right")
+    for row in history:
+        table.add_row(
+            str(row.epoch), f"{row.ner_loss:.4f}", f"{row.el_loss:.4f}", f"{100 * row.dev_ner_f1:.2f}",
+            f"{100 * row.dev_el_f1:.2f}", f"{100 * row.dev_ed_accuracy:.2f}", f"{row.sentences_per_second:.0f}",
+        )
+    return table
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("training"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=Console(stderr=True)
+    )
+
+
+def _with_config_options(function: typing.Callable) -> typing.Callable:
+    """Give `function` one typed option per ModelConfig field, so typer parses `--hidden 200` into an int."""
+    hints = typing.get_type_hints(ModelConfig)
+    signature = inspect.signature(function)
+    fixed = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    fixed = [
+        fixed[0].replace(annotation=Annotated[Path | None, typer.Option(help="JSON config (ModelConfig fields).")]),
+        fixed[1].replace(annotation=Annotated[Path, typer.Option(help="Output directory.")]),
+        fixed[2].replace(annotation=Annotated[bool, typer.Option(help="Continue from OUT/checkpoint.pt.")]),
+        fixed[3].replace(annotation=Annotated[Path | None, typer.Option(help="Data directory.")]),
+        fixed[4].replace(annotation=Annotated[Path | None, typer.Option(help="Knowledge base (kb.sqlite).")]),
+    ]
+    options = [
+        inspect.Parameter(
+            field.name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=Annotated[hints[field.name] | None, typer.Option(help=f"default {field.default}")],
+        )
+        for field in dataclasses.fields(ModelConfig)
+    ]
+
+    def wrapper(**kwargs: typing.Any) -> None:
+        positional = [kwargs.pop(p.name) for p in fixed]
+        function(*positional, **kwargs)
+
+    wrapper.__signature__ = signature.replace(parameters=fixed + options)  # type: ignore[attr-defined]
+    wrapper.__doc__ = function.__doc__
+    wrapper.__name__ = function.__name__
+    return reports_user_errors(wrapper)
+
+
+train_command = _with_config_options(train)

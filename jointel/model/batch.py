@@ -1,0 +1,178 @@
+"""Padding sentences into tensors, with the indices that let teacher forcing run without a per-action loop.
+
+Under the static oracle the whole action sequence is known, so for every step t we know where the buffer starts,
+how many words the stack holds (and which gold chunk they belong to), and how many items the output holds. The
+network then computes each LSTM over whole sequences once and gathers its state at every step (`stack_lstm.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from jointel.model.features import OUT_ID, REDUCE_ID, SHIFT_ID, CandidateSet, SentenceFeatures, title_words, word_index
+from jointel.model.vocab import Vocab
+
+IGNORE = -100
+MAX_TITLE_WORDS = 6
+
+
+@dataclass
+class Candidates:
+    """Candidates of N mentions padded to C; slot C (one past the last) is NIL in the scores."""
+
+    entity: Tensor  # (N, C) entity ids, 0 = padding
+    title: Tensor  # (N, C, W) word ids of the entity's title
+    features: Tensor  # (N, C, F)
+    type: Tensor  # (N, C)
+    mask: Tensor  # (N, C) bool, True for real candidates
+    gold: Tensor  # (N,) index in [0, C], C = NIL, IGNORE = no linking loss
+
+
+@dataclass
+class Batch:
+    words: Tensor  # (B, T)
+    chars: Tensor  # (B, T, L)
+    casing: Tensor  # (B, T)
+    lengths: Tensor  # (B,)
+    actions: Tensor  # (B, A) gold action ids, IGNORE after the end
+    buffer_index: Tensor  # (B, A) first buffer word at step t (= length when empty)
+    stack_size: Tensor  # (B, A)
+    stack_index: Tensor  # (B, A) row of the flattened chunk-prefix states (N·Lc = empty stack)
+    output_count: Tensor  # (B, A) output items before step t
+    chunk_tokens: Tensor  # (N, Lc) flat token index b·T + position, 0-padded
+    chunk_lengths: Tensor  # (N,)
+    chunk_labels: Tensor  # (N,)
+    chunk_steps: Tensor  # (N,) flat index b·A + t of the REDUCE that built chunk n
+    items: Tensor  # (B, K) rows of [word items (B·T); chunk items (N)]
+    item_counts: Tensor  # (B,)
+    candidates: Candidates | None
+
+
+def pad(rows: Sequence[Sequence[int]], value: int = 0, width: int | None = None) -> Tensor:
+    width = max((len(row) for row in rows), default=0) if width is None else width
+    out = torch.full((len(rows), max(width, 1)), value, dtype=torch.long)
+    for i, row in enumerate(rows):
+        if row:
+            out[i, : len(row)] = torch.tensor(row[:width], dtype=torch.long)
+    return out
+
+
+def collate(sentences: Sequence[SentenceFeatures], words: Vocab, entities: Vocab | None) -> Batch:
+    """Stack sentences into a Batch; `entities` None skips the linking inputs (NER only, or prediction)."""
+    n_tokens = max(1, max(len(sentence.words) for sentence in sentences))
+    n_actions = max(1, max(len(sentence.actions) for sentence in sentences))
+    chars = torch.zeros((len(sentences), n_tokens, max_chars(sentences)), dtype=torch.long)
+    for b, sentence in enumerate(sentences):
+        for t, token_chars in enumerate(sentence.chars):
+            chars[b, t, : len(token_chars)] = torch.tensor(token_chars, dtype=torch.long)
+    steps = _StepIndices(sentences, n_tokens, n_actions)
+    candidates = None
+    if entities is not None:
+        sets = [candidate_set for sentence in sentences for candidate_set in sentence.candidates]
+        candidates = collate_candidates(sets, words, entities)
+    return Batch(
+        words=pad([sentence.words for sentence in sentences], width=n_tokens),
+        chars=chars,
+        casing=pad([sentence.casing for sentence in sentences], width=n_tokens),
+        lengths=torch.tensor([len(sentence.words) for sentence in sentences], dtype=torch.long),
+        actions=pad([sentence.actions for sentence in sentences], IGNORE, n_actions),
+        buffer_index=pad(steps.buffer_index, width=n_actions),
+        stack_size=pad(steps.stack_size, width=n_actions),
+        stack_index=pad(steps.stack_index, steps.empty_stack_row, n_actions),
+        output_count=pad(steps.output_count, width=n_actions),
+        chunk_tokens=pad(steps.chunk_tokens),
+        chunk_lengths=torch.tensor(steps.chunk_lengths, dtype=torch.long),
+        chunk_labels=torch.tensor(steps.chunk_labels, dtype=torch.long),
+        chunk_steps=torch.tensor(steps.chunk_steps, dtype=torch.long),
+        items=pad(steps.items),
+        item_counts=torch.tensor([len(row) for row in steps.items], dtype=torch.long),
+        candidates=candidates,
+    )
+
+
+def max_chars(sentences: Sequence[SentenceFeatures]) -> int:
+    return max([1] + [len(chars) for sentence in sentences for chars in sentence.chars])
+
+
+class _StepIndices:
+    """Runs each gold action sequence once and records, per step, the indices the network gathers."""
+
+    def __init__(self, sentences: Sequence[SentenceFeatures], n_tokens: int, n_actions: int):
+        self.buffer_index: list[list[int]] = []
+        self.stack_size: list[list[int]] = []
+        self.stack_index: list[list[int]] = []
+        self.output_count: list[list[int]] = []
+        self.chunk_tokens: list[list[int]] = []
+        self.chunk_lengths: list[int] = []
+        self.chunk_labels: list[int] = []
+        self.chunk_steps: list[int] = []
+        self.items: list[list[int]] = []
+        spans = [span for sentence in sentences for span in sentence.spans]
+        self.max_chunk = max([1] + [span.end - span.start for span in spans])
+        self.empty_stack_row = len(spans) * self.max_chunk
+        for b, sentence in enumerate(sentences):
+            self._run(b, sentence, n_tokens, n_actions, len(sentences) * n_tokens)
+
+    def _run(self, b: int, sentence: SentenceFeatures, n_tokens: int, n_actions: int, chunk_item_base: int) -> None:
+        buffer_index, stack_size, stack_index, output_count, items = [], [], [], [], []
+        i = stack_start = 0
+        for t, action in enumerate(sentence.actions):
+            chunk = len(self.chunk_lengths)
+            size = i - stack_start
+            buffer_index.append(i)
+            stack_size.append(size)
+            stack_index.append(chunk * self.max_chunk + size - 1 if size else self.empty_stack_row)
+            output_count.append(len(items))
+            if action == SHIFT_ID:
+                i += 1
+            elif action == OUT_ID:
+                items.append(b * n_tokens + i)
+                i += 1
+                stack_start = i
+            else:
+                self.chunk_tokens.append([b * n_tokens + j for j in range(stack_start, i)])
+                self.chunk_lengths.append(i - stack_start)
+                self.chunk_labels.append(action - REDUCE_ID)
+                self.chunk_steps.append(b * n_actions + t)
+                items.append(chunk_item_base + chunk)
+                stack_start = i
+        for name, row in zip(
+            ("buffer_index", "stack_size", "stack_index", "output_count"),
+            (buffer_index, stack_size, stack_index, output_count),
+            strict=True,
+        ):
+            getattr(self, name).append(row)
+        self.items.append(items)
+
+
+def collate_candidates(sets: Sequence[CandidateSet], words: Vocab, entities: Vocab) -> Candidates:
+    """Pad candidate sets of N mentions to the largest set; gold NIL becomes index C."""
+    width = max([1] + [len(candidate_set.entities) for candidate_set in sets])
+    n_features = len(sets[0].features[0]) if sets and sets[0].features else 6
+    features = torch.zeros((len(sets), width, n_features))
+    title = torch.zeros((len(sets), width, MAX_TITLE_WORDS), dtype=torch.long)
+    gold = []
+    for n, candidate_set in enumerate(sets):
+        if candidate_set.features:
+            features[n, : len(candidate_set.features)] = torch.tensor(candidate_set.features)
+        for c, entity in enumerate(candidate_set.entities):
+            ids = [word_index(words, word) for word in title_words(entity)[:MAX_TITLE_WORDS]]
+            if ids:
+                title[n, c, : len(ids)] = torch.tensor(ids, dtype=torch.long)
+        is_nil = candidate_set.gold == len(candidate_set.entities)
+        gold.append(width if is_nil else candidate_set.gold if candidate_set.gold >= 0 else IGNORE)
+    entity_ids = [[entities.index(entity) for entity in candidate_set.entities] for candidate_set in sets]
+    entity = pad(entity_ids, width=width)
+    return Candidates(
+        entity=entity,
+        title=title,
+        features=features,
+        type=pad([candidate_set.types for candidate_set in sets], width=width),
+        mask=pad([[1] * len(candidate_set.entities) for candidate_set in sets], width=width).bool(),
+        gold=torch.tensor(gold, dtype=torch.long),
+    )
+

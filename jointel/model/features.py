@@ -1,0 +1,132 @@
+"""From sentences to the integers the network reads: word, character and casing ids, oracle actions, candidates.
+
+Everything here is plain Python on one sentence at a time; `batch.py` pads and stacks the results into tensors.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from jointel.data.documents import LABELS, Sentence, Span
+from jointel.kb.lookup import Candidate
+from jointel.kb.normalize import normalize
+from jointel.model.transitions import Op, oracle
+from jointel.model.vocab import Vocab
+
+ACTIONS = ("SHIFT", "OUT", *(f"REDUCE-{label}" for label in LABELS))
+SHIFT_ID, OUT_ID, REDUCE_ID = 0, 1, 2  # REDUCE-X is REDUCE_ID + LABELS.index(X)
+ENTITY_TYPES = ("PER", "ORG", "GPE", "UNK")
+N_CANDIDATE_FEATURES = 6
+MAX_CHARS = 20
+_TITLE_WORD = re.compile(r"[^\W_]+")
+_DIGITS = re.compile(r"\d")
+
+
+def casing(token: str) -> int:
+    """A small casing class: the signal GloVe's lower-cased vectors lose."""
+    if token.isdigit():
+        return 1
+    if any(char.isdigit() for char in token):
+        return 2
+    if not any(char.isalpha() for char in token):
+        return 3
+    if token.isupper():
+        return 4
+    if token.istitle():
+        return 5
+    if token.islower():
+        return 6
+    return 7
+
+
+def word_index(words: Vocab, token: str) -> int:
+    """The vocabulary id of a token: lower-cased, then with digits as zeros, else UNK."""
+    lower = token.lower()
+    if lower in words:
+        return words.index(lower)
+    return words.index(_DIGITS.sub("0", lower))
+
+
+def action_id(op: Op, label: str | None) -> int:
+    if op is Op.SHIFT:
+        return SHIFT_ID
+    if op is Op.OUT:
+        return OUT_ID
+    return REDUCE_ID + LABELS.index(label or "")
+
+
+def title_words(title: str) -> list[str]:
+    """`"Paris_Saint-Germain_F.C."` → `["paris", "saint", "germain", "f", "c"]`: the entity's name as words."""
+    return [word.lower() for word in _TITLE_WORD.findall(title.split("_(")[0])]
+
+
+def candidate_features(mention: str, candidate: Candidate, rank: int) -> list[float]:
+    """Features of a candidate that exist for any entity, seen in training or not."""
+    mention_key = normalize(mention)
+    title_key = normalize(" ".join(title_words(candidate.entity)))
+    mention_words, candidate_words = set(mention_key.split()), set(title_key.split())
+    overlap = len(mention_words & candidate_words) / max(1, len(mention_words | candidate_words))
+    return [
+        math.log(candidate.prior + 1e-4),
+        candidate.popularity / 10.0,
+        1.0 / (rank + 1),
+        float(mention_key == title_key),
+        overlap,
+        float(candidate.prior == 0.0),
+    ]
+
+
+@dataclass(frozen=True)
+class CandidateSet:
+    """The candidates of one mention, in the order the network scores them; `gold` indexes them.
+
+    `gold` is `len(entities)` for NIL (the NIL slot follows the candidates) and -1 when the gold entity is not among
+    the candidates (no linking loss is taken then).
+    """
+
+    entities: tuple[str, ...]
+    features: tuple[tuple[float, ...], ...]
+    types: tuple[int, ...]
+    gold: int = -1
+
+
+def candidate_set(mention: str, candidates: Sequence[Candidate], gold: str | None, is_annotated: bool) -> CandidateSet:
+    entities = tuple(candidate.entity for candidate in candidates)
+    features = tuple(tuple(candidate_features(mention, c, rank)) for rank, c in enumerate(candidates))
+    types = tuple(ENTITY_TYPES.index(c.type) if c.type in ENTITY_TYPES else 3 for c in candidates)
+    if not is_annotated:
+        index = -1
+    elif gold is None:
+        index = len(entities)
+    else:
+        index = entities.index(gold) if gold in entities else -1
+    return CandidateSet(entities, features, types, index)
+
+
+@dataclass(frozen=True)
+class SentenceFeatures:
+    """One sentence as integers; `spans` and `candidates` are the gold mentions (empty at prediction time)."""
+
+    words: tuple[int, ...]
+    chars: tuple[tuple[int, ...], ...]
+    casing: tuple[int, ...]
+    actions: tuple[int, ...]
+    spans: tuple[Span, ...]
+    candidates: tuple[CandidateSet, ...]
+
+
+def sentence_features(
+    sentence: Sentence, words: Vocab, chars: Vocab, candidates: Sequence[CandidateSet] = ()
+) -> SentenceFeatures:
+    spans = tuple(sorted(sentence.spans, key=lambda span: span.start))
+    return SentenceFeatures(
+        words=tuple(word_index(words, token) for token in sentence.tokens),
+        chars=tuple(tuple(chars.index(char) for char in token[:MAX_CHARS]) for token in sentence.tokens),
+        casing=tuple(casing(token) for token in sentence.tokens),
+        actions=tuple(action_id(action.op, action.label) for action in oracle(len(sentence.tokens), spans)),
+        spans=spans,
+        candidates=tuple(candidates),
+    )

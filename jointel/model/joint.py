@@ -1,0 +1,160 @@
+"""JointModel: one token encoder, the Stack-LSTM transition head (NER) and the linker (EL), trained together.
+
+Loss = ner_weight · NLL(gold actions) + el_weight · NLL(gold entity or NIL at each gold REDUCE)
+(Martins et al. 2019 §3). `el_weight = 0` is the NER-only model, `ner_weight = 0` the EL-only model (linking gold
+mentions with the same encoder), so the single-task baselines differ from the joint model in the loss alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from jointel.data.documents import LABELS, Span
+from jointel.kb.lookup import Candidate
+from jointel.model.batch import IGNORE, Batch, collate, collate_candidates
+from jointel.model.config import ModelConfig
+from jointel.model.encoder import TokenEncoder
+from jointel.model.features import CandidateSet, SentenceFeatures, candidate_set
+from jointel.model.linker import Linker
+from jointel.model.stack_lstm import StackLSTM
+from jointel.model.vocab import Vocab, load_vocabs, save_vocabs
+
+CandidateLookup = Callable[[int, str], list[Candidate]]  # (sentence number in the call, surface) → candidates
+
+
+@dataclass(frozen=True)
+class LossParts:
+    total: Tensor
+    ner: float
+    el: float
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """A predicted mention: the span (with entity, None = NIL), the REDUCE probability and the link probability."""
+
+    span: Span
+    ner_score: float
+    el_score: float
+    candidates: tuple[tuple[str, float], ...] = ()  # (entity, probability), best first
+
+
+class JointModel(nn.Module):
+    def __init__(self, config: ModelConfig, vocabs: dict[str, Vocab]):
+        super().__init__()
+        self.config = config
+        self.vocabs = vocabs
+        self.encoder = TokenEncoder(config, len(vocabs["words"]), len(vocabs["chars"]))
+        self.parser = StackLSTM(config, self.encoder.output_dim)
+        self.linker = Linker(config, len(vocabs["entities"]), self.encoder.words, config.hidden)
+
+    def set_word_vectors(self, words: Sequence[str], vectors: np.ndarray) -> None:
+        """Initialise the embedding row of each of `words` that the vocabulary holds from its pre-trained vector."""
+        vocab = self.vocabs["words"]
+        rows = [(vocab.index(word), i) for i, word in enumerate(words) if word in vocab]
+        targets = torch.tensor([row for row, _ in rows], dtype=torch.long)
+        sources = torch.tensor([i for _, i in rows], dtype=torch.long)
+        with torch.no_grad():
+            self.encoder.words.weight[targets] = torch.from_numpy(np.array(vectors))[sources]
+
+    def batch(self, sentences: Sequence[SentenceFeatures], with_candidates: bool = True) -> Batch:
+        return collate(sentences, self.vocabs["words"], self.vocabs["entities"] if with_candidates else None)
+
+    def loss(self, batch: Batch) -> LossParts:
+        tokens = self.encoder(batch.words, batch.chars, batch.casing, batch.lengths)
+        states, chunks = self.parser.teacher_forced(tokens, batch)
+        buffer_size = batch.lengths.unsqueeze(1) - batch.buffer_index
+        logits = self.parser.action_logits(states, batch.stack_size, buffer_size)  # (B, A, 6)
+        valid = batch.actions != IGNORE
+        ner = nn.functional.cross_entropy(logits[valid], batch.actions[valid])
+        el = logits.new_zeros(())
+        if batch.candidates is not None and self.config.el_weight > 0 and (batch.candidates.gold != IGNORE).any():
+            reduce_states = states.reshape(-1, states.shape[-1])[batch.chunk_steps]
+            el_logits = self.linker(reduce_states, chunks, batch.chunk_labels, batch.candidates)
+            el = nn.functional.cross_entropy(el_logits, batch.candidates.gold, ignore_index=IGNORE)
+        total = self.config.ner_weight * ner + self.config.el_weight * el
+        return LossParts(total, float(ner.detach()), float(el.detach()))
+
+    @torch.inference_mode()
+    def predict(
+        self, sentences: Sequence[SentenceFeatures], surfaces: Sequence[Sequence[str]], lookup: CandidateLookup
+    ) -> list[list[Prediction]]:
+        """Greedy NER, then link each reduced chunk; `surfaces[i]` are sentence i's tokens, `lookup` its candidates."""
+        batch = self.batch(sentences, with_candidates=False)
+        tokens = self.encoder(batch.words, batch.chars, batch.casing, batch.lengths)
+        decoded = self.parser.decode(tokens, batch.lengths)
+        mentions = [(i, " ".join(surfaces[i][span.start : span.end])) for i, spans in enumerate(decoded.spans) for span in spans]
+        sets = [candidate_set(surface, lookup(i, surface), None, False) for i, surface in mentions]
+        labels = torch.tensor([LABELS.index(span.label) for spans in decoded.spans for span in spans], dtype=torch.long)
+        probabilities = self._link(decoded.states, decoded.items, labels, sets)
+        predictions, n = [], 0
+        for spans, scores in zip(decoded.spans, decoded.action_scores, strict=True):
+            predictions.append([])
+            for span, ner_score in zip(spans, scores, strict=True):
+                predictions[-1].append(_choose(span, ner_score, sets[n], probabilities[n]))
+                n += 1
+        return predictions
+
+    @torch.inference_mode()
+    def link_gold(self, sentences: Sequence[SentenceFeatures]) -> list[list[Prediction]]:
+        """Disambiguation: link the gold spans of `sentences` (their candidates must be set)."""
+        batch = self.batch(sentences)
+        tokens = self.encoder(batch.words, batch.chars, batch.casing, batch.lengths)
+        states, chunks = self.parser.teacher_forced(tokens, batch)
+        reduce_states = states.reshape(-1, states.shape[-1])[batch.chunk_steps]
+        sets = [candidate for sentence in sentences for candidate in sentence.candidates]
+        probabilities = self._link(reduce_states, chunks, batch.chunk_labels, sets)
+        predictions, n = [], 0
+        for sentence in sentences:
+            predictions.append([])
+            for span in sentence.spans:
+                predictions[-1].append(_choose(span, 1.0, sets[n], probabilities[n]))
+                n += 1
+        return predictions
+
+    def _link(self, states: Tensor, items: Tensor, labels: Tensor, sets: Sequence[CandidateSet]) -> Tensor:
+        """Probabilities (N, C + 1) over candidates and NIL (last column); mentions without candidates are NIL."""
+        if not sets:
+            return torch.zeros(0, 1)
+        candidates = collate_candidates(sets, self.vocabs["words"], self.vocabs["entities"])
+        return self.linker(states, items, labels, candidates).softmax(-1)
+
+    def save(self, directory: Path) -> None:
+        """Write `config.json`, `vocabs.json` and `weights.pt`: all that `load()` needs."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.config.save(directory / "config.json")
+        save_vocabs(directory / "vocabs.json", self.vocabs)
+        torch.save(self.state_dict(), directory / "weights.pt")
+
+    @classmethod
+    def load(cls, directory: Path) -> JointModel:
+        directory = Path(directory)
+        for name in ("config.json", "vocabs.json", "weights.pt"):
+            if not (directory / name).is_file():
+                raise FileNotFoundError(f"{directory / name}: missing; is {directory} a model saved by jointel?")
+        model = cls(ModelConfig.load(directory / "config.json"), load_vocabs(directory / "vocabs.json"))
+        model.load_state_dict(torch.load(directory / "weights.pt", map_location="cpu", weights_only=True))
+        model.eval()
+        return model
+
+
+def _choose(span: Span, ner_score: float, candidates: CandidateSet, probabilities: Tensor) -> Prediction:
+    """The most probable of candidates and NIL; NIL when there is no candidate."""
+    n = len(candidates.entities)
+    if n == 0:
+        return Prediction(replace(span, entity=None), ner_score, 1.0)
+    scores = probabilities[: n].tolist()
+    nil = float(probabilities[-1])
+    ranked = sorted(zip(candidates.entities, scores, strict=True), key=lambda pair: -pair[1])
+    entity, score = ranked[0]
+    if nil >= score:
+        return Prediction(replace(span, entity=None), ner_score, nil, tuple(ranked))
+    return Prediction(replace(span, entity=entity), ner_score, score, tuple(ranked))
+

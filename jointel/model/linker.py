@@ -1,0 +1,48 @@
+"""The EL head: at every REDUCE(X), score the reduced mention's candidates and NIL (softmax over C + 1).
+
+The mention is the parser state p_t at the REDUCE with the composed chunk. A candidate is its entity embedding
+(learned for entities seen in training, UNK otherwise) plus its title words through the shared word vectors, so an
+entity never seen in training still has a representation; with it go the prior, popularity, rank, string match and
+the compatibility of the entity's coarse type with the NER label.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from jointel.data.documents import LABELS
+from jointel.model.batch import Candidates
+from jointel.model.config import ModelConfig
+from jointel.model.features import ENTITY_TYPES, N_CANDIDATE_FEATURES
+
+
+class Linker(nn.Module):
+    def __init__(self, config: ModelConfig, n_entities: int, words: nn.Embedding, hidden: int):
+        super().__init__()
+        E = config.entity_dim
+        self.words = words  # shared with the token encoder
+        self.entities = nn.Embedding(n_entities, E, padding_idx=0)
+        self.title = nn.Linear(words.embedding_dim, E)
+        self.mention = nn.Linear(2 * hidden, E)
+        self.type_compatibility = nn.Embedding(len(LABELS) * len(ENTITY_TYPES), 1)
+        self.combine = nn.Sequential(nn.Linear(N_CANDIDATE_FEATURES + 2, 32), nn.ReLU(), nn.Linear(32, 1))
+        self.nil = nn.Sequential(nn.Linear(2 * hidden, 32), nn.ReLU(), nn.Linear(32, 1))
+        self.dropout = nn.Dropout(config.dropout)
+
+    def entity_vectors(self, candidates: Candidates) -> Tensor:
+        """(N, C, E): learned entity embedding + projection of the mean title word vector."""
+        title_mask = (candidates.title > 0).unsqueeze(-1).float()  # (N, C, W, 1)
+        title = (self.words(candidates.title) * title_mask).sum(2) / title_mask.sum(2).clamp(min=1)  # (N, C, E_w)
+        return self.entities(candidates.entity) + self.title(title)
+
+    def forward(self, states: Tensor, items: Tensor, labels: Tensor, candidates: Candidates) -> Tensor:
+        """Logits (N, C + 1): candidates, padding at -inf, NIL last."""
+        mention = self.dropout(torch.cat([states, items], dim=-1))  # (N, 2H)
+        query = self.mention(mention)  # (N, E)
+        similarity = torch.einsum("ne,nce->nc", query, self.entity_vectors(candidates))  # (N, C)
+        pair = labels.unsqueeze(1) * len(ENTITY_TYPES) + candidates.type  # (N, C)
+        type_score = self.type_compatibility(pair).squeeze(-1)  # (N, C)
+        inputs = torch.cat([similarity.unsqueeze(-1), type_score.unsqueeze(-1), candidates.features], dim=-1)
+        scores = self.combine(inputs).squeeze(-1).masked_fill(~candidates.mask, float("-inf"))  # (N, C)
+        return torch.cat([scores, self.nil(mention)], dim=1)  # (N, C + 1)

@@ -1,0 +1,30 @@
+"""The training curve: losses and dev scores per epoch, as a PNG beside the model."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def plot_history(history: Sequence[Any], path: Path) -> None:
+    """Left: NER and EL training loss; right: dev NER F1, EL F1 and ED accuracy (percent)."""
+    epochs = [row.epoch for row in history]
+    figure, (losses, scores) = plt.subplots(1, 2, figsize=(10, 4))
+    losses.plot(epochs, [row.ner_loss for row in history], marker="o", label="NER loss")
+    losses.plot(epochs, [row.el_loss for row in history], marker="o", label="EL loss")
+    losses.set_xlabel("epoch")
+    losses.legend()
+    for name, label in (("dev_ner_f1", "dev NER F1"), ("dev_el_f1", "dev EL F1"), ("dev_ed_accuracy", "dev ED acc")):
+        scores.plot(epochs, [100 * getattr(row, name) for row in history], marker="o", label=label)
+    scores.set_xlabel("epoch")
+    scores.set_ylabel("%")
+    scores.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=80)
+    plt.close(figure)

@@ -1,0 +1,191 @@
+"""Training: epochs of teacher-forced mini-batches, dev evaluation, early stopping, atomic checkpoints, resume.
+
+Layout of the output directory:
+  model/             the best model so far (config.json, vocabs.json, weights.pt), replaced atomically
+  checkpoint.pt      the latest state (model, optimizer, epoch, history, random states) for `--resume`
+  history.json       one row per epoch: losses, dev scores, speed
+  training_curve.png loss and dev F1 per epoch
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from jointel.data.documents import Document
+from jointel.evaluate.report import score_corpus
+from jointel.kb.lookup import KB
+from jointel.model.batch import Batch
+from jointel.model.config import ModelConfig
+from jointel.model.dataset import build_vocabs, candidate_lookup, document_features, singleton_words
+from jointel.model.features import SentenceFeatures
+from jointel.model.joint import JointModel
+from jointel.model.predict import length_batches, link_documents, predict_documents
+from jointel.model.vectors import load_glove
+from jointel.model.vocab import load_vocabs, save_vocabs
+from jointel.train.checkpoint import load_checkpoint, replace_directory, save_checkpoint
+from jointel.train.curve import plot_history
+
+logger = logging.getLogger(__name__)
+Progress = Callable[[int, int], None]  # (batches done, batches in the epoch)
+
+
+@dataclass
+class EpochResult:
+    epoch: int
+    ner_loss: float
+    el_loss: float
+    dev_ner_f1: float
+    dev_el_f1: float
+    dev_ed_accuracy: float
+    seconds: float
+    sentences_per_second: float
+
+    @property
+    def selection_score(self) -> float:
+        return self.dev_ner_f1 + self.dev_el_f1 + self.dev_ed_accuracy
+
+
+def train_model(
+    config: ModelConfig,
+    train: Sequence[Document],
+    dev: Sequence[Document],
+    kb: KB,
+    out_dir: Path,
+    resume: bool = False,
+    progress: Progress | None = None,
+) -> list[EpochResult]:
+    """Train until `config.epochs` or `config.patience` epochs without dev improvement; the best model is kept."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    lookup = candidate_lookup(kb, config.candidate_protocol, config.max_candidates)
+    model = _new_or_resumed_model(config, train, lookup, out_dir, resume)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    history: list[EpochResult] = []
+    if resume:
+        history = _restore(load_checkpoint(out_dir / "checkpoint.pt"), model, optimizer)
+    else:
+        _seed(config.seed)
+    features = document_features(train, model.vocabs, lookup)
+    singletons = _singleton_mask(model, train)
+    for epoch in range(len(history) + 1, config.epochs + 1):
+        if _patience_exhausted(history, config.patience):
+            break
+        result = _train_epoch(model, optimizer, features, singletons, epoch, progress)
+        history.append(_evaluate_dev(model, dev, lookup, result))
+        logger.info("epoch %d: %s", epoch, history[-1])
+        if history[-1].selection_score >= max(r.selection_score for r in history):
+            _save_model(model, out_dir / "model")
+        _save_state(out_dir, model, optimizer, history)
+    return history
+
+
+def _new_or_resumed_model(config, train, lookup, out_dir: Path, resume: bool) -> JointModel:
+    if resume:
+        return JointModel(config, load_vocabs(out_dir / "vocabs.json"))
+    words, vectors = load_glove(config.max_pretrained_words) if config.pretrained_vectors else ([], None)
+    vocabs = build_vocabs(train, words, lookup if config.el_weight > 0 else None)
+    save_vocabs(out_dir / "vocabs.json", vocabs)
+    model = JointModel(config, vocabs)
+    if vectors is not None:
+        model.set_word_vectors(words, vectors)
+    return model
+
+
+def _train_epoch(model, optimizer, features: Sequence[SentenceFeatures], singletons, epoch: int, progress):
+    model.train()
+    batches = list(length_batches([len(f.words) for f in features], model.config.batch_size))
+    random.shuffle(batches)
+    ner_total = el_total = 0.0
+    start = time.perf_counter()
+    for done, indices in enumerate(batches, start=1):
+        batch = model.batch([features[i] for i in indices], with_candidates=model.config.el_weight > 0)
+        _drop_words(batch, singletons, model.config.word_dropout)
+        parts = model.loss(batch)
+        optimizer.zero_grad()
+        parts.total.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), model.config.clip)
+        optimizer.step()
+        ner_total, el_total = ner_total + parts.ner, el_total + parts.el
+        if progress is not None:
+            progress(done, len(batches))
+    seconds = time.perf_counter() - start
+    n = max(1, len(batches))
+    return EpochResult(epoch, ner_total / n, el_total / n, 0.0, 0.0, 0.0, seconds, len(features) / seconds)
+
+
+def _evaluate_dev(model: JointModel, dev: Sequence[Document], lookup, result: EpochResult) -> EpochResult:
+    """Dev NER F1 and end-to-end EL F1 (greedy decoding) and ED accuracy on gold mentions."""
+    scores = score_corpus(dev, predict_documents(model, dev, lookup))
+    ed = score_corpus(dev, link_documents(model, dev, lookup)).ed.accuracy if model.config.el_weight > 0 else 0.0
+    ner_f1 = scores.ner.micro.f1 if model.config.ner_weight > 0 else 0.0
+    el_f1 = scores.el.micro.f1 if model.config.ner_weight > 0 and model.config.el_weight > 0 else 0.0
+    return EpochResult(**{**asdict(result), "dev_ner_f1": ner_f1, "dev_el_f1": el_f1, "dev_ed_accuracy": ed})
+
+
+def _drop_words(batch: Batch, singletons: torch.Tensor, probability: float) -> None:
+    """Replace singleton training words by UNK at random, so the UNK vector learns to stand for rare words."""
+    if probability <= 0:
+        return
+    is_singleton = singletons[batch.words]
+    drop = is_singleton & (torch.rand(batch.words.shape) < probability)
+    batch.words[drop] = 1
+
+
+def _singleton_mask(model: JointModel, train: Sequence[Document]) -> torch.Tensor:
+    words = model.vocabs["words"]
+    mask = torch.zeros(len(words), dtype=torch.bool)
+    for word in singleton_words(train):
+        mask[words.index(word)] = True
+    mask[1] = False
+    return mask
+
+
+def _patience_exhausted(history: Sequence[EpochResult], patience: int) -> bool:
+    if not history:
+        return False
+    best = max(range(len(history)), key=lambda i: history[i].selection_score)
+    return len(history) - 1 - best >= patience
+
+
+def _save_model(model: JointModel, directory: Path) -> None:
+    temp = Path(tempfile.mkdtemp(dir=directory.parent, prefix=".model-"))
+    model.save(temp)
+    replace_directory(temp, directory)
+
+
+def _save_state(out_dir: Path, model: JointModel, optimizer, history: Sequence[EpochResult]) -> None:
+    state = {
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "history": [asdict(result) for result in history],
+        "random": (random.getstate(), np.random.get_state(), torch.get_rng_state()),
+    }
+    save_checkpoint(out_dir / "checkpoint.pt", state)
+    (out_dir / "history.json").write_text(json.dumps(state["history"], indent=2) + "\n")
+    plot_history(history, out_dir / "training_curve.png")
+
+
+def _restore(state: dict, model: JointModel, optimizer) -> list[EpochResult]:
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    python_state, numpy_state, torch_state = state["random"]
+    random.setstate(python_state)
+    np.random.set_state(numpy_state)
+    torch.set_rng_state(torch_state)
+    return [EpochResult(**row) for row in state["history"]]
+
+
+def _seed(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)

@@ -1,0 +1,34 @@
+import numpy as np
+import pytest
+import torch
+
+from jointel.model.config import ConfigError, ModelConfig
+from jointel.model.joint import JointModel
+
+
+def test_set_word_vectors_puts_each_vector_on_its_words_row(tiny_config, tiny_vocabs):
+    model = JointModel(tiny_config, tiny_vocabs)
+    vectors = np.arange(3 * 16, dtype=np.float32).reshape(3, 16)
+    model.set_word_vectors(["paris", "not-in-vocab", "germany"], vectors)
+    words = tiny_vocabs["words"]
+    assert torch.equal(model.encoder.words.weight[words.index("paris")], torch.from_numpy(vectors[0]))
+    assert torch.equal(model.encoder.words.weight[words.index("germany")], torch.from_numpy(vectors[2]))
+
+
+def test_config_load_rejects_unknown_keys(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text('{"hiden": 3}')
+    with pytest.raises(ConfigError, match="unknown config keys hiden"):
+        ModelConfig.load(path)
+
+
+def test_config_load_bad_json_names_line(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text('{\n"hidden": }')
+    with pytest.raises(ConfigError, match=r"config.json:2: not valid JSON"):
+        ModelConfig.load(path)
+
+
+def test_load_missing_model_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="config.json: missing; is .* a model saved by jointel"):
+        JointModel.load(tmp_path)
