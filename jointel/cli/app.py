@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from jointel.cli import data, evaluate, kb
+from jointel.cli import data, evaluate, kb, train
 
 app = typer.Typer(
     name="jointel",
@@ -15,6 +15,8 @@ app = typer.Typer(
 app.add_typer(data.app, name="data", help="Inspect the CoNLL-2003 + AIDA corpus.")
 app.add_typer(kb.app, name="kb", help="Build and query the SQLite knowledge base of entities and aliases.")
 app.command("evaluate-files")(evaluate.evaluate_files)
+app.command("evaluate")(evaluate.evaluate_model)
+app.command("train")(train.train_command)
 
 
 def main() -> None:

@@ -55,8 +55,13 @@ def history_table(history: list[EpochResult]) -> Table:
         table.add_column(column, justify="right")
     for row in history:
         table.add_row(
-            str(row.epoch), f"{row.ner_loss:.4f}", f"{row.el_loss:.4f}", f"{100 * row.dev_ner_f1:.2f}",
-            f"{100 * row.dev_el_f1:.2f}", f"{100 * row.dev_ed_accuracy:.2f}", f"{row.sentences_per_second:.0f}",
+            str(row.epoch),
+            f"{row.ner_loss:.4f}",
+            f"{row.el_loss:.4f}",
+            f"{100 * row.dev_ner_f1:.2f}",
+            f"{100 * row.dev_el_f1:.2f}",
+            f"{100 * row.dev_ed_accuracy:.2f}",
+            f"{row.sentences_per_second:.0f}",
         )
     return table
 

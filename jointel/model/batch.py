@@ -175,4 +175,3 @@ def collate_candidates(sets: Sequence[CandidateSet], words: Vocab, entities: Voc
         mask=pad([[1] * len(candidate_set.entities) for candidate_set in sets], width=width).bool(),
         gold=torch.tensor(gold, dtype=torch.long),
     )
-

@@ -50,7 +50,9 @@ def build_vocabs(
 
 def singleton_words(train: Sequence[Document]) -> set[str]:
     """Lower-cased words seen once in training: the ones word dropout replaces by UNK (Lample et al. §4.3)."""
-    counts = Counter(token.lower() for document in train for sentence in document.sentences for token in sentence.tokens)
+    counts = Counter(
+        token.lower() for document in train for sentence in document.sentences for token in sentence.tokens
+    )
     return {word for word, count in counts.items() if count == 1}
 
 
@@ -65,6 +67,8 @@ def document_features(
             if lookup is not None:
                 for span in sorted(sentence.spans, key=lambda span: span.start):
                     surface = " ".join(sentence.tokens[span.start : span.end])
-                    sets.append(candidate_set(surface, lookup(document.number, surface), span.entity, span.is_annotated))
+                    sets.append(
+                        candidate_set(surface, lookup(document.number, surface), span.entity, span.is_annotated)
+                    )
             features.append(sentence_features(sentence, vocabs["words"], vocabs["chars"], sets))
     return features

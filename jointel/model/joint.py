@@ -89,7 +89,9 @@ class JointModel(nn.Module):
         batch = self.batch(sentences, with_candidates=False)
         tokens = self.encoder(batch.words, batch.chars, batch.casing, batch.lengths)
         decoded = self.parser.decode(tokens, batch.lengths)
-        mentions = [(i, " ".join(surfaces[i][span.start : span.end])) for i, spans in enumerate(decoded.spans) for span in spans]
+        mentions = [
+            (i, " ".join(surfaces[i][span.start : span.end])) for i, spans in enumerate(decoded.spans) for span in spans
+        ]
         sets = [candidate_set(surface, lookup(i, surface), None, False) for i, surface in mentions]
         labels = torch.tensor([LABELS.index(span.label) for spans in decoded.spans for span in spans], dtype=torch.long)
         probabilities = self._link(decoded.states, decoded.items, labels, sets)
@@ -150,11 +152,10 @@ def _choose(span: Span, ner_score: float, candidates: CandidateSet, probabilitie
     n = len(candidates.entities)
     if n == 0:
         return Prediction(replace(span, entity=None), ner_score, 1.0)
-    scores = probabilities[: n].tolist()
+    scores = probabilities[:n].tolist()
     nil = float(probabilities[-1])
     ranked = sorted(zip(candidates.entities, scores, strict=True), key=lambda pair: -pair[1])
     entity, score = ranked[0]
     if nil >= score:
         return Prediction(replace(span, entity=None), ner_score, nil, tuple(ranked))
     return Prediction(replace(span, entity=entity), ner_score, score, tuple(ranked))
-

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 
 from jointel.data.documents import Document, Sentence
+from jointel.kb.lookup import Candidate
 from jointel.model.dataset import DocumentLookup, document_features
 from jointel.model.features import sentence_features
 from jointel.model.joint import JointModel, Prediction
@@ -29,10 +30,16 @@ def predict_sentences(
         chosen = [sentences[i] for i in indices]
         features = [sentence_features(Sentence(sentence.tokens), words, chars) for _, sentence in chosen]
         surfaces = [sentence.tokens for _, sentence in chosen]
-        predictions = model.predict(features, surfaces, lambda k, surface: lookup(chosen[k][0], surface))
+        numbers = [number for number, _ in chosen]
+        predictions = model.predict(features, surfaces, _in_documents(lookup, numbers))
         for i, prediction in zip(indices, predictions, strict=True):
             results[i] = prediction
     return results
+
+
+def _in_documents(lookup: DocumentLookup, numbers: Sequence[int]) -> Callable[[int, str], list[Candidate]]:
+    """Turn a (document number, surface) lookup into a (sentence position in the batch, surface) lookup."""
+    return lambda k, surface: lookup(numbers[k], surface)
 
 
 def predict_documents(

@@ -86,7 +86,9 @@ class StackLSTM(nn.Module):
         flat_tokens = tokens.reshape(B * T, D)
         chunk_words = flat_tokens[batch.chunk_tokens]  # (N, Lc, D)
         N = chunk_words.shape[0]
-        stack_prefixes = self.stack(chunk_words)[0].reshape(N * chunk_words.shape[1], H) if N else tokens.new_zeros(0, H)
+        stack_prefixes = (
+            self.stack(chunk_words)[0].reshape(N * chunk_words.shape[1], H) if N else tokens.new_zeros(0, H)
+        )
         s = torch.cat([stack_prefixes, self.empty[0].unsqueeze(0)])[batch.stack_index]  # (B, A, H)
         chunks = self.compose_chunks(chunk_words, batch.chunk_lengths, batch.chunk_labels) if N else stack_prefixes
         item_rows = torch.cat([self.word_item(flat_tokens), chunks])  # (B·T + N, H)
@@ -121,7 +123,7 @@ class _GreedyDecoder:
     def __init__(self, model: StackLSTM, tokens: Tensor, lengths: Tensor, forced: Tensor | None = None):
         self.model, self.tokens, self.lengths, self.forced = model, tokens, lengths, forced
         self.step_states: list[Tensor] = []
-        B, T, _ = tokens.shape
+        B = tokens.shape[0]
         H = model.empty.shape[1]
         buffer = reverse_padded(model.buffer(reverse_padded(tokens, lengths))[0], lengths)
         self.buffer = torch.cat([buffer, model.empty[1].expand(B, 1, H)], dim=1)  # (B, T+1, H)

@@ -10,8 +10,20 @@ from jointel.model.config import ModelConfig
 from jointel.model.dataset import build_vocabs
 
 TINY = dict(
-    word_dim=16, pretrained_vectors=False, char_dim=8, char_hidden=8, casing_dim=4, context_hidden=16, hidden=16,
-    action_dim=8, label_dim=8, entity_dim=8, dropout=0.0, word_dropout=0.0, batch_size=4, learning_rate=0.02,
+    word_dim=16,
+    pretrained_vectors=False,
+    char_dim=8,
+    char_hidden=8,
+    casing_dim=4,
+    context_hidden=16,
+    hidden=16,
+    action_dim=8,
+    label_dim=8,
+    entity_dim=8,
+    dropout=0.0,
+    word_dropout=0.0,
+    batch_size=4,
+    learning_rate=0.02,
 )
 
 

@@ -30,5 +30,5 @@ def test_config_load_bad_json_names_line(tmp_path):
 
 
 def test_load_missing_model_is_a_clear_error(tmp_path):
-    with pytest.raises(FileNotFoundError, match="config.json: missing; is .* a model saved by jointel"):
+    with pytest.raises(FileNotFoundError, match=r"config\.json: missing; is .* a model saved by jointel"):
         JointModel.load(tmp_path)

@@ -1,0 +1,45 @@
+"""The SQLite schema of the knowledge base: entities, aliases with priors, per-document PPR lists, metadata.
+
+Two candidate protocols live side by side. `aliases` is the REALISTIC one: every alias → entity association comes
+from AIDA train, train PPR lists or the entity titles, never from testa/testb. `ppr_candidates` replays the
+PPRforNED per-mention lists of all 1,393 documents (gold injected, so recall is ~100% by construction); its
+`prior` column is the realistic prior of the same (alias, entity), used to rank the list instead of file order.
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 2
+
+SCHEMA = (
+    """CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    )""",
+    """CREATE TABLE entities (
+        id INTEGER PRIMARY KEY,
+        title TEXT UNIQUE NOT NULL,
+        page_id INTEGER,              -- Wikipedia page id (PPR, else AIDA); NULL if neither gives one
+        type TEXT,                    -- most frequent non-UNK PPR predictedType: GPE | ORG | PER; NULL if none
+        popularity REAL NOT NULL,     -- log1p(Wikipedia in-links from PPR); 0 when unknown
+        in_count INTEGER,             -- PPR inCount
+        freebase REAL                 -- Freebase popularity score, NULL when absent
+    )""",
+    """CREATE TABLE aliases (
+        alias TEXT NOT NULL,          -- normalize(surface or title)
+        entity_id INTEGER NOT NULL REFERENCES entities(id),
+        count REAL NOT NULL,          -- AIDA train gold links of this alias to this entity
+        prior REAL NOT NULL,          -- p(entity | alias), see jointel.kb.prior
+        rank INTEGER NOT NULL,        -- 1, 2, … by prior DESC, popularity DESC, title within the alias
+        PRIMARY KEY (alias, entity_id)
+    ) WITHOUT ROWID""",
+    # The lookup index, ordered by prior: rows come out ranked, so `rank <= k` reads k rows and sorts nothing.
+    "CREATE INDEX aliases_by_rank ON aliases (alias, rank, prior)",
+    """CREATE TABLE ppr_candidates (
+        doc INTEGER NOT NULL,         -- AIDA document number
+        alias TEXT NOT NULL,          -- normalize(PPR text | PPR origText | aligned AIDA surface)
+        entity_id INTEGER NOT NULL REFERENCES entities(id),
+        prior REAL NOT NULL,          -- realistic prior of (alias, entity); 0 when the alias does not know it
+        rank INTEGER NOT NULL,        -- by prior DESC, popularity DESC, title: never the file order (gold first)
+        PRIMARY KEY (doc, alias, rank)  -- clustered in lookup order; an entity appears once per (doc, alias)
+    ) WITHOUT ROWID""",
+)

@@ -1,0 +1,96 @@
+"""The floor and ceilings the KB sets for entity linking, measured on gold mentions.
+
+Candidate recall@K is a ceiling: a linker that ranks the KB's top-K candidates cannot link a mention whose gold
+entity is not among them. The prior baseline (link every gold mention to its top candidate) is the floor a
+learned linker must beat. Both count gold LINKED mentions only (InKB, `span.entity is not None`), as the EL
+scores of the paper do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from jointel.data import Document
+from jointel.kb.lookup import KB, Candidate
+from jointel.kb.prior import surface
+
+Protocol = Literal["realistic", "ppr"]
+PROTOCOLS: tuple[Protocol, ...] = ("realistic", "ppr")
+DEFAULT_KS: tuple[int | None, ...] = (1, 5, 10, 30, None)
+
+
+@dataclass(frozen=True)
+class GoldMention:
+    doc: int  # AIDA document number
+    surface: str
+    entity: str
+
+
+@dataclass(frozen=True)
+class RecallReport:
+    mentions: int  # gold linked mentions
+    recall: dict[int | None, float]  # K → fraction whose gold entity is among the top K (None = all candidates)
+    mean_candidates: float  # candidates per mention at the largest K
+
+
+@dataclass(frozen=True)
+class BaselineScore:
+    mentions: int
+    correct: int
+    without_candidates: int  # mentions the KB offers nothing for: counted wrong (predicting NIL)
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.mentions if self.mentions else 0.0
+
+
+def gold_mentions(documents: Iterable[Document]) -> Iterator[GoldMention]:
+    """Every gold linked mention with its document number and surface text."""
+    for document in documents:
+        for sentence in document.sentences:
+            for span in sentence.spans:
+                if span.entity is not None:
+                    yield GoldMention(document.number, surface(sentence.tokens, span.start, span.end), span.entity)
+
+
+def lookup_for(kb: KB, protocol: Protocol) -> Callable[[GoldMention, int | None], list[Candidate]]:
+    """The candidate generator of a protocol, as a function of the mention and K."""
+    if protocol == "realistic":
+        return lambda mention, k: kb.candidates(mention.surface, k)
+    if protocol == "ppr":
+        return lambda mention, k: kb.ppr_candidates(mention.doc, mention.surface, k)
+    raise ValueError(f"unknown protocol {protocol!r}: expected one of {', '.join(PROTOCOLS)}")
+
+
+def candidate_recall(
+    kb: KB, documents: Iterable[Document], protocol: Protocol = "realistic", ks: Sequence[int | None] = DEFAULT_KS
+) -> RecallReport:
+    """Recall@K of the gold entity among the top-K candidates, for each K in `ks`, over gold linked mentions."""
+    lookup = lookup_for(kb, protocol)
+    deepest = None if None in ks else max(ks)
+    hits = dict.fromkeys(ks, 0)
+    mentions = listed = 0
+    for mention in gold_mentions(documents):
+        entities = [candidate.entity for candidate in lookup(mention, deepest)]
+        mentions += 1
+        listed += len(entities)
+        if mention.entity in entities:
+            rank = entities.index(mention.entity) + 1
+            for k in ks:
+                hits[k] += k is None or rank <= k
+    recall = {k: hits[k] / mentions if mentions else 0.0 for k in ks}
+    return RecallReport(mentions, recall, listed / mentions if mentions else 0.0)
+
+
+def prior_baseline(kb: KB, documents: Iterable[Document], protocol: Protocol = "realistic") -> BaselineScore:
+    """ED accuracy of linking each gold linked mention to its top candidate (equals recall@1 by construction)."""
+    lookup = lookup_for(kb, protocol)
+    mentions = correct = empty = 0
+    for mention in gold_mentions(documents):
+        top = lookup(mention, 1)
+        mentions += 1
+        empty += not top
+        correct += bool(top) and top[0].entity == mention.entity
+    return BaselineScore(mentions, correct, empty)
