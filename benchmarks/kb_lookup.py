@@ -10,34 +10,15 @@ sees them. Also times the PPR protocol cold (document, surface) lookups. Builds 
 from __future__ import annotations
 
 import argparse
-import datetime
-import os
-import platform
 import statistics
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from jointel.cli.paths import default_cache_dir, default_kb_path, resolve_data_dir
+from jointel.cli.provenance import run_header
 from jointel.data import load_corpus
 from jointel.kb import KB, build_kb, gold_mentions
-
-
-def machine() -> str:
-    """nproc, CPU model, Python version and git commit: the context every number needs."""
-    model = "unknown CPU"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    return (
-        f"date {datetime.datetime.now().isoformat(timespec='seconds')}, nproc {os.cpu_count()}, {model}, "
-        f"python {platform.python_version()}, commit {commit or 'unknown'}"
-    )
 
 
 def rate(calls: int, run: Callable[[KB], None], path: Path, rounds: int, kb: KB | None = None) -> float:
@@ -95,7 +76,8 @@ def main() -> None:
             for surface in surfaces:
                 kb.candidates(surface, args.k)
 
-    print(f"# KB lookup benchmark ({machine()})")
+    print("# KB lookup benchmark\n")
+    print(run_header())
     print(f"KB {path} ({path.stat().st_size / 1e6:.1f} MB), k={args.k}, median of {args.repeat} rounds")
     print(f"testb gold mentions: {len(surfaces):,}, distinct surfaces: {len(unique):,}")
     print(f"open KB: {1000 * open_seconds(path, args.repeat):.0f} ms")

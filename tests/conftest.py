@@ -1,11 +1,22 @@
-"""Shared fixtures: the tiny data directory and the real one (for `@pytest.mark.data` tests)."""
+"""Shared fixtures: the tiny data directory and its KB, the real data directory and its KB (`data` tests)."""
 
 from __future__ import annotations
 
+import gzip
 import os
+import shutil
+import tarfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import torch
+
+from jointel.data import Corpus, build_corpus, load_corpus
+from jointel.kb import KBStats, PriorWeights, build_kb
+from jointel.model.config import ModelConfig
+from jointel.model.dataset import build_vocabs
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -23,3 +34,92 @@ def real_data_dir() -> Path:
     if not (path / "conll2003" / "eng.testb").is_file():
         pytest.skip(f"full data not found at {path}")
     return path
+
+
+# Explicit weights, so that hand-computed priors in the tests do not move when the tuned defaults do.
+FIXTURE_WEIGHTS = PriorWeights(title=0.5, stem=0.25, surname=0.5, ppr=0.05)
+
+
+@dataclass(frozen=True)
+class BuiltKB:
+    path: Path
+    stats: KBStats
+    corpus: Corpus
+    seconds: float
+
+
+def make_kb_data_dir(root: Path) -> Path:
+    """Copy the tiny corpus and add the PPR archive and Freebase popularity file made from tests/fixtures/kb."""
+    data_dir = root / "data"
+    shutil.copytree(FIXTURES / "data", data_dir)
+    with tarfile.open(data_dir / "ppr_aida_candidates.tar.gz", "w:gz") as archive:
+        for path in sorted((FIXTURES / "kb" / "ppr").iterdir()):
+            archive.add(path, arcname=f"AIDA_candidates/PART_1_1000/{path.name}")
+    with gzip.open(data_dir / "ppr_Freebase_popularity.gz", "wb") as handle:
+        handle.write((FIXTURES / "kb" / "Freebase_popularity").read_bytes())
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def kb_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_kb_data_dir(tmp_path_factory.mktemp("kb-fixture"))
+
+
+@pytest.fixture(scope="session")
+def tiny_kb(kb_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> BuiltKB:
+    """The KB of the 4-document fixture corpus (treat as read-only: tests share it)."""
+    corpus = load_corpus(kb_data_dir)
+    path = tmp_path_factory.mktemp("tiny-kb") / "kb.sqlite"
+    start = time.perf_counter()
+    stats = build_kb(corpus, kb_data_dir, path, FIXTURE_WEIGHTS)
+    return BuiltKB(path, stats, corpus, time.perf_counter() - start)
+
+
+@pytest.fixture(scope="session")
+def real_kb(real_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> BuiltKB:
+    """The KB of the full corpus with the default (tuned) weights, built once; its build time is measured."""
+    corpus = load_corpus(real_data_dir, tmp_path_factory.mktemp("corpus-cache"))
+    path = tmp_path_factory.mktemp("real-kb") / "kb.sqlite"
+    start = time.perf_counter()
+    stats = build_kb(corpus, real_data_dir, path)
+    return BuiltKB(path, stats, corpus, time.perf_counter() - start)
+
+
+# Tiny models over the 4-document fixture corpus: small enough to train to perfection in seconds.
+TINY = dict(
+    word_dim=16,
+    pretrained_vectors=False,
+    char_dim=8,
+    char_hidden=8,
+    casing_dim=4,
+    context_hidden=16,
+    hidden=16,
+    action_dim=8,
+    label_dim=8,
+    entity_dim=8,
+    dropout=0.0,
+    word_dropout=0.0,
+    batch_size=4,
+    learning_rate=0.02,
+)
+
+
+@pytest.fixture
+def tiny_config() -> ModelConfig:
+    return ModelConfig(**TINY)
+
+
+@pytest.fixture
+def tiny_documents(tiny_data_dir):
+    corpus = build_corpus(tiny_data_dir)
+    return [document for split in ("train", "testa", "testb") for document in corpus[split]]
+
+
+@pytest.fixture
+def tiny_vocabs(tiny_documents):
+    return build_vocabs(tiny_documents, [], None)
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)

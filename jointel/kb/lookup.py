@@ -118,6 +118,14 @@ class KB:
         found = self._cached_ppr_candidates(doc, alias, k)
         return list(found) if found else self.candidates(alias, k)
 
+    def lookup(self, protocol: str, doc: int, alias: str, k: int | None = 30) -> list[Candidate]:
+        """Candidates under a protocol: `realistic` (the alias table) or `ppr` (document `doc`'s PPRforNED list)."""
+        if protocol == "realistic":
+            return self.candidates(alias, k)
+        if protocol == "ppr":
+            return self.ppr_candidates(doc, alias, k)
+        raise ValueError(f"unknown candidate protocol {protocol!r}: expected realistic or ppr")
+
     def _candidates(self, alias: str, k: int | None) -> tuple[Candidate, ...]:
         return self._first_known(_CANDIDATES_SQL, (), alias, k)
 

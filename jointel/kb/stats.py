@@ -56,12 +56,9 @@ def gold_mentions(documents: Iterable[Document]) -> Iterator[GoldMention]:
 
 
 def lookup_for(kb: KB, protocol: Protocol) -> Callable[[GoldMention, int | None], list[Candidate]]:
-    """The candidate generator of a protocol, as a function of the mention and K."""
-    if protocol == "realistic":
-        return lambda mention, k: kb.candidates(mention.surface, k)
-    if protocol == "ppr":
-        return lambda mention, k: kb.ppr_candidates(mention.doc, mention.surface, k)
-    raise ValueError(f"unknown protocol {protocol!r}: expected one of {', '.join(PROTOCOLS)}")
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"unknown protocol {protocol!r}: expected one of {', '.join(PROTOCOLS)}")
+    return lambda mention, k: kb.lookup(protocol, mention.doc, mention.surface, k)
 
 
 def candidate_recall(

@@ -7,20 +7,18 @@ from collections.abc import Callable, Sequence
 
 from jointel.data.documents import Document
 from jointel.kb.lookup import KB, Candidate
+from jointel.kb.stats import PROTOCOLS
 from jointel.model.features import SentenceFeatures, candidate_set, sentence_features
 from jointel.model.vocab import Vocab
 
-PROTOCOLS = ("realistic", "ppr")
 DocumentLookup = Callable[[int, str], list[Candidate]]  # (AIDA document number, surface) → candidates
 
 
 def candidate_lookup(kb: KB, protocol: str, k: int) -> DocumentLookup:
     """Candidates of a surface under a protocol: the KB alias table, or the document's PPRforNED list."""
-    if protocol == "realistic":
-        return lambda document_number, surface: kb.candidates(surface, k)
-    if protocol == "ppr":
-        return lambda document_number, surface: kb.ppr_candidates(document_number, surface, k)
-    raise ValueError(f"unknown candidate protocol {protocol!r}: expected one of {', '.join(PROTOCOLS)}")
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"unknown candidate protocol {protocol!r}: expected one of {', '.join(PROTOCOLS)}")
+    return lambda document_number, surface: kb.lookup(protocol, document_number, surface, k)
 
 
 def build_vocabs(

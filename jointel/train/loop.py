@@ -68,13 +68,12 @@ def train_model(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     lookup = candidate_lookup(kb, config.candidate_protocol, config.max_candidates)
+    _seed(config.seed)
     model = _new_or_resumed_model(config, train, lookup, out_dir, resume)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
     history: list[EpochResult] = []
     if resume:
         history = _restore(load_checkpoint(out_dir / "checkpoint.pt"), model, optimizer)
-    else:
-        _seed(config.seed)
     features = document_features(train, model.vocabs, lookup)
     singletons = _singleton_mask(model, train)
     for epoch in range(len(history) + 1, config.epochs + 1):

@@ -1,0 +1,58 @@
+import dataclasses
+
+import pytest
+import torch
+
+from jointel.kb import KB
+from jointel.model.joint import JointModel
+from jointel.train.loop import train_model
+
+
+@pytest.fixture
+def tiny_training(tiny_kb, tiny_config):
+    documents = [document for split in ("train", "testa", "testb") for document in tiny_kb.corpus[split]]
+    config = dataclasses.replace(tiny_config, candidate_protocol="ppr", patience=100)
+    return documents, config
+
+
+def test_train_model_overfits_six_sentences(tiny_training, tiny_kb, tmp_path):
+    """NER and EL both learn the training sentences exactly: F1 = 1.0 (dev = train here)."""
+    documents, config = tiny_training
+    with KB(tiny_kb.path) as kb:
+        history = train_model(dataclasses.replace(config, epochs=40), documents, documents, kb, tmp_path)
+    best = max(history, key=lambda row: row.selection_score)
+    assert best.dev_ner_f1 == 1.0
+    assert best.dev_el_f1 == 1.0
+    assert (tmp_path / "model" / "weights.pt").is_file()
+    assert (tmp_path / "training_curve.png").stat().st_size > 1000
+
+
+def test_saved_model_loads_with_identical_predictions(tiny_training, tiny_kb, tmp_path):
+    from jointel.model.dataset import candidate_lookup
+    from jointel.model.predict import predict_documents
+
+    documents, config = tiny_training
+    with KB(tiny_kb.path) as kb:
+        train_model(dataclasses.replace(config, epochs=3), documents, documents, kb, tmp_path)
+        lookup = candidate_lookup(kb, "ppr", config.max_candidates)
+        first = JointModel.load(tmp_path / "model")
+        second = JointModel.load(tmp_path / "model")
+        assert predict_documents(first, documents, lookup) == predict_documents(second, documents, lookup)
+    for name, tensor in first.state_dict().items():
+        assert torch.equal(tensor, second.state_dict()[name]), name
+
+
+def test_resume_after_a_stop_gives_identical_parameters(tiny_training, tiny_kb, tmp_path):
+    """Training 4 epochs at once equals training 2, stopping, and resuming to 4 from the checkpoint."""
+    documents, config = tiny_training
+    with KB(tiny_kb.path) as kb:
+        train_model(dataclasses.replace(config, epochs=4), documents, documents, kb, tmp_path / "straight")
+        train_model(dataclasses.replace(config, epochs=2), documents, documents, kb, tmp_path / "resumed")
+        history = train_model(
+            dataclasses.replace(config, epochs=4), documents, documents, kb, tmp_path / "resumed", resume=True
+        )
+    assert [row.epoch for row in history] == [1, 2, 3, 4]
+    straight = torch.load(tmp_path / "straight" / "checkpoint.pt", weights_only=False)["model"]
+    resumed = torch.load(tmp_path / "resumed" / "checkpoint.pt", weights_only=False)["model"]
+    for name, tensor in straight.items():
+        assert torch.equal(tensor, resumed[name]), name
