@@ -90,7 +90,7 @@ def build_kb(corpus: Corpus, data_dir: Path, out_path: Path, weights: PriorWeigh
     train_ppr = [mention for mention in mentions if mention.doc in train_numbers]
     evidence = collect_evidence(corpus["train"], train_ppr, {title: row.type for title, row in entities.items()})
     popularity = {title: row.popularity for title, row in entities.items()}
-    priors = alias_priors(evidence, popularity_weights(popularity), weights)
+    priors, totals = alias_priors(evidence, popularity_weights(popularity), weights)
     ppr_lists, coverage = _ppr_lists(corpus, mentions)
     alias_rows = _alias_rows(priors, popularity)
     ppr_rows = _ppr_rows(ppr_lists, priors, popularity)
@@ -106,7 +106,7 @@ def build_kb(corpus: Corpus, data_dir: Path, out_path: Path, weights: PriorWeigh
         ),
         **{f"sha256:{path.name}": file_digest(path) for path in sources},
     }
-    _write_atomic(out_path, entities, alias_rows, ppr_rows, meta)
+    _write_atomic(out_path, entities, alias_rows, totals, ppr_rows, meta)
     return KBStats(
         path=out_path,
         entities=len(entities),
@@ -226,6 +226,7 @@ def _write_atomic(
     out_path: Path,
     entities: Mapping[str, _Entity],
     alias_rows: Iterable[tuple[str, str, float, float, int]],
+    totals: Mapping[str, float],
     ppr_rows: Iterable[tuple[int, str, str, float, int]],
     meta: Mapping[str, str],
 ) -> None:
@@ -238,7 +239,7 @@ def _write_atomic(
     try:
         db = sqlite3.connect(temp)
         try:
-            _fill(db, entities, alias_rows, ppr_rows, meta)
+            _fill(db, entities, alias_rows, totals, ppr_rows, meta)
             db.commit()
         finally:
             db.close()
@@ -252,6 +253,7 @@ def _fill(
     db: sqlite3.Connection,
     entities: Mapping[str, _Entity],
     alias_rows: Iterable[tuple[str, str, float, float, int]],
+    totals: Mapping[str, float],
     ppr_rows: Iterable[tuple[int, str, str, float, int]],
     meta: Mapping[str, str],
 ) -> None:
@@ -272,6 +274,7 @@ def _fill(
         "INSERT INTO aliases (alias, entity_id, count, prior, rank) VALUES (?, ?, ?, ?, ?)",
         ((alias, id_of[title], count, prior, rank) for alias, title, count, prior, rank in alias_rows),
     )
+    db.executemany("INSERT INTO alias_totals (alias, total) VALUES (?, ?)", sorted(totals.items()))
     db.executemany(
         "INSERT INTO ppr_candidates (doc, alias, entity_id, prior, rank) VALUES (?, ?, ?, ?, ?)",
         ((doc, alias, id_of[title], prior, rank) for doc, alias, title, prior, rank in ppr_rows),

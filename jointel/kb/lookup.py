@@ -21,6 +21,7 @@ from jointel.kb.schema import SCHEMA_VERSION
 
 _CANDIDATES_SQL = "SELECT entity_id, prior FROM aliases WHERE alias = ? AND rank <= ? ORDER BY rank"
 _PPR_SQL = "SELECT entity_id, prior FROM ppr_candidates WHERE doc = ? AND alias = ? AND rank <= ? ORDER BY rank"
+_TOTAL_SQL = "SELECT total FROM alias_totals WHERE alias = ?"
 _ENTITY_FACTS_SQL = "SELECT id, title, popularity, type FROM entities"
 _ENTITY_SQL = "SELECT title, page_id, type, popularity, in_count, freebase FROM entities WHERE title = ?"
 _ALL = 2**62  # rank bound meaning "every candidate"
@@ -125,6 +126,11 @@ class KB:
         if protocol == "ppr":
             return self.ppr_candidates(doc, alias, k)
         raise ValueError(f"unknown candidate protocol {protocol!r}: expected realistic or ppr")
+
+    def alias_total(self, alias: str) -> float:
+        """Σ score of the exact normalised alias (0 if unknown): `prior · total` is its evidence for an entity."""
+        row = self._db.execute(_TOTAL_SQL, (normalize(alias),)).fetchone()
+        return row[0] if row else 0.0
 
     def _candidates(self, alias: str, k: int | None) -> tuple[Candidate, ...]:
         return self._first_known(_CANDIDATES_SQL, (), alias, k)

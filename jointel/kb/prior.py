@@ -122,8 +122,12 @@ def popularity_weights(popularity: Mapping[str, float]) -> dict[str, float]:
 
 def alias_priors(
     evidence: AliasEvidence, weight_of: Mapping[str, float], weights: PriorWeights
-) -> dict[str, dict[str, tuple[float, float]]]:
-    """alias → entity → (gold link count, prior); every entity must have a popularity weight."""
+) -> tuple[dict[str, dict[str, tuple[float, float]]], dict[str, float]]:
+    """alias → entity → (gold link count, prior), and alias → Σ score (so that score = prior · total).
+
+    The totals let a trainer remove one document's own links from the prior (leave-one-document-out), so that
+    training sees priors as unseen text would. Every entity must have a popularity weight.
+    """
     name_weight = {TITLE: weights.title, STEM: weights.stem, SURNAME: weights.surname}
     scores: dict[str, dict[str, float]] = {}
     for (alias, entity), count in evidence.gold.items():
@@ -132,16 +136,17 @@ def alias_priors(
         _add(scores, alias, entity, weight_of[entity] * name_weight[kind])
     for (alias, entity), count in evidence.ppr.items():
         _add(scores, alias, entity, weight_of[entity] * weights.ppr * count)
-    priors = {}
+    priors, totals = {}, {}
     for alias, by_entity in scores.items():
         total = math.fsum(by_entity.values())
         if total > 0:
+            totals[alias] = total
             priors[alias] = {
                 entity: (float(evidence.gold.get((alias, entity), 0)), score / total)
                 for entity, score in by_entity.items()
                 if score > 0
             }
-    return priors
+    return priors, totals
 
 
 def _add(scores: dict[str, dict[str, float]], alias: str, entity: str, score: float) -> None:

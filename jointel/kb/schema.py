@@ -8,7 +8,7 @@ PPRforNED per-mention lists of all 1,393 documents (gold injected, so recall is 
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA = (
     """CREATE TABLE meta (
@@ -31,6 +31,10 @@ SCHEMA = (
         prior REAL NOT NULL,          -- p(entity | alias), see jointel.kb.prior
         rank INTEGER NOT NULL,        -- 1, 2, … by prior DESC, popularity DESC, title within the alias
         PRIMARY KEY (alias, entity_id)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE alias_totals (
+        alias TEXT PRIMARY KEY,
+        total REAL NOT NULL           -- Σ score of the alias: score(alias, entity) = prior · total
     ) WITHOUT ROWID""",
     # The lookup index, ordered by prior: rows come out ranked, so `rank <= k` reads k rows and sorts nothing.
     "CREATE INDEX aliases_by_rank ON aliases (alias, rank, prior)",

@@ -35,6 +35,7 @@ class ModelConfig:
     el_weight: float = 1.0  # weight of the linking loss; 0.0 trains NER alone
     ner_weight: float = 1.0  # weight of the transition loss; 0.0 trains EL alone (on gold mentions)
     candidate_protocol: str = "realistic"  # realistic (KB aliases) | ppr (PPRforNED lists)
+    leave_one_out_priors: bool = True  # train on priors without the document's own links (see dataset.HeldOut)
     # training
     epochs: int = 30
     batch_size: int = 32

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 from jointel.data.documents import Document
 from jointel.kb.lookup import KB, Candidate
+from jointel.kb.normalize import normalize
 from jointel.kb.stats import PROTOCOLS
 from jointel.model.features import SentenceFeatures, candidate_set, sentence_features
 from jointel.model.vocab import Vocab
@@ -55,18 +57,64 @@ def singleton_words(train: Sequence[Document]) -> set[str]:
 
 
 def document_features(
-    documents: Sequence[Document], vocabs: dict[str, Vocab], lookup: DocumentLookup | None
+    documents: Sequence[Document],
+    vocabs: dict[str, Vocab],
+    lookup: DocumentLookup | None,
+    held_out: HeldOut | None = None,
 ) -> list[SentenceFeatures]:
-    """Network inputs of every sentence, gold actions and (if `lookup`) each gold mention's candidate set."""
+    """Network inputs of every sentence, gold actions and (if `lookup`) each gold mention's candidate set.
+
+    With `held_out` (for training documents), each document's own gold links are taken out of its mentions' priors.
+    """
     features = []
     for document in documents:
+        own = own_links(document) if held_out is not None else {}
         for sentence in document.sentences:
             sets = []
             if lookup is not None:
                 for span in sorted(sentence.spans, key=lambda span: span.start):
                     surface = " ".join(sentence.tokens[span.start : span.end])
-                    sets.append(
-                        candidate_set(surface, lookup(document.number, surface), span.entity, span.is_annotated)
-                    )
+                    candidates = lookup(document.number, surface)
+                    if held_out is not None:
+                        candidates = held_out.remove(candidates, surface, own.get(normalize(surface), Counter()))
+                    sets.append(candidate_set(surface, candidates, span.entity, span.is_annotated))
             features.append(sentence_features(sentence, vocabs["words"], vocabs["chars"], sets))
     return features
+
+
+def own_links(document: Document) -> dict[str, Counter[str]]:
+    """normalised surface → entity → gold links of this document (what the KB prior counted from it)."""
+    links: dict[str, Counter[str]] = {}
+    for sentence in document.sentences:
+        for span in sentence.spans:
+            if span.entity is not None:
+                key = normalize(" ".join(sentence.tokens[span.start : span.end]))
+                links.setdefault(key, Counter())[span.entity] += 1
+    return links
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """Leave-one-document-out priors for training mentions.
+
+    The KB prior of a train alias counts the train documents' own gold links, so on train the top candidate is
+    right 94% of the time against 83% on testa: a linker trained on those priors learns to trust them too much.
+    Removing the document's own links (score = prior · total, minus own count) gives priors as unseen text has
+    them. Under the realistic protocol a candidate that only this document supported disappears.
+    """
+
+    alias_total: Callable[[str], float]
+    drop_unsupported: bool
+
+    def remove(self, candidates: Sequence[Candidate], surface: str, own: Counter[str]) -> list[Candidate]:
+        if not own:
+            return list(candidates)
+        total = self.alias_total(surface)
+        rest = total - sum(own.values())
+        kept = []
+        for candidate in candidates:
+            score = candidate.prior * total - own[candidate.entity]
+            prior = score / rest if rest > 1e-9 and score > 1e-9 else 0.0
+            if prior > 0 or not self.drop_unsupported:
+                kept.append(replace(candidate, prior=prior))
+        return sorted(kept, key=lambda candidate: (-candidate.prior, -candidate.popularity))

@@ -26,7 +26,7 @@ from jointel.evaluate.report import score_corpus
 from jointel.kb.lookup import KB
 from jointel.model.batch import Batch
 from jointel.model.config import ModelConfig
-from jointel.model.dataset import build_vocabs, candidate_lookup, document_features, singleton_words
+from jointel.model.dataset import HeldOut, build_vocabs, candidate_lookup, document_features, singleton_words
 from jointel.model.features import SentenceFeatures
 from jointel.model.joint import JointModel
 from jointel.model.predict import length_batches, link_documents, predict_documents
@@ -74,7 +74,8 @@ def train_model(
     history: list[EpochResult] = []
     if resume:
         history = _restore(load_checkpoint(out_dir / "checkpoint.pt"), model, optimizer)
-    features = document_features(train, model.vocabs, lookup)
+    held_out = HeldOut(kb.alias_total, drop_unsupported=config.candidate_protocol == "realistic")
+    features = document_features(train, model.vocabs, lookup, held_out if config.leave_one_out_priors else None)
     singletons = _singleton_mask(model, train)
     for epoch in range(len(history) + 1, config.epochs + 1):
         if _patience_exhausted(history, config.patience):

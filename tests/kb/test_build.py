@@ -64,7 +64,7 @@ def test_build_kb_train_evidence_gives_aliases(tiny_kb):
 def test_build_kb_records_sources_and_weights(tiny_kb):
     with KB(tiny_kb.path) as kb:
         meta = kb.meta
-    assert meta["schema_version"] == "2"
+    assert meta["schema_version"] == "3"
     assert len(meta["sha256:ppr_aida_candidates.tar.gz"]) == 64
     assert '"ppr": 0.05' in meta["weights"]
     assert meta["train_documents"] == "2"

@@ -133,7 +133,7 @@ def test_kb_other_schema_version_is_a_format_error(tiny_kb, tmp_path):
     path.write_bytes(tiny_kb.path.read_bytes())
     with sqlite3.connect(path) as db:
         db.execute("UPDATE meta SET value = '0' WHERE key = 'schema_version'")
-    with pytest.raises(KBFormatError, match="schema version 0, this jointel reads version 2"):
+    with pytest.raises(KBFormatError, match="schema version 0, this jointel reads version 3"):
         KB(path)
 
 

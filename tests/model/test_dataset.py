@@ -1,0 +1,34 @@
+from collections import Counter
+
+import pytest
+
+from jointel.kb import Candidate
+from jointel.model.dataset import HeldOut
+
+
+def candidates():
+    # alias total 10: Paris score 6 (4 own links + 2 elsewhere), Paris_Hilton 3, Paris_(band) 1
+    return [
+        Candidate("Paris", 0.6, 9.0, "GPE"),
+        Candidate("Paris_Hilton", 0.3, 7.0, "PER"),
+        Candidate("Paris_(band)", 0.1, 2.0, None),
+    ]
+
+
+def test_held_out_removes_the_documents_own_links_from_the_prior():
+    kept = HeldOut(lambda alias: 10.0, drop_unsupported=True).remove(candidates(), "Paris", Counter({"Paris": 4}))
+    # without the 4 own links: total 6 → Paris 2/6, Paris_Hilton 3/6, Paris_(band) 1/6; re-ranked by prior
+    assert [c.entity for c in kept] == ["Paris_Hilton", "Paris", "Paris_(band)"]
+    assert [c.prior for c in kept] == pytest.approx([0.5, 1 / 3, 1 / 6])
+
+
+def test_held_out_drops_candidates_only_this_document_supported():
+    own = Counter({"Paris": 6})  # every Paris link of the alias came from this document
+    realistic = HeldOut(lambda alias: 10.0, drop_unsupported=True).remove(candidates(), "Paris", own)
+    assert [c.entity for c in realistic] == ["Paris_Hilton", "Paris_(band)"]
+    ppr = HeldOut(lambda alias: 10.0, drop_unsupported=False).remove(candidates(), "Paris", own)
+    assert [(c.entity, c.prior) for c in ppr][-1] == ("Paris", 0.0)  # PPR lists keep it, with no prior
+
+
+def test_held_out_without_own_links_changes_nothing():
+    assert HeldOut(lambda alias: 10.0, True).remove(candidates(), "Paris", Counter()) == candidates()
