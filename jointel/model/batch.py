@@ -13,7 +13,16 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from jointel.model.features import OUT_ID, REDUCE_ID, SHIFT_ID, CandidateSet, SentenceFeatures, title_words, word_index
+from jointel.model.features import (
+    N_CANDIDATE_FEATURES,
+    OUT_ID,
+    REDUCE_ID,
+    SHIFT_ID,
+    CandidateSet,
+    SentenceFeatures,
+    title_words,
+    word_index,
+)
 from jointel.model.vocab import Vocab
 
 IGNORE = -100
@@ -152,7 +161,7 @@ class _StepIndices:
 def collate_candidates(sets: Sequence[CandidateSet], words: Vocab, entities: Vocab) -> Candidates:
     """Pad candidate sets of N mentions to the largest set; gold NIL becomes index C."""
     width = max([1] + [len(candidate_set.entities) for candidate_set in sets])
-    n_features = len(sets[0].features[0]) if sets and sets[0].features else 6
+    n_features = N_CANDIDATE_FEATURES
     features = torch.zeros((len(sets), width, n_features))
     title = torch.zeros((len(sets), width, MAX_TITLE_WORDS), dtype=torch.long)
     gold = []

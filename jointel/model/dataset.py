@@ -10,7 +10,13 @@ from jointel.data.documents import Document
 from jointel.kb.lookup import KB, Candidate
 from jointel.kb.normalize import normalize
 from jointel.kb.stats import PROTOCOLS
-from jointel.model.features import SentenceFeatures, candidate_set, sentence_features
+from jointel.model.features import (
+    CandidateSet,
+    SentenceFeatures,
+    candidate_set,
+    document_context,
+    sentence_features,
+)
 from jointel.model.vocab import Vocab
 
 DocumentLookup = Callable[[int, str], list[Candidate]]  # (AIDA document number, surface) → candidates
@@ -68,18 +74,34 @@ def document_features(
     """
     features = []
     for document in documents:
-        own = own_links(document) if held_out is not None else {}
+        sets = iter(gold_candidate_sets(document, lookup, held_out) if lookup is not None else [])
         for sentence in document.sentences:
-            sets = []
-            if lookup is not None:
-                for span in sorted(sentence.spans, key=lambda span: span.start):
-                    surface = " ".join(sentence.tokens[span.start : span.end])
-                    candidates = lookup(document.number, surface)
-                    if held_out is not None:
-                        candidates = held_out.remove(candidates, surface, own.get(normalize(surface), Counter()))
-                    sets.append(candidate_set(surface, candidates, span.entity, span.is_annotated))
-            features.append(sentence_features(sentence, vocabs["words"], vocabs["chars"], sets))
+            sentence_sets = [next(sets) for _ in sentence.spans] if lookup is not None else []
+            features.append(sentence_features(sentence, vocabs["words"], vocabs["chars"], sentence_sets))
     return features
+
+
+def gold_candidate_sets(document: Document, lookup: DocumentLookup, held_out: HeldOut | None) -> list[CandidateSet]:
+    """Candidate sets of the document's gold spans, sentence by sentence and span by span (sorted by start)."""
+    own = own_links(document) if held_out is not None else {}
+    spans = [
+        (sentence, span)
+        for sentence in document.sentences
+        for span in sorted(sentence.spans, key=lambda span: span.start)
+    ]
+    mentions = []
+    for sentence, span in spans:
+        surface = " ".join(sentence.tokens[span.start : span.end])
+        candidates = lookup(document.number, surface)
+        if held_out is not None:
+            candidates = held_out.remove(candidates, surface, own.get(normalize(surface), Counter()))
+        mentions.append((surface, candidates))
+    return [
+        candidate_set(surface, candidates, span.entity, span.is_annotated, context)
+        for (surface, _), (candidates, context), (_, span) in zip(
+            mentions, document_context(mentions), spans, strict=True
+        )
+    ]
 
 
 def own_links(document: Document) -> dict[str, Counter[str]]:

@@ -19,7 +19,7 @@ from jointel.model.vocab import Vocab
 ACTIONS = ("SHIFT", "OUT", *(f"REDUCE-{label}" for label in LABELS))
 SHIFT_ID, OUT_ID, REDUCE_ID = 0, 1, 2  # REDUCE-X is REDUCE_ID + LABELS.index(X)
 ENTITY_TYPES = ("PER", "ORG", "GPE", "UNK")
-N_CANDIDATE_FEATURES = 6
+N_CANDIDATE_FEATURES = 8
 MAX_CHARS = 20
 _TITLE_WORD = re.compile(r"[^\W_]+")
 _DIGITS = re.compile(r"\d")
@@ -63,8 +63,10 @@ def title_words(title: str) -> list[str]:
     return [word.lower() for word in _TITLE_WORD.findall(title.split("_(")[0])]
 
 
-def candidate_features(mention: str, candidate: Candidate, rank: int) -> list[float]:
-    """Features of a candidate that exist for any entity, seen in training or not."""
+def candidate_features(
+    mention: str, candidate: Candidate, rank: int, context: tuple[float, float] = (0.0, 0.0)
+) -> list[float]:
+    """Features of a candidate that exist for any entity, seen in training or not (see `document_context`)."""
     mention_key = normalize(mention)
     title_key = normalize(" ".join(title_words(candidate.entity)))
     mention_words, candidate_words = set(mention_key.split()), set(title_key.split())
@@ -76,6 +78,8 @@ def candidate_features(mention: str, candidate: Candidate, rank: int) -> list[fl
         float(mention_key == title_key),
         overlap,
         float(candidate.prior == 0.0),
+        math.log1p(context[0]),
+        context[1],
     ]
 
 
@@ -93,9 +97,16 @@ class CandidateSet:
     gold: int = -1
 
 
-def candidate_set(mention: str, candidates: Sequence[Candidate], gold: str | None, is_annotated: bool) -> CandidateSet:
+def candidate_set(
+    mention: str,
+    candidates: Sequence[Candidate],
+    gold: str | None,
+    is_annotated: bool,
+    context: Sequence[tuple[float, float]] | None = None,
+) -> CandidateSet:
     entities = tuple(candidate.entity for candidate in candidates)
-    features = tuple(tuple(candidate_features(mention, c, rank)) for rank, c in enumerate(candidates))
+    context = context or [(0.0, 0.0)] * len(candidates)
+    features = tuple(tuple(candidate_features(mention, c, rank, context[rank])) for rank, c in enumerate(candidates))
     types = tuple(ENTITY_TYPES.index(c.type) if c.type in ENTITY_TYPES else 3 for c in candidates)
     if not is_annotated:
         index = -1
@@ -104,6 +115,48 @@ def candidate_set(mention: str, candidates: Sequence[Candidate], gold: str | Non
     else:
         index = entities.index(gold) if gold in entities else -1
     return CandidateSet(entities, features, types, index)
+
+
+MentionContext = tuple[list[Candidate], list[tuple[float, float]]]
+
+
+def document_context(mentions: Sequence[tuple[str, Sequence[Candidate]]], borrowed: int = 2) -> list[MentionContext]:
+    """Candidates and two document features per mention: what the other mentions of the document say.
+
+    - coherence: Σ of the candidate's prior over the document's mentions with another surface (PPRforNED's idea:
+      entities of one story are candidates of each other's mentions);
+    - containment: its prior as a candidate of a longer mention whose words include all of this one's
+      ("Simmons" after "Phil Simmons"), whose top `borrowed` candidates also join this mention's list.
+    """
+    keys = [normalize(surface) for surface, _ in mentions]
+    words = [set(key.split()) for key in keys]
+    priors: dict[str, dict[str, float]] = {}
+    for key, (_, candidates) in zip(keys, mentions, strict=True):
+        for candidate in candidates:
+            known = priors.setdefault(key, {})
+            known[candidate.entity] = max(known.get(candidate.entity, 0.0), candidate.prior)
+    everywhere: dict[str, float] = {}
+    for known in priors.values():
+        for entity, prior in known.items():
+            everywhere[entity] = everywhere.get(entity, 0.0) + prior
+    contexts = []
+    for i, (_, candidates) in enumerate(mentions):
+        longer = [j for j in range(len(mentions)) if words[i] and words[i] < words[j]]
+        extended = list(candidates)
+        seen = {candidate.entity for candidate in candidates}
+        for j in longer:
+            for candidate in mentions[j][1][:borrowed]:
+                if candidate.entity not in seen:
+                    seen.add(candidate.entity)
+                    extended.append(Candidate(candidate.entity, 0.0, candidate.popularity, candidate.type))
+        context = []
+        for candidate in extended:
+            own = priors.get(keys[i], {}).get(candidate.entity, 0.0)
+            coherence = everywhere.get(candidate.entity, 0.0) - own
+            containment = max((priors[keys[j]].get(candidate.entity, 0.0) for j in longer), default=0.0)
+            context.append((coherence, containment))
+        contexts.append((extended, context))
+    return contexts
 
 
 @dataclass(frozen=True)

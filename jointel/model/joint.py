@@ -7,7 +7,7 @@ mentions with the same encoder), so the single-task baselines differ from the jo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -15,17 +15,14 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from jointel.data.documents import LABELS, Span
-from jointel.kb.lookup import Candidate
+from jointel.data.documents import Span
 from jointel.model.batch import IGNORE, Batch, collate, collate_candidates
 from jointel.model.config import ModelConfig
 from jointel.model.encoder import TokenEncoder
-from jointel.model.features import CandidateSet, SentenceFeatures, candidate_set
+from jointel.model.features import CandidateSet, SentenceFeatures
 from jointel.model.linker import Linker
-from jointel.model.stack_lstm import StackLSTM
+from jointel.model.stack_lstm import Decoded, StackLSTM
 from jointel.model.vocab import Vocab, load_vocabs, save_vocabs
-
-CandidateLookup = Callable[[int, str], list[Candidate]]  # (sentence number in the call, surface) → candidates
 
 
 @dataclass(frozen=True)
@@ -82,50 +79,39 @@ class JointModel(nn.Module):
         return LossParts(total, float(ner.detach()), float(el.detach()))
 
     @torch.inference_mode()
-    def predict(
-        self, sentences: Sequence[SentenceFeatures], surfaces: Sequence[Sequence[str]], lookup: CandidateLookup
-    ) -> list[list[Prediction]]:
-        """Greedy NER, then link each reduced chunk; `surfaces[i]` are sentence i's tokens, `lookup` its candidates."""
+    def decode(self, sentences: Sequence[SentenceFeatures]) -> Decoded:
+        """Greedy NER of a batch: spans per sentence with, per span, the parser state and chunk for linking."""
         batch = self.batch(sentences, with_candidates=False)
         tokens = self.encoder(batch.words, batch.chars, batch.casing, batch.lengths)
-        decoded = self.parser.decode(tokens, batch.lengths)
-        mentions = [
-            (i, " ".join(surfaces[i][span.start : span.end])) for i, spans in enumerate(decoded.spans) for span in spans
-        ]
-        sets = [candidate_set(surface, lookup(i, surface), None, False) for i, surface in mentions]
-        labels = torch.tensor([LABELS.index(span.label) for spans in decoded.spans for span in spans], dtype=torch.long)
-        probabilities = self._link(decoded.states, decoded.items, labels, sets)
-        predictions, n = [], 0
-        for spans, scores in zip(decoded.spans, decoded.action_scores, strict=True):
-            predictions.append([])
-            for span, ner_score in zip(spans, scores, strict=True):
-                predictions[-1].append(_choose(span, ner_score, sets[n], probabilities[n]))
-                n += 1
-        return predictions
+        return self.parser.decode(tokens, batch.lengths)
 
     @torch.inference_mode()
-    def link_gold(self, sentences: Sequence[SentenceFeatures]) -> list[list[Prediction]]:
-        """Disambiguation: link the gold spans of `sentences` (their candidates must be set)."""
-        batch = self.batch(sentences)
+    def gold_mentions(self, sentences: Sequence[SentenceFeatures]) -> tuple[Tensor, Tensor, Tensor]:
+        """Parser states, chunks and labels at the gold REDUCEs of `sentences` (disambiguation of given spans)."""
+        batch = self.batch(sentences, with_candidates=False)
         tokens = self.encoder(batch.words, batch.chars, batch.casing, batch.lengths)
         states, chunks = self.parser.teacher_forced(tokens, batch)
-        reduce_states = states.reshape(-1, states.shape[-1])[batch.chunk_steps]
-        sets = [candidate for sentence in sentences for candidate in sentence.candidates]
-        probabilities = self._link(reduce_states, chunks, batch.chunk_labels, sets)
-        predictions, n = [], 0
-        for sentence in sentences:
-            predictions.append([])
-            for span in sentence.spans:
-                predictions[-1].append(_choose(span, 1.0, sets[n], probabilities[n]))
-                n += 1
-        return predictions
+        return states.reshape(-1, states.shape[-1])[batch.chunk_steps], chunks, batch.chunk_labels
 
-    def _link(self, states: Tensor, items: Tensor, labels: Tensor, sets: Sequence[CandidateSet]) -> Tensor:
-        """Probabilities (N, C + 1) over candidates and NIL (last column); mentions without candidates are NIL."""
+    @torch.inference_mode()
+    def link(
+        self,
+        states: Tensor,
+        items: Tensor,
+        labels: Tensor,
+        spans: Sequence[Span],
+        sets: Sequence[CandidateSet],
+        ner_scores: Sequence[float],
+    ) -> list[Prediction]:
+        """Link N mentions: the most probable of each one's candidates and NIL."""
         if not sets:
-            return torch.zeros(0, 1)
+            return []
         candidates = collate_candidates(sets, self.vocabs["words"], self.vocabs["entities"])
-        return self.linker(states, items, labels, candidates).softmax(-1)
+        probabilities = self.linker(states, items, labels, candidates).softmax(-1)
+        return [
+            _choose(span, score, candidate_set, row)
+            for span, score, candidate_set, row in zip(spans, ner_scores, sets, probabilities, strict=True)
+        ]
 
     def save(self, directory: Path) -> None:
         """Write `config.json`, `vocabs.json` and `weights.pt`: all that `load()` needs."""

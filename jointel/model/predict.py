@@ -1,15 +1,25 @@
-"""Whole documents in, predicted documents out: batching sentences by length around `JointModel.predict`."""
+"""Whole documents in, predicted documents out, in two passes.
+
+1. NER: greedy decoding of every sentence, in batches of similar length (`JointModel.decode`).
+2. EL: each document's predicted mentions get their candidates and the document context (`document_context`:
+   the other mentions of the story), then all mentions are linked in batches (`JointModel.link`).
+`link_documents` does pass 2 alone on gold spans: disambiguation with given mentions.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 
-from jointel.data.documents import Document, Sentence
-from jointel.kb.lookup import Candidate
+import torch
+from torch import Tensor
+
+from jointel.data.documents import LABELS, Document, Sentence, Span
 from jointel.model.dataset import DocumentLookup, document_features
-from jointel.model.features import sentence_features
+from jointel.model.features import candidate_set, document_context, sentence_features
 from jointel.model.joint import JointModel, Prediction
+
+LINK_BATCH = 2048
 
 
 def length_batches(lengths: Sequence[int], batch_size: int) -> Iterator[list[int]]:
@@ -19,56 +29,119 @@ def length_batches(lengths: Sequence[int], batch_size: int) -> Iterator[list[int
         yield order[start : start + batch_size]
 
 
-def predict_sentences(
-    model: JointModel, sentences: Sequence[tuple[int, Sentence]], lookup: DocumentLookup, batch_size: int = 256
-) -> list[list[Prediction]]:
-    """Predictions for `(document number, sentence)` pairs, in input order."""
-    model.eval()
-    words, chars = model.vocabs["words"], model.vocabs["chars"]
-    results: list[list[Prediction]] = [[] for _ in sentences]
-    for indices in length_batches([len(sentence.tokens) for _, sentence in sentences], batch_size):
-        chosen = [sentences[i] for i in indices]
-        features = [sentence_features(Sentence(sentence.tokens), words, chars) for _, sentence in chosen]
-        surfaces = [sentence.tokens for _, sentence in chosen]
-        numbers = [number for number, _ in chosen]
-        predictions = model.predict(features, surfaces, _in_documents(lookup, numbers))
-        for i, prediction in zip(indices, predictions, strict=True):
-            results[i] = prediction
-    return results
+@dataclass
+class _Mention:
+    """A mention waiting to be linked: where it is, and what the parser knew when it was reduced."""
 
-
-def _in_documents(lookup: DocumentLookup, numbers: Sequence[int]) -> Callable[[int, str], list[Candidate]]:
-    """Turn a (document number, surface) lookup into a (sentence position in the batch, surface) lookup."""
-    return lambda k, surface: lookup(numbers[k], surface)
+    sentence: int
+    span: Span
+    ner_score: float
+    state: Tensor
+    item: Tensor
 
 
 def predict_documents(
     model: JointModel, documents: Sequence[Document], lookup: DocumentLookup, batch_size: int = 256
 ) -> list[Document]:
     """Copies of `documents` whose spans are the model's predictions (entity None = NIL)."""
-    pairs = [(document.number, sentence) for document in documents for sentence in document.sentences]
-    predictions = iter(predict_sentences(model, pairs, lookup, batch_size))
-    predicted = []
-    for document in documents:
-        sentences = [
-            Sentence(sentence.tokens, tuple(p.span for p in next(predictions))) for sentence in document.sentences
-        ]
-        predicted.append(replace(document, sentences=tuple(sentences)))
-    return predicted
+    predictions = predict(model, [(document.number, document.sentences) for document in documents], lookup, batch_size)
+    return [_with_predictions(document, rows) for document, rows in zip(documents, predictions, strict=True)]
+
+
+def predict(
+    model: JointModel,
+    documents: Sequence[tuple[int, Sequence[Sentence]]],
+    lookup: DocumentLookup,
+    batch_size: int = 256,
+) -> list[list[list[Prediction]]]:
+    """Predictions per document, per sentence, for `(document number, sentences)` pairs (tokens only are read)."""
+    model.eval()
+    sentences = [sentence for _, document in documents for sentence in document]
+    mentions = _decode(model, sentences, batch_size)
+    per_document, first = [], 0
+    for number, document in documents:
+        inside = [m for m in mentions if first <= m.sentence < first + len(document)]
+        per_document.append((number, inside))
+        first += len(document)
+    linked = _link_documents(model, per_document, sentences, lookup)
+    results: list[list[list[Prediction]]] = []
+    first = 0
+    for (_, document), predictions in zip(documents, linked, strict=True):
+        rows: list[list[Prediction]] = [[] for _ in document]
+        for prediction, mention in predictions:
+            rows[mention.sentence - first].append(prediction)
+        results.append(rows)
+        first += len(document)
+    return results
+
+
+def _decode(model: JointModel, sentences: Sequence[Sentence], batch_size: int) -> list[_Mention]:
+    words, chars = model.vocabs["words"], model.vocabs["chars"]
+    mentions: list[_Mention] = []
+    for indices in length_batches([len(sentence.tokens) for sentence in sentences], batch_size):
+        features = [sentence_features(Sentence(sentences[i].tokens), words, chars) for i in indices]
+        decoded = model.decode(features)
+        n = 0
+        for i, spans, scores in zip(indices, decoded.spans, decoded.action_scores, strict=True):
+            for span, score in zip(spans, scores, strict=True):
+                mentions.append(_Mention(i, span, score, decoded.states[n], decoded.items[n]))
+                n += 1
+    mentions.sort(key=lambda mention: (mention.sentence, mention.span.start))
+    return mentions
+
+
+def _link_documents(
+    model: JointModel,
+    documents: Sequence[tuple[int, list[_Mention]]],
+    sentences: Sequence[Sentence],
+    lookup: DocumentLookup,
+) -> list[list[tuple[Prediction, _Mention]]]:
+    """Candidates with document context for every mention, then linking in large batches."""
+    queue = []
+    for index, (number, mentions) in enumerate(documents):
+        surfaces = [" ".join(sentences[m.sentence].tokens[m.span.start : m.span.end]) for m in mentions]
+        contexts = document_context([(surface, lookup(number, surface)) for surface in surfaces])
+        for mention, surface, (candidates, context) in zip(mentions, surfaces, contexts, strict=True):
+            queue.append((index, mention, candidate_set(surface, candidates, None, False, context)))
+    results: list[list[tuple[Prediction, _Mention]]] = [[] for _ in documents]
+    for start in range(0, len(queue), LINK_BATCH):
+        chunk = queue[start : start + LINK_BATCH]
+        mentions = [mention for _, mention, _ in chunk]
+        predictions = model.link(
+            torch.stack([m.state for m in mentions]),
+            torch.stack([m.item for m in mentions]),
+            torch.tensor([LABELS.index(m.span.label) for m in mentions], dtype=torch.long),
+            [m.span for m in mentions],
+            [candidates for _, _, candidates in chunk],
+            [m.ner_score for m in mentions],
+        )
+        for (index, mention, _), prediction in zip(chunk, predictions, strict=True):
+            results[index].append((prediction, mention))
+    return results
 
 
 def link_documents(
     model: JointModel, documents: Sequence[Document], lookup: DocumentLookup, batch_size: int = 256
 ) -> list[Document]:
     """Copies of `documents` with each gold span linked by the model (disambiguation with gold mentions)."""
+    model.eval()
     features = document_features(documents, model.vocabs, lookup)
     linked: list[list[Prediction]] = [[] for _ in features]
     for indices in length_batches([len(f.words) for f in features], batch_size):
-        for i, prediction in zip(indices, model.link_gold([features[i] for i in indices]), strict=True):
-            linked[i] = prediction
+        chosen = [features[i] for i in indices]
+        states, items, labels = model.gold_mentions(chosen)
+        spans = [span for sentence in chosen for span in sentence.spans]
+        sets = [candidates for sentence in chosen for candidates in sentence.candidates]
+        predictions = iter(model.link(states, items, labels, spans, sets, [1.0] * len(spans)))
+        for i, sentence in zip(indices, chosen, strict=True):
+            linked[i] = [next(predictions) for _ in sentence.spans]
     rows = iter(linked)
-    result = []
-    for document in documents:
-        sentences = [Sentence(sentence.tokens, tuple(p.span for p in next(rows))) for sentence in document.sentences]
-        result.append(replace(document, sentences=tuple(sentences)))
-    return result
+    return [_with_predictions(document, [next(rows) for _ in document.sentences]) for document in documents]
+
+
+def _with_predictions(document: Document, rows: Sequence[Sequence[Prediction]]) -> Document:
+    sentences = tuple(
+        Sentence(sentence.tokens, tuple(p.span for p in predictions))
+        for sentence, predictions in zip(document.sentences, rows, strict=True)
+    )
+    return replace(document, sentences=sentences)
