@@ -153,7 +153,7 @@ def document_context(mentions: Sequence[tuple[str, Sequence[Candidate]]], borrow
         for candidate in extended:
             own = priors.get(keys[i], {}).get(candidate.entity, 0.0)
             coherence = everywhere.get(candidate.entity, 0.0) - own
-            containment = max((priors[keys[j]].get(candidate.entity, 0.0) for j in longer), default=0.0)
+            containment = max((priors.get(keys[j], {}).get(candidate.entity, 0.0) for j in longer), default=0.0)
             context.append((coherence, containment))
         contexts.append((extended, context))
     return contexts

@@ -35,3 +35,8 @@ def test_casing_classes():
         6,
         7,
     ]
+
+
+def test_document_context_longer_mention_without_candidates():
+    contexts = document_context([("EU wide", []), ("EU", [Candidate("European_Union", 0.9, 9.0, "ORG")])])
+    assert contexts[1][1] == [(0.0, 0.0)]
