@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from jointel.data.documents import Document
 from jointel.evaluate.report import CorpusScores, score_corpus
 from jointel.kb.lookup import KB
-from jointel.model.dataset import candidate_lookup
+from jointel.model.dataset import KBAccess
 from jointel.model.joint import JointModel
 from jointel.model.predict import link_documents, predict_documents
 
@@ -31,12 +31,12 @@ class ModelEvaluation:
 
 
 def evaluate_model(model: JointModel, documents: Sequence[Document], kb: KB, protocol: str) -> ModelEvaluation:
-    lookup = candidate_lookup(kb, protocol, model.config.max_candidates)
+    access = KBAccess.open(kb, protocol, model.config.max_candidates, with_gazetteer=model.config.gazetteer_dim > 0)
     start = time.perf_counter()
-    predicted = predict_documents(model, documents, lookup)
+    predicted = predict_documents(model, documents, access)
     seconds = time.perf_counter() - start
     scores = score_corpus(documents, predicted)
     if model.config.el_weight > 0:
-        scores = replace(scores, ed=score_corpus(documents, link_documents(model, documents, lookup)).ed)
+        scores = replace(scores, ed=score_corpus(documents, link_documents(model, documents, access)).ed)
     tokens = sum(document.n_tokens for document in documents)
     return ModelEvaluation(protocol, scores, predicted, seconds, tokens)

@@ -22,6 +22,10 @@ from jointel.kb.schema import SCHEMA_VERSION
 _CANDIDATES_SQL = "SELECT entity_id, prior FROM aliases WHERE alias = ? AND rank <= ? ORDER BY rank"
 _PPR_SQL = "SELECT entity_id, prior FROM ppr_candidates WHERE doc = ? AND alias = ? AND rank <= ? ORDER BY rank"
 _TOTAL_SQL = "SELECT total FROM alias_totals WHERE alias = ?"
+_ALIAS_TABLE_SQL = """
+    SELECT a.alias, e.type, t.total
+    FROM aliases AS a JOIN entities AS e ON e.id = a.entity_id JOIN alias_totals AS t ON t.alias = a.alias
+    WHERE a.rank = 1"""
 _ENTITY_FACTS_SQL = "SELECT id, title, popularity, type FROM entities"
 _ENTITY_SQL = "SELECT title, page_id, type, popularity, in_count, freebase FROM entities WHERE title = ?"
 _ALL = 2**62  # rank bound meaning "every candidate"
@@ -131,6 +135,10 @@ class KB:
         """Σ score of the exact normalised alias (0 if unknown): `prior · total` is its evidence for an entity."""
         row = self._db.execute(_TOTAL_SQL, (normalize(alias),)).fetchone()
         return row[0] if row else 0.0
+
+    def alias_table(self) -> dict[str, tuple[str | None, float]]:
+        """Every alias key → (coarse type of its top entity, Σ score): the gazetteer the NER features read."""
+        return {alias: (kind, total) for alias, kind, total in self._db.execute(_ALIAS_TABLE_SQL)}
 
     def _candidates(self, alias: str, k: int | None) -> tuple[Candidate, ...]:
         return self._first_known(_CANDIDATES_SQL, (), alias, k)

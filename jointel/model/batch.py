@@ -46,6 +46,7 @@ class Batch:
     words: Tensor  # (B, T)
     chars: Tensor  # (B, T, L)
     casing: Tensor  # (B, T)
+    gazetteer: Tensor  # (B, T) gazetteer codes
     lengths: Tensor  # (B,)
     actions: Tensor  # (B, A) gold action ids, IGNORE after the end
     buffer_index: Tensor  # (B, A) first buffer word at step t (= length when empty)
@@ -87,6 +88,7 @@ def collate(sentences: Sequence[SentenceFeatures], words: Vocab, entities: Vocab
         words=pad([sentence.words for sentence in sentences], width=n_tokens),
         chars=chars,
         casing=pad([sentence.casing for sentence in sentences], width=n_tokens),
+        gazetteer=pad([sentence.gazetteer for sentence in sentences], width=n_tokens),
         lengths=torch.tensor([len(sentence.words) for sentence in sentences], dtype=torch.long),
         actions=pad([sentence.actions for sentence in sentences], IGNORE, n_actions),
         buffer_index=pad(steps.buffer_index, width=n_actions),

@@ -22,6 +22,7 @@ class ModelConfig:
     char_dim: int = 25
     char_hidden: int = 25
     casing_dim: int = 8
+    gazetteer_dim: int = 8  # KB alias matches as token features (0 = off)
     context_hidden: int = 100  # sentence BiLSTM over token vectors (0 = none, as in Lample's Stack-LSTM)
     # Stack-LSTM state
     hidden: int = 100

@@ -12,6 +12,7 @@ from jointel.kb.normalize import normalize
 from jointel.kb.stats import PROTOCOLS
 from jointel.model.features import (
     CandidateSet,
+    Gazetteer,
     SentenceFeatures,
     candidate_set,
     document_context,
@@ -22,11 +23,20 @@ from jointel.model.vocab import Vocab
 DocumentLookup = Callable[[int, str], list[Candidate]]  # (AIDA document number, surface) → candidates
 
 
-def candidate_lookup(kb: KB, protocol: str, k: int) -> DocumentLookup:
-    """Candidates of a surface under a protocol: the KB alias table, or the document's PPRforNED list."""
-    if protocol not in PROTOCOLS:
-        raise ValueError(f"unknown candidate protocol {protocol!r}: expected one of {', '.join(PROTOCOLS)}")
-    return lambda document_number, surface: kb.lookup(protocol, document_number, surface, k)
+@dataclass(frozen=True)
+class KBAccess:
+    """What the model reads from the KB: candidates of a (document, surface) and the alias gazetteer."""
+
+    candidates: DocumentLookup
+    gazetteer: Gazetteer | None = None
+
+    @classmethod
+    def open(cls, kb: KB, protocol: str, k: int, with_gazetteer: bool = True) -> KBAccess:
+        """Candidates under a protocol (the KB alias table, or the document's PPRforNED list)."""
+        if protocol not in PROTOCOLS:
+            raise ValueError(f"unknown candidate protocol {protocol!r}: expected one of {', '.join(PROTOCOLS)}")
+        gazetteer = Gazetteer(kb.alias_table()) if with_gazetteer else None
+        return cls(lambda document_number, surface: kb.lookup(protocol, document_number, surface, k), gazetteer)
 
 
 def build_vocabs(
@@ -65,19 +75,26 @@ def singleton_words(train: Sequence[Document]) -> set[str]:
 def document_features(
     documents: Sequence[Document],
     vocabs: dict[str, Vocab],
-    lookup: DocumentLookup | None,
+    access: KBAccess | None,
     held_out: HeldOut | None = None,
+    with_candidates: bool = True,
 ) -> list[SentenceFeatures]:
-    """Network inputs of every sentence, gold actions and (if `lookup`) each gold mention's candidate set.
+    """Network inputs of every sentence: gold actions, gazetteer codes and each gold mention's candidate set.
 
-    With `held_out` (for training documents), each document's own gold links are taken out of its mentions' priors.
+    With `held_out` (for training documents), each document's own gold links are taken out of its mentions' priors
+    and of the gazetteer, so that training sees the KB as unseen text will.
     """
     features = []
+    lookup = access.candidates if access is not None and with_candidates else None
+    gazetteer = access.gazetteer if access is not None else None
     for document in documents:
+        own = own_links(document) if held_out is not None else {}
+        own_totals = {key: float(sum(counts.values())) for key, counts in own.items()}
         sets = iter(gold_candidate_sets(document, lookup, held_out) if lookup is not None else [])
         for sentence in document.sentences:
             sentence_sets = [next(sets) for _ in sentence.spans] if lookup is not None else []
-            features.append(sentence_features(sentence, vocabs["words"], vocabs["chars"], sentence_sets))
+            codes = gazetteer.codes(sentence.tokens, own_totals) if gazetteer is not None else None
+            features.append(sentence_features(sentence, vocabs["words"], vocabs["chars"], sentence_sets, codes))
     return features
 
 

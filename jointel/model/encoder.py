@@ -6,7 +6,9 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
+from jointel.model.batch import Batch
 from jointel.model.config import ModelConfig
+from jointel.model.features import N_GAZETTEER_CODES
 
 N_CASING = 8
 
@@ -37,18 +39,23 @@ class TokenEncoder(nn.Module):
         self.words = nn.Embedding(n_words, config.word_dim, padding_idx=0)
         self.chars = CharEncoder(n_chars, config.char_dim, config.char_hidden)
         self.casing = nn.Embedding(N_CASING, config.casing_dim)
+        self.gazetteer = nn.Embedding(N_GAZETTEER_CODES, config.gazetteer_dim) if config.gazetteer_dim else None
         self.dropout = nn.Dropout(config.dropout)
-        input_dim = config.word_dim + self.chars.output_dim + config.casing_dim
+        input_dim = config.word_dim + self.chars.output_dim + config.casing_dim + config.gazetteer_dim
         self.context = None
         self.output_dim = input_dim
         if config.context_hidden:
             self.context = nn.LSTM(input_dim, config.context_hidden, batch_first=True, bidirectional=True)
             self.output_dim = 2 * config.context_hidden
 
-    def forward(self, words: Tensor, chars: Tensor, casing: Tensor, lengths: Tensor) -> Tensor:
-        w = self.words(words)  # (B, T, E_w)
-        c = self.chars(chars)  # (B, T, E_c)
-        x = self.dropout(torch.cat([w, c, self.casing(casing)], dim=-1))  # (B, T, E)
+    def forward(self, batch: Batch) -> Tensor:
+        w = self.words(batch.words)  # (B, T, E_w)
+        c = self.chars(batch.chars)  # (B, T, E_c)
+        parts = [w, c, self.casing(batch.casing)]
+        if self.gazetteer is not None:
+            parts.append(self.gazetteer(batch.gazetteer))  # (B, T, E_g)
+        x = self.dropout(torch.cat(parts, dim=-1))  # (B, T, E)
+        words, lengths = batch.words, batch.lengths
         if self.context is None:
             return x
         packed = pack_padded_sequence(x, lengths.clamp(min=1).cpu(), batch_first=True, enforce_sorted=False)

@@ -159,6 +159,44 @@ def document_context(mentions: Sequence[tuple[str, Sequence[Candidate]]], borrow
     return contexts
 
 
+GAZETTEER_TYPES = ("PER", "ORG", "GPE", None)
+N_GAZETTEER_CODES = 1 + 2 * len(GAZETTEER_TYPES)
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    """The KB's aliases as a gazetteer for NER: which word n-grams name an entity, and of what coarse type.
+
+    `table` maps an alias key to (type of its top entity, Σ prior score). `own` (alias key → this document's own
+    gold links) hides aliases that only the document itself put in the KB, as `HeldOut` does for priors.
+    """
+
+    table: dict[str, tuple[str | None, float]]
+    max_words: int = 4
+
+    def codes(self, tokens: Sequence[str], own: dict[str, float] | None = None) -> tuple[int, ...]:
+        """Per token 0 (no alias), or 1 + 2·type + (0 first word | 1 later word) of the longest alias match."""
+        codes = [0] * len(tokens)
+        i = 0
+        while i < len(tokens):
+            matched = self._match(tokens, i, own or {}) if tokens[i][:1].isupper() else None
+            if matched is None:
+                i += 1
+                continue
+            length, kind = matched
+            codes[i : i + length] = [1 + 2 * kind] + [2 + 2 * kind] * (length - 1)
+            i += length
+        return tuple(codes)
+
+    def _match(self, tokens: Sequence[str], start: int, own: dict[str, float]) -> tuple[int, int] | None:
+        for length in range(min(self.max_words, len(tokens) - start), 0, -1):
+            key = normalize(" ".join(tokens[start : start + length]))
+            found = self.table.get(key)
+            if found is not None and found[1] - own.get(key, 0.0) > 1e-9:
+                return length, GAZETTEER_TYPES.index(found[0]) if found[0] in GAZETTEER_TYPES else 3
+        return None
+
+
 @dataclass(frozen=True)
 class SentenceFeatures:
     """One sentence as integers; `spans` and `candidates` are the gold mentions (empty at prediction time)."""
@@ -166,19 +204,25 @@ class SentenceFeatures:
     words: tuple[int, ...]
     chars: tuple[tuple[int, ...], ...]
     casing: tuple[int, ...]
+    gazetteer: tuple[int, ...]
     actions: tuple[int, ...]
     spans: tuple[Span, ...]
     candidates: tuple[CandidateSet, ...]
 
 
 def sentence_features(
-    sentence: Sentence, words: Vocab, chars: Vocab, candidates: Sequence[CandidateSet] = ()
+    sentence: Sentence,
+    words: Vocab,
+    chars: Vocab,
+    candidates: Sequence[CandidateSet] = (),
+    gazetteer: Sequence[int] | None = None,
 ) -> SentenceFeatures:
     spans = tuple(sorted(sentence.spans, key=lambda span: span.start))
     return SentenceFeatures(
         words=tuple(word_index(words, token) for token in sentence.tokens),
         chars=tuple(tuple(chars.index(char) for char in token[:MAX_CHARS]) for token in sentence.tokens),
         casing=tuple(casing(token) for token in sentence.tokens),
+        gazetteer=tuple(gazetteer) if gazetteer is not None else (0,) * len(sentence.tokens),
         actions=tuple(action_id(action.op, action.label) for action in oracle(len(sentence.tokens), spans)),
         spans=spans,
         candidates=tuple(candidates),

@@ -64,7 +64,7 @@ class JointModel(nn.Module):
         return collate(sentences, self.vocabs["words"], self.vocabs["entities"] if with_candidates else None)
 
     def loss(self, batch: Batch) -> LossParts:
-        tokens = self.encoder(batch.words, batch.chars, batch.casing, batch.lengths)
+        tokens = self.encoder(batch)
         states, chunks = self.parser.teacher_forced(tokens, batch)
         buffer_size = batch.lengths.unsqueeze(1) - batch.buffer_index
         logits = self.parser.action_logits(states, batch.stack_size, buffer_size)  # (B, A, 6)
@@ -82,14 +82,14 @@ class JointModel(nn.Module):
     def decode(self, sentences: Sequence[SentenceFeatures]) -> Decoded:
         """Greedy NER of a batch: spans per sentence with, per span, the parser state and chunk for linking."""
         batch = self.batch(sentences, with_candidates=False)
-        tokens = self.encoder(batch.words, batch.chars, batch.casing, batch.lengths)
+        tokens = self.encoder(batch)
         return self.parser.decode(tokens, batch.lengths)
 
     @torch.inference_mode()
     def gold_mentions(self, sentences: Sequence[SentenceFeatures]) -> tuple[Tensor, Tensor, Tensor]:
         """Parser states, chunks and labels at the gold REDUCEs of `sentences` (disambiguation of given spans)."""
         batch = self.batch(sentences, with_candidates=False)
-        tokens = self.encoder(batch.words, batch.chars, batch.casing, batch.lengths)
+        tokens = self.encoder(batch)
         states, chunks = self.parser.teacher_forced(tokens, batch)
         return states.reshape(-1, states.shape[-1])[batch.chunk_steps], chunks, batch.chunk_labels
 

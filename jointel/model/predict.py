@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 
 from jointel.data.documents import LABELS, Document, Sentence, Span
-from jointel.model.dataset import DocumentLookup, document_features
+from jointel.model.dataset import KBAccess, document_features
 from jointel.model.features import candidate_set, document_context, sentence_features
 from jointel.model.joint import JointModel, Prediction
 
@@ -41,29 +41,29 @@ class _Mention:
 
 
 def predict_documents(
-    model: JointModel, documents: Sequence[Document], lookup: DocumentLookup, batch_size: int = 256
+    model: JointModel, documents: Sequence[Document], access: KBAccess, batch_size: int = 256
 ) -> list[Document]:
     """Copies of `documents` whose spans are the model's predictions (entity None = NIL)."""
-    predictions = predict(model, [(document.number, document.sentences) for document in documents], lookup, batch_size)
+    predictions = predict(model, [(document.number, document.sentences) for document in documents], access, batch_size)
     return [_with_predictions(document, rows) for document, rows in zip(documents, predictions, strict=True)]
 
 
 def predict(
     model: JointModel,
     documents: Sequence[tuple[int, Sequence[Sentence]]],
-    lookup: DocumentLookup,
+    access: KBAccess,
     batch_size: int = 256,
 ) -> list[list[list[Prediction]]]:
     """Predictions per document, per sentence, for `(document number, sentences)` pairs (tokens only are read)."""
     model.eval()
     sentences = [sentence for _, document in documents for sentence in document]
-    mentions = _decode(model, sentences, batch_size)
+    mentions = _decode(model, sentences, access, batch_size)
     per_document, first = [], 0
     for number, document in documents:
         inside = [m for m in mentions if first <= m.sentence < first + len(document)]
         per_document.append((number, inside))
         first += len(document)
-    linked = _link_documents(model, per_document, sentences, lookup)
+    linked = _link_documents(model, per_document, sentences, access)
     results: list[list[list[Prediction]]] = []
     first = 0
     for (_, document), predictions in zip(documents, linked, strict=True):
@@ -75,11 +75,21 @@ def predict(
     return results
 
 
-def _decode(model: JointModel, sentences: Sequence[Sentence], batch_size: int) -> list[_Mention]:
+def _decode(model: JointModel, sentences: Sequence[Sentence], access: KBAccess, batch_size: int) -> list[_Mention]:
     words, chars = model.vocabs["words"], model.vocabs["chars"]
+    gazetteer = access.gazetteer if model.config.gazetteer_dim else None
     mentions: list[_Mention] = []
     for indices in length_batches([len(sentence.tokens) for sentence in sentences], batch_size):
-        features = [sentence_features(Sentence(sentences[i].tokens), words, chars) for i in indices]
+        features = [
+            sentence_features(
+                Sentence(sentences[i].tokens),
+                words,
+                chars,
+                (),
+                gazetteer.codes(sentences[i].tokens) if gazetteer else None,
+            )
+            for i in indices
+        ]
         decoded = model.decode(features)
         n = 0
         for i, spans, scores in zip(indices, decoded.spans, decoded.action_scores, strict=True):
@@ -94,13 +104,13 @@ def _link_documents(
     model: JointModel,
     documents: Sequence[tuple[int, list[_Mention]]],
     sentences: Sequence[Sentence],
-    lookup: DocumentLookup,
+    access: KBAccess,
 ) -> list[list[tuple[Prediction, _Mention]]]:
     """Candidates with document context for every mention, then linking in large batches."""
     queue = []
     for index, (number, mentions) in enumerate(documents):
         surfaces = [" ".join(sentences[m.sentence].tokens[m.span.start : m.span.end]) for m in mentions]
-        contexts = document_context([(surface, lookup(number, surface)) for surface in surfaces])
+        contexts = document_context([(surface, access.candidates(number, surface)) for surface in surfaces])
         for mention, surface, (candidates, context) in zip(mentions, surfaces, contexts, strict=True):
             queue.append((index, mention, candidate_set(surface, candidates, None, False, context)))
     results: list[list[tuple[Prediction, _Mention]]] = [[] for _ in documents]
@@ -121,11 +131,11 @@ def _link_documents(
 
 
 def link_documents(
-    model: JointModel, documents: Sequence[Document], lookup: DocumentLookup, batch_size: int = 256
+    model: JointModel, documents: Sequence[Document], access: KBAccess, batch_size: int = 256
 ) -> list[Document]:
     """Copies of `documents` with each gold span linked by the model (disambiguation with gold mentions)."""
     model.eval()
-    features = document_features(documents, model.vocabs, lookup)
+    features = document_features(documents, model.vocabs, access)
     linked: list[list[Prediction]] = [[] for _ in features]
     for indices in length_batches([len(f.words) for f in features], batch_size):
         chosen = [features[i] for i in indices]

@@ -26,7 +26,7 @@ from jointel.evaluate.report import score_corpus
 from jointel.kb.lookup import KB
 from jointel.model.batch import Batch
 from jointel.model.config import ModelConfig
-from jointel.model.dataset import HeldOut, build_vocabs, candidate_lookup, document_features, singleton_words
+from jointel.model.dataset import HeldOut, KBAccess, build_vocabs, document_features, singleton_words
 from jointel.model.features import SentenceFeatures
 from jointel.model.joint import JointModel
 from jointel.model.predict import length_batches, link_documents, predict_documents
@@ -67,21 +67,22 @@ def train_model(
     """Train until `config.epochs` or `config.patience` epochs without dev improvement; the best model is kept."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    lookup = candidate_lookup(kb, config.candidate_protocol, config.max_candidates)
+    access = KBAccess.open(kb, config.candidate_protocol, config.max_candidates, config.gazetteer_dim > 0)
     _seed(config.seed)
-    model = _new_or_resumed_model(config, train, lookup, out_dir, resume)
+    model = _new_or_resumed_model(config, train, access, out_dir, resume)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
     history: list[EpochResult] = []
     if resume:
         history = _restore(load_checkpoint(out_dir / "checkpoint.pt"), model, optimizer)
     held_out = HeldOut(kb.alias_total, drop_unsupported=config.candidate_protocol == "realistic")
-    features = document_features(train, model.vocabs, lookup, held_out if config.leave_one_out_priors else None)
+    held_out = held_out if config.leave_one_out_priors else None
+    features = document_features(train, model.vocabs, access, held_out, with_candidates=config.el_weight > 0)
     singletons = _singleton_mask(model, train)
     for epoch in range(len(history) + 1, config.epochs + 1):
         if _patience_exhausted(history, config.patience):
             break
         result = _train_epoch(model, optimizer, features, singletons, epoch, progress)
-        history.append(_evaluate_dev(model, dev, lookup, result))
+        history.append(_evaluate_dev(model, dev, access, result))
         logger.info("epoch %d: %s", epoch, history[-1])
         if history[-1].selection_score >= max(r.selection_score for r in history):
             _save_model(model, out_dir / "model")
@@ -89,11 +90,11 @@ def train_model(
     return history
 
 
-def _new_or_resumed_model(config, train, lookup, out_dir: Path, resume: bool) -> JointModel:
+def _new_or_resumed_model(config, train, access: KBAccess, out_dir: Path, resume: bool) -> JointModel:
     if resume:
         return JointModel(config, load_vocabs(out_dir / "vocabs.json"))
     words, vectors = load_glove(config.max_pretrained_words) if config.pretrained_vectors else ([], None)
-    vocabs = build_vocabs(train, words, lookup if config.el_weight > 0 else None)
+    vocabs = build_vocabs(train, words, access.candidates if config.el_weight > 0 else None)
     save_vocabs(out_dir / "vocabs.json", vocabs)
     model = JointModel(config, vocabs)
     if vectors is not None:
@@ -123,10 +124,10 @@ def _train_epoch(model, optimizer, features: Sequence[SentenceFeatures], singlet
     return EpochResult(epoch, ner_total / n, el_total / n, 0.0, 0.0, 0.0, seconds, len(features) / seconds)
 
 
-def _evaluate_dev(model: JointModel, dev: Sequence[Document], lookup, result: EpochResult) -> EpochResult:
+def _evaluate_dev(model: JointModel, dev: Sequence[Document], access: KBAccess, result: EpochResult) -> EpochResult:
     """Dev NER F1 and end-to-end EL F1 (greedy decoding) and ED accuracy on gold mentions."""
-    scores = score_corpus(dev, predict_documents(model, dev, lookup))
-    ed = score_corpus(dev, link_documents(model, dev, lookup)).ed.accuracy if model.config.el_weight > 0 else 0.0
+    scores = score_corpus(dev, predict_documents(model, dev, access))
+    ed = score_corpus(dev, link_documents(model, dev, access)).ed.accuracy if model.config.el_weight > 0 else 0.0
     ner_f1 = scores.ner.micro.f1 if model.config.ner_weight > 0 else 0.0
     el_f1 = scores.el.micro.f1 if model.config.ner_weight > 0 and model.config.el_weight > 0 else 0.0
     return EpochResult(**{**asdict(result), "dev_ner_f1": ner_f1, "dev_el_f1": el_f1, "dev_ed_accuracy": ed})

@@ -40,3 +40,21 @@ def test_casing_classes():
 def test_document_context_longer_mention_without_candidates():
     contexts = document_context([("EU wide", []), ("EU", [Candidate("European_Union", 0.9, 9.0, "ORG")])])
     assert contexts[1][1] == [(0.0, 0.0)]
+
+
+def test_gazetteer_marks_longest_alias_with_its_type():
+    from jointel.model.features import Gazetteer
+
+    table = {"rio de janeiro": ("GPE", 3.0), "rio": ("ORG", 1.0), "argentina": (None, 2.0)}
+    codes = Gazetteer(table).codes(["Germany", "beat", "Argentina", "in", "Rio", "de", "Janeiro"])
+    # GPE is type 2: first word 1 + 2·2 = 5, later words 6; Argentina has no type (3): 7.
+    assert codes == (0, 0, 7, 0, 5, 6, 6)
+
+
+def test_gazetteer_hides_aliases_only_the_document_supports():
+    from jointel.model.features import Gazetteer
+
+    gazetteer = Gazetteer({"rio de janeiro": ("GPE", 3.0), "rio": ("ORG", 1.0)})
+    tokens = ["Rio", "de", "Janeiro"]
+    # Three own links are all the evidence for "rio de janeiro": the shorter "Rio" (ORG, type 1) matches instead.
+    assert gazetteer.codes(tokens, {"rio de janeiro": 3.0}) == (3, 0, 0)

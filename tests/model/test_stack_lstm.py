@@ -10,7 +10,7 @@ def test_decoder_forced_on_gold_reproduces_teacher_forced_states(tiny_config, ti
     model = JointModel(tiny_config, tiny_vocabs).eval()
     batch = model.batch(document_features(tiny_documents, tiny_vocabs, None), with_candidates=False)
     with torch.no_grad():
-        tokens = model.encoder(batch.words, batch.chars, batch.casing, batch.lengths)
+        tokens = model.encoder(batch)
         teacher_forced, _ = model.parser.teacher_forced(tokens, batch)
         decoded = model.parser.decode(tokens, batch.lengths, forced=batch.actions)
     valid = batch.actions != -100

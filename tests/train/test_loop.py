@@ -28,13 +28,13 @@ def test_train_model_overfits_six_sentences(tiny_training, tiny_kb, tmp_path):
 
 
 def test_saved_model_loads_with_identical_predictions(tiny_training, tiny_kb, tmp_path):
-    from jointel.model.dataset import candidate_lookup
+    from jointel.model.dataset import KBAccess
     from jointel.model.predict import predict_documents
 
     documents, config = tiny_training
     with KB(tiny_kb.path) as kb:
         train_model(dataclasses.replace(config, epochs=3), documents, documents, kb, tmp_path)
-        lookup = candidate_lookup(kb, "ppr", config.max_candidates)
+        lookup = KBAccess.open(kb, "ppr", config.max_candidates)
         first = JointModel.load(tmp_path / "model")
         second = JointModel.load(tmp_path / "model")
         assert predict_documents(first, documents, lookup) == predict_documents(second, documents, lookup)
