@@ -32,6 +32,7 @@ class ModelConfig:
     word_dropout: float = 0.1  # replace singleton training words by UNK with this probability
     # entity linking
     entity_dim: int = 50
+    entity_dropout: float = 0.5  # replace a training entity by UNK with this probability (see Linker)
     max_candidates: int = 30
     el_weight: float = 1.0  # weight of the linking loss; 0.0 trains NER alone
     ner_weight: float = 1.0  # weight of the transition loss; 0.0 trains EL alone (on gold mentions)
