@@ -37,6 +37,8 @@ def evaluate_model(model: JointModel, documents: Sequence[Document], kb: KB, pro
     seconds = time.perf_counter() - start
     scores = score_corpus(documents, predicted)
     if model.config.el_weight > 0:
-        scores = replace(scores, ed=score_corpus(documents, link_documents(model, documents, access)).ed)
+        scores = replace(
+            scores, ed=score_corpus(documents, link_documents(model, documents, access, allow_nil=False)).ed
+        )
     tokens = sum(document.n_tokens for document in documents)
     return ModelEvaluation(protocol, scores, predicted, seconds, tokens)

@@ -102,14 +102,16 @@ class JointModel(nn.Module):
         spans: Sequence[Span],
         sets: Sequence[CandidateSet],
         ner_scores: Sequence[float],
+        allow_nil: bool = True,
     ) -> list[Prediction]:
-        """Link N mentions: the most probable of each one's candidates and NIL."""
+        """Link N mentions: the most probable of each one's candidates and NIL (`allow_nil=False`: candidates only,
+        the disambiguation setting where every mention is known to be in the KB)."""
         if not sets:
             return []
         candidates = collate_candidates(sets, self.vocabs["words"], self.vocabs["entities"])
         probabilities = self.linker(states, items, labels, candidates).softmax(-1)
         return [
-            _choose(span, score, candidate_set, row)
+            _choose(span, score, candidate_set, row, allow_nil)
             for span, score, candidate_set, row in zip(spans, ner_scores, sets, probabilities, strict=True)
         ]
 
@@ -133,8 +135,10 @@ class JointModel(nn.Module):
         return model
 
 
-def _choose(span: Span, ner_score: float, candidates: CandidateSet, probabilities: Tensor) -> Prediction:
-    """The most probable of candidates and NIL; NIL when there is no candidate."""
+def _choose(
+    span: Span, ner_score: float, candidates: CandidateSet, probabilities: Tensor, allow_nil: bool = True
+) -> Prediction:
+    """The most probable of candidates and NIL (or of the candidates alone); NIL when there is no candidate."""
     n = len(candidates.entities)
     if n == 0:
         return Prediction(replace(span, entity=None), ner_score, 1.0)
@@ -142,6 +146,6 @@ def _choose(span: Span, ner_score: float, candidates: CandidateSet, probabilitie
     nil = float(probabilities[-1])
     ranked = sorted(zip(candidates.entities, scores, strict=True), key=lambda pair: -pair[1])
     entity, score = ranked[0]
-    if nil >= score:
+    if allow_nil and nil >= score:
         return Prediction(replace(span, entity=None), ner_score, nil, tuple(ranked))
     return Prediction(replace(span, entity=entity), ner_score, score, tuple(ranked))

@@ -131,9 +131,12 @@ def _link_documents(
 
 
 def link_documents(
-    model: JointModel, documents: Sequence[Document], access: KBAccess, batch_size: int = 256
+    model: JointModel, documents: Sequence[Document], access: KBAccess, batch_size: int = 256, allow_nil: bool = True
 ) -> list[Document]:
-    """Copies of `documents` with each gold span linked by the model (disambiguation with gold mentions)."""
+    """Copies of `documents` with each gold span linked by the model (disambiguation with gold mentions).
+
+    `allow_nil=False` is the ED protocol of the literature: each mention gets its best candidate.
+    """
     model.eval()
     features = document_features(documents, model.vocabs, access)
     linked: list[list[Prediction]] = [[] for _ in features]
@@ -142,7 +145,7 @@ def link_documents(
         states, items, labels = model.gold_mentions(chosen)
         spans = [span for sentence in chosen for span in sentence.spans]
         sets = [candidates for sentence in chosen for candidates in sentence.candidates]
-        predictions = iter(model.link(states, items, labels, spans, sets, [1.0] * len(spans)))
+        predictions = iter(model.link(states, items, labels, spans, sets, [1.0] * len(spans), allow_nil))
         for i, sentence in zip(indices, chosen, strict=True):
             linked[i] = [next(predictions) for _ in sentence.spans]
     rows = iter(linked)

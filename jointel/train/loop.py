@@ -127,7 +127,11 @@ def _train_epoch(model, optimizer, features: Sequence[SentenceFeatures], singlet
 def _evaluate_dev(model: JointModel, dev: Sequence[Document], access: KBAccess, result: EpochResult) -> EpochResult:
     """Dev NER F1 and end-to-end EL F1 (greedy decoding) and ED accuracy on gold mentions."""
     scores = score_corpus(dev, predict_documents(model, dev, access))
-    ed = score_corpus(dev, link_documents(model, dev, access)).ed.accuracy if model.config.el_weight > 0 else 0.0
+    ed = (
+        score_corpus(dev, link_documents(model, dev, access, allow_nil=False)).ed.accuracy
+        if model.config.el_weight > 0
+        else 0.0
+    )
     ner_f1 = scores.ner.micro.f1 if model.config.ner_weight > 0 else 0.0
     el_f1 = scores.el.micro.f1 if model.config.ner_weight > 0 and model.config.el_weight > 0 else 0.0
     return EpochResult(**{**asdict(result), "dev_ner_f1": ner_f1, "dev_el_f1": el_f1, "dev_ed_accuracy": ed})
