@@ -63,22 +63,25 @@ class Batch:
 
 
 def pad(rows: Sequence[Sequence[int]], value: int = 0, width: int | None = None) -> Tensor:
-    width = max((len(row) for row in rows), default=0) if width is None else width
-    out = torch.full((len(rows), max(width, 1)), value, dtype=torch.long)
-    for i, row in enumerate(rows):
-        if row:
-            out[i, : len(row)] = torch.tensor(row[:width], dtype=torch.long)
-    return out
+    """(len(rows), width) long tensor, rows cut or padded with `value`; built with one tensor call (it is hot)."""
+    width = max(1, max((len(row) for row in rows), default=0) if width is None else width)
+    return torch.tensor([list(row[:width]) + [value] * (width - len(row)) for row in rows], dtype=torch.long)
 
 
 def collate(sentences: Sequence[SentenceFeatures], words: Vocab, entities: Vocab | None) -> Batch:
     """Stack sentences into a Batch; `entities` None skips the linking inputs (NER only, or prediction)."""
     n_tokens = max(1, max(len(sentence.words) for sentence in sentences))
     n_actions = max(1, max(len(sentence.actions) for sentence in sentences))
-    chars = torch.zeros((len(sentences), n_tokens, max_chars(sentences)), dtype=torch.long)
-    for b, sentence in enumerate(sentences):
-        for t, token_chars in enumerate(sentence.chars):
-            chars[b, t, : len(token_chars)] = torch.tensor(token_chars, dtype=torch.long)
+    width = max_chars(sentences)
+    no_token = [0] * width
+    chars = torch.tensor(
+        [
+            [list(token) + [0] * (width - len(token)) for token in sentence.chars]
+            + [no_token] * (n_tokens - len(sentence.chars))
+            for sentence in sentences
+        ],
+        dtype=torch.long,
+    )
     steps = _StepIndices(sentences, n_tokens, n_actions)
     candidates = None
     if entities is not None:
@@ -163,25 +166,28 @@ class _StepIndices:
 def collate_candidates(sets: Sequence[CandidateSet], words: Vocab, entities: Vocab) -> Candidates:
     """Pad candidate sets of N mentions to the largest set; gold NIL becomes index C."""
     width = max([1] + [len(candidate_set.entities) for candidate_set in sets])
-    n_features = N_CANDIDATE_FEATURES
-    features = torch.zeros((len(sets), width, n_features))
-    title = torch.zeros((len(sets), width, MAX_TITLE_WORDS), dtype=torch.long)
-    gold = []
-    for n, candidate_set in enumerate(sets):
-        if candidate_set.features:
-            features[n, : len(candidate_set.features)] = torch.tensor(candidate_set.features)
-        for c, entity in enumerate(candidate_set.entities):
+    no_features = [0.0] * N_CANDIDATE_FEATURES
+    title_ids: dict[str, list[int]] = {}  # titles repeat across the mentions of a batch
+
+    def title_of(entity: str) -> list[int]:
+        if entity not in title_ids:
             ids = [word_index(words, word) for word in title_words(entity)[:MAX_TITLE_WORDS]]
-            if ids:
-                title[n, c, : len(ids)] = torch.tensor(ids, dtype=torch.long)
+            title_ids[entity] = ids + [0] * (MAX_TITLE_WORDS - len(ids))
+        return title_ids[entity]
+
+    no_title = [0] * MAX_TITLE_WORDS
+    features, title, gold = [], [], []
+    for candidate_set in sets:
+        padding = width - len(candidate_set.entities)
+        features.append([list(row) for row in candidate_set.features] + [no_features] * padding)
+        title.append([title_of(entity) for entity in candidate_set.entities] + [no_title] * padding)
         is_nil = candidate_set.gold == len(candidate_set.entities)
         gold.append(width if is_nil else candidate_set.gold if candidate_set.gold >= 0 else IGNORE)
     entity_ids = [[entities.index(entity) for entity in candidate_set.entities] for candidate_set in sets]
-    entity = pad(entity_ids, width=width)
     return Candidates(
-        entity=entity,
-        title=title,
-        features=features,
+        entity=pad(entity_ids, width=width),
+        title=torch.tensor(title, dtype=torch.long).view(len(sets), width, MAX_TITLE_WORDS),
+        features=torch.tensor(features, dtype=torch.float).view(len(sets), width, N_CANDIDATE_FEATURES),
         type=pad([candidate_set.types for candidate_set in sets], width=width),
         mask=pad([[1] * len(candidate_set.entities) for candidate_set in sets], width=width).bool(),
         gold=torch.tensor(gold, dtype=torch.long),

@@ -5,6 +5,7 @@ Everything here is plain Python on one sentence at a time; `batch.py` pads and s
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Sequence
@@ -63,19 +64,27 @@ def title_words(title: str) -> list[str]:
     return [word.lower() for word in _TITLE_WORD.findall(title.split("_(")[0])]
 
 
+@functools.lru_cache(maxsize=1 << 17)
+def title_key(title: str) -> str:
+    """The normalised name of an entity (memoised: a pure function called for every candidate)."""
+    return normalize(" ".join(title_words(title)))
+
+
 def candidate_features(
-    mention: str, candidate: Candidate, rank: int, context: tuple[float, float] = (0.0, 0.0)
+    mention_key: str, candidate: Candidate, rank: int, context: tuple[float, float] = (0.0, 0.0)
 ) -> list[float]:
-    """Features of a candidate that exist for any entity, seen in training or not (see `document_context`)."""
-    mention_key = normalize(mention)
-    title_key = normalize(" ".join(title_words(candidate.entity)))
-    mention_words, candidate_words = set(mention_key.split()), set(title_key.split())
+    """Features of a candidate that exist for any entity, seen in training or not (see `document_context`).
+
+    `mention_key` is the normalised mention.
+    """
+    candidate_key = title_key(candidate.entity)
+    mention_words, candidate_words = set(mention_key.split()), set(candidate_key.split())
     overlap = len(mention_words & candidate_words) / max(1, len(mention_words | candidate_words))
     return [
         math.log(candidate.prior + 1e-4),
         candidate.popularity / 10.0,
         1.0 / (rank + 1),
-        float(mention_key == title_key),
+        float(mention_key == candidate_key),
         overlap,
         float(candidate.prior == 0.0),
         math.log1p(context[0]),

@@ -57,12 +57,16 @@ def predict(
     """Predictions per document, per sentence, for `(document number, sentences)` pairs (tokens only are read)."""
     model.eval()
     sentences = [sentence for _, document in documents for sentence in document]
-    mentions = _decode(model, sentences, access, batch_size)
-    per_document, first = [], 0
+    mentions = iter(_decode(model, sentences, access, batch_size))  # sorted by sentence
+    per_document, end = [], 0
+    pending = next(mentions, None)
     for number, document in documents:
-        inside = [m for m in mentions if first <= m.sentence < first + len(document)]
+        end += len(document)
+        inside = []
+        while pending is not None and pending.sentence < end:
+            inside.append(pending)
+            pending = next(mentions, None)
         per_document.append((number, inside))
-        first += len(document)
     linked = _link_documents(model, per_document, sentences, access)
     results: list[list[list[Prediction]]] = []
     first = 0

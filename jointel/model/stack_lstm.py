@@ -130,13 +130,13 @@ class _GreedyDecoder:
         self.word_items = model.word_item(tokens)  # (B, T, H)
         self.i = torch.zeros(B, dtype=torch.long)
         self.stack_start = torch.zeros(B, dtype=torch.long)
-        zeros = tokens.new_zeros(1, B, H)
+        zeros = tokens.new_zeros(B, H)
         self.stack_state = (zeros, zeros)
         self.output_state = (zeros, zeros)
         self.o = model.empty[2].expand(B, H)
-        start = model.action_embedding(torch.full((B, 1), START_ACTION))
-        a, self.history_state = model.history(start)
-        self.a = a[:, 0]
+        start = model.action_embedding(torch.full((B,), START_ACTION))
+        self.history_state = _step(model.history, start, (zeros, zeros))
+        self.a = self.history_state[0]
         self.spans: list[list[Span]] = [[] for _ in range(B)]
         self.action_scores: list[list[float]] = [[] for _ in range(B)]
         self.reduce_states: list[tuple[int, Tensor, Tensor]] = []
@@ -149,7 +149,7 @@ class _GreedyDecoder:
             active = (stack_size > 0) | (buffer_size > 0)
             if not active.any():
                 break
-            s = torch.where((stack_size > 0).unsqueeze(1), self.stack_state[0][0], self.model.empty[0])
+            s = torch.where((stack_size > 0).unsqueeze(1), self.stack_state[0], self.model.empty[0])
             b = self.buffer[rows, torch.minimum(self.i, torch.tensor(self.buffer.shape[1] - 1))]
             b = torch.where((buffer_size > 0).unsqueeze(1), b, self.model.empty[1])
             p = self.model.parser_state(s, b, self.o, self.a)
@@ -170,23 +170,23 @@ class _GreedyDecoder:
         out = active & (action == OUT_ID)
         reduce = active & (action >= REDUCE_ID)
         # SHIFT: push the word on the stack LSTM (from a zero state when the stack was empty).
-        was_empty = (self.i == self.stack_start).view(1, B, 1)
+        was_empty = (self.i == self.stack_start).unsqueeze(1)
         h0 = torch.where(was_empty, 0.0, self.stack_state[0])
         c0 = torch.where(was_empty, 0.0, self.stack_state[1])
-        _, pushed = self.model.stack(token.unsqueeze(1), (h0, c0))
+        pushed = _step(self.model.stack, token, (h0, c0))
         self.stack_state = _select(shift, pushed, self.stack_state)
         # OUT and REDUCE: one more item on the output LSTM.
         items = self.word_items[rows, position]
         if reduce.any():
             items = items.clone()
             items[reduce] = self.reduced_items(reduce, action, p, probabilities)
-        o, new_output = self.model.output(items.unsqueeze(1), self.output_state)
+        new_output = _step(self.model.output, items, self.output_state)
         grows = out | reduce
         self.output_state = _select(grows, new_output, self.output_state)
-        self.o = torch.where(grows.unsqueeze(1), o[:, 0], self.o)
-        a, new_history = self.model.history(self.model.action_embedding(action.unsqueeze(1)), self.history_state)
+        self.o = torch.where(grows.unsqueeze(1), new_output[0], self.o)
+        new_history = _step(self.model.history, self.model.action_embedding(action), self.history_state)
         self.history_state = _select(active, new_history, self.history_state)
-        self.a = torch.where(active.unsqueeze(1), a[:, 0], self.a)
+        self.a = self.history_state[0]
         self.i = self.i + (shift | out).long()
         self.stack_start = torch.where(out | reduce, self.i, self.stack_start)
 
@@ -222,6 +222,11 @@ class _GreedyDecoder:
         )
 
 
+def _step(lstm: nn.LSTM, x: Tensor, state: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor]:
+    """One step of a one-layer `nn.LSTM` as a cell: (B, D) input, (B, H) states; much cheaper than a call."""
+    return torch.lstm_cell(x, state, lstm.weight_ih_l0, lstm.weight_hh_l0, lstm.bias_ih_l0, lstm.bias_hh_l0)
+
+
 def _select(mask: Tensor, new: tuple[Tensor, Tensor], old: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor]:
-    keep = mask.view(1, -1, 1)
+    keep = mask.unsqueeze(1)
     return torch.where(keep, new[0], old[0]), torch.where(keep, new[1], old[1])
