@@ -130,7 +130,11 @@ class JointModel(nn.Module):
             if not (directory / name).is_file():
                 raise FileNotFoundError(f"{directory / name}: missing; is {directory} a model saved by jointel?")
         model = cls(ModelConfig.load(directory / "config.json"), load_vocabs(directory / "vocabs.json"))
-        model.load_state_dict(torch.load(directory / "weights.pt", map_location="cpu", weights_only=True))
+        state = torch.load(directory / "weights.pt", map_location="cpu", weights_only=True)
+        # A shipped bundle stores half-precision weights (half the size); the network computes in float32.
+        model.load_state_dict(
+            {name: value.float() if value.is_floating_point() else value for name, value in state.items()}
+        )
         model.eval()
         return model
 

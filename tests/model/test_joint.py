@@ -32,3 +32,14 @@ def test_config_load_bad_json_names_line(tmp_path):
 def test_load_missing_model_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"config\.json: missing; is .* a model saved by jointel"):
         JointModel.load(tmp_path)
+
+
+def test_load_reads_half_precision_weights(tiny_config, tiny_vocabs, tmp_path):
+    model = JointModel(tiny_config, tiny_vocabs)
+    model.save(tmp_path)
+    half = {name: value.half() if value.is_floating_point() else value for name, value in model.state_dict().items()}
+    torch.save(half, tmp_path / "weights.pt")
+    loaded = JointModel.load(tmp_path)
+    weight = loaded.encoder.words.weight
+    assert weight.dtype == torch.float32
+    assert torch.allclose(weight, model.encoder.words.weight, atol=1e-2)

@@ -1,0 +1,73 @@
+"""Ship a trained model as a compact bundle: pruned word vocabulary, half-precision weights, realistic KB slice.
+
+    .venv/bin/python scripts/bundle.py runs/reproduce/joint-seed1/model jointel/models/default [--words 50000]
+
+Kept words: every training word plus the `--words` most frequent GloVe words; the others map to UNK, so accuracy
+must be measured on the bundle itself (`jointel evaluate --model BUNDLE --kb BUNDLE/kb.sqlite`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+from pathlib import Path
+
+import torch
+
+from jointel.cli.paths import default_cache_dir, default_kb_path, resolve_data_dir
+from jointel.data import load_corpus
+from jointel.kb.slice import slice_realistic
+from jointel.model.joint import JointModel
+from jointel.model.vocab import Vocab, save_vocabs
+
+
+def kept_words(model: JointModel, train_words: set[str], top: int) -> list[str]:
+    """Vocabulary order is PAD, UNK, GloVe by frequency, then training words GloVe lacks."""
+    words = model.vocabs["words"].items
+    return words[:2] + [word for i, word in enumerate(words[2:]) if i < top or word in train_words]
+
+
+def bundle(model_dir: Path, out: Path, kb_path: Path, train_words: set[str], top: int) -> None:
+    model = JointModel.load(model_dir)
+    keep = kept_words(model, train_words, top)
+    old = model.vocabs["words"]
+    rows = torch.tensor([old.index(word) for word in keep], dtype=torch.long)
+    state = model.state_dict()
+    state["encoder.words.weight"] = state["encoder.words.weight"][rows]
+    state["linker.words.weight"] = state["encoder.words.weight"]
+    temp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}-"))
+    try:
+        model.config.save(temp / "config.json")
+        save_vocabs(temp / "vocabs.json", {**model.vocabs, "words": Vocab(keep)})
+        half = {name: value.half() if value.is_floating_point() else value for name, value in state.items()}
+        half["linker.words.weight"] = half["encoder.words.weight"]  # one shared tensor, saved once
+        torch.save(half, temp / "weights.pt")
+        slice_realistic(kb_path, temp / "kb.sqlite")
+        shutil.rmtree(out, ignore_errors=True)
+        temp.rename(out)
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
+    sizes = {path.name: path.stat().st_size / 1e6 for path in out.iterdir()}
+    print(f"{out}: {sum(sizes.values()):.1f} MB " + ", ".join(f"{name} {mb:.1f}" for name, mb in sizes.items()))
+    print(f"words kept: {len(keep):,} of {len(old):,}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", type=Path)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--words", type=int, default=50_000, help="most frequent GloVe words kept")
+    parser.add_argument("--kb", type=Path, default=None)
+    parser.add_argument("--data-dir", type=Path, default=None)
+    args = parser.parse_args()
+    corpus = load_corpus(resolve_data_dir(args.data_dir), default_cache_dir())
+    train_words = {
+        token.lower() for document in corpus["train"] for sentence in document.sentences for token in sentence.tokens
+    }
+    bundle(args.model, args.out, args.kb or default_kb_path(), train_words, args.words)
+
+
+if __name__ == "__main__":
+    main()
