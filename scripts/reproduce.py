@@ -39,8 +39,8 @@ SPLITS = ("testa", "testb")
 PAPER = {"ner_testb": 92.43, "el_testa": 85.2, "el_testb": 81.9, "lample_ner_testb": 90.33}
 
 
-def run_one(variant: str, seed: int, base: dict, root: Path, data_dir: Path, kb_path: Path) -> Path:
-    """Train one variant/seed (resuming a stopped run) and write its result.json."""
+def run_one(variant: str, seed: int, base: dict, root: Path, data_dir: Path, kb_path: Path, commit: str) -> Path:
+    """Train one variant/seed (resuming a stopped run) and write its result.json; `commit` is the code's."""
     torch.set_num_threads(1)
     out = root / f"{variant}-seed{seed}"
     config = dataclasses.replace(ModelConfig(**base), seed=seed, **VARIANTS[variant])
@@ -62,7 +62,7 @@ def run_one(variant: str, seed: int, base: dict, root: Path, data_dir: Path, kb_
         "epochs": len(history),
         "train_seconds": sum(row.seconds for row in history),
         "wall_seconds_this_session": time.perf_counter() - start,
-        "commit": git_commit(),
+        "commit": commit,
         "scores": scores,
     }
     (out / "result.json").write_text(json.dumps(result, indent=2) + "\n")
@@ -154,7 +154,8 @@ def main() -> None:
     if not args.table_only and todo:
         data_dir, kb_path = resolve_data_dir(args.data_dir), args.kb or default_kb_path()
         with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-            futures = [pool.submit(run_one, v, s, base, args.root, data_dir, kb_path) for v, s in todo]
+            commit = git_commit()  # taken before training: commits made while it runs are not its code
+            futures = [pool.submit(run_one, v, s, base, args.root, data_dir, kb_path, commit) for v, s in todo]
             for future in futures:
                 print(f"finished {future.result()}", flush=True)
                 write_results(args.root, args.out)
