@@ -71,7 +71,8 @@ class JointModel(nn.Module):
         valid = batch.actions != IGNORE
         n_sentences = batch.words.shape[0]
         # Sums per sentence, as Lample et al. train: a mean per action would weigh a sentence's ~30 actions like
-        # its ~2 mentions, and the linking loss would then dominate the shared layers (dev NER fell by 2 points).
+        # its ~2 mentions, and the linking loss would then dominate the shared layers (seed 1, 7 epochs: dev NER
+        # F1 91.1 joint against 92.7 NER-only).
         ner = nn.functional.cross_entropy(logits[valid], batch.actions[valid], reduction="sum") / n_sentences
         el = logits.new_zeros(())
         if batch.candidates is not None and self.config.el_weight > 0 and (batch.candidates.gold != IGNORE).any():
