@@ -123,3 +123,56 @@ def tiny_vocabs(tiny_documents):
 @pytest.fixture(autouse=True)
 def _seed():
     torch.manual_seed(0)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tiny_kb: BuiltKB, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny joint model fitted to the fixture corpus (realistic candidates), with its KB copied in as `kb.sqlite`.
+
+    Trained once per session by a bare Adam loop in about a second (`train_model` also scores dev and plots every
+    epoch) and shared: treat as read-only. `jointel.load(tiny_model_dir)` works.
+    """
+    import random
+
+    from jointel.kb import KB
+    from jointel.model.dataset import KBAccess, document_features
+    from jointel.model.joint import JointModel
+    from jointel.model.predict import length_batches
+
+    documents = [document for split in ("train", "testa", "testb") for document in tiny_kb.corpus[split]]
+    config = ModelConfig(**TINY, candidate_protocol="realistic", leave_one_out_priors=False)
+    random.seed(config.seed)
+    torch.manual_seed(config.seed)
+    out = tmp_path_factory.mktemp("tiny-model") / "model"
+    with KB(tiny_kb.path) as kb:
+        access = KBAccess.open(kb, "realistic", config.max_candidates, with_gazetteer=config.gazetteer_dim > 0)
+        model = JointModel(config, build_vocabs(documents, [], access.candidates))
+        features = document_features(documents, model.vocabs, access)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    model.train()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # see one_torch_thread
+    try:
+        for _ in range(30):
+            batches = list(length_batches([len(f.words) for f in features], config.batch_size))
+            random.shuffle(batches)
+            for indices in batches:
+                loss = model.loss(model.batch([features[i] for i in indices])).total
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+    finally:
+        torch.set_num_threads(threads)
+    model.eval()
+    model.save(out)
+    shutil.copy(tiny_kb.path, out / "kb.sqlite")
+    return out
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Run a test with one torch thread: tiny models lose to thread start-up, and on a busy machine badly."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -1,0 +1,16 @@
+"""Annotate raw text: `load()` a model and its KB, then `annotate(text)` → typed, linked mentions."""
+
+from jointel.annotate.annotator import BUNDLED_MODEL, WIKIPEDIA, Annotator, Mention, load, wikipedia_url
+from jointel.annotate.tokenize import Token, split_sentences, tokenize
+
+__all__ = [
+    "BUNDLED_MODEL",
+    "WIKIPEDIA",
+    "Annotator",
+    "Mention",
+    "Token",
+    "load",
+    "split_sentences",
+    "tokenize",
+    "wikipedia_url",
+]

@@ -18,6 +18,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 
 # Abbreviations that keep their period in CoNLL-2003 (counted in eng.train).
 _TITLES = "Mr|Mrs|Ms|Dr|St|Jr|Sr|Gen|Lt|Col|Sgt|Capt|Cmdr|Adm|Rev|Prof|Gov|Sen|Rep|Pres|Mt|Ft"
@@ -69,7 +70,7 @@ def tokenize(text: str, boundaries: Collection[int] = ()) -> Iterator[Token]:
     for match in _TOKEN.finditer(text):
         start, end = match.span()
         inside = cuts[bisect_right(cuts, start) : bisect_left(cuts, end)]
-        for left, right in zip([start, *inside], [*inside, end], strict=True):
+        for left, right in pairwise([start, *inside, end]):
             yield Token(text[left:right], left, right)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from jointel.cli import data, evaluate, kb, train
+from jointel.cli import annotate, data, evaluate, kb, serve, train
 
 app = typer.Typer(
     name="jointel",
@@ -17,6 +17,8 @@ app.add_typer(kb.app, name="kb", help="Build and query the SQLite knowledge base
 app.command("evaluate-files")(evaluate.evaluate_files)
 app.command("evaluate")(evaluate.evaluate_model)
 app.command("train")(train.train_command)
+app.command("annotate")(annotate.annotate_command)
+app.command("serve")(serve.serve_command)
 
 
 def main() -> None:

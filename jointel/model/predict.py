@@ -141,6 +141,23 @@ def link_documents(
 
     `allow_nil=False` is the ED protocol of the literature: each mention gets its best candidate.
     """
+    linked = link_given_spans(model, documents, access, batch_size, allow_nil)
+    return [_with_predictions(document, rows) for document, rows in zip(documents, linked, strict=True)]
+
+
+def _with_predictions(document: Document, rows: Sequence[Sequence[Prediction]]) -> Document:
+    sentences = tuple(
+        Sentence(sentence.tokens, tuple(p.span for p in predictions))
+        for sentence, predictions in zip(document.sentences, rows, strict=True)
+    )
+    return replace(document, sentences=sentences)
+
+
+def link_given_spans(
+    model: JointModel, documents: Sequence[Document], access: KBAccess, batch_size: int = 256, allow_nil: bool = True
+) -> list[list[list[Prediction]]]:
+    """Links of the spans each sentence carries (sorted by start), per document and sentence, with scores and
+    candidates; `link_documents` keeps only the linked spans."""
     model.eval()
     features = document_features(documents, model.vocabs, access)
     linked: list[list[Prediction]] = [[] for _ in features]
@@ -153,12 +170,4 @@ def link_documents(
         for i, sentence in zip(indices, chosen, strict=True):
             linked[i] = [next(predictions) for _ in sentence.spans]
     rows = iter(linked)
-    return [_with_predictions(document, [next(rows) for _ in document.sentences]) for document in documents]
-
-
-def _with_predictions(document: Document, rows: Sequence[Sequence[Prediction]]) -> Document:
-    sentences = tuple(
-        Sentence(sentence.tokens, tuple(p.span for p in predictions))
-        for sentence, predictions in zip(document.sentences, rows, strict=True)
-    )
-    return replace(document, sentences=sentences)
+    return [[next(rows) for _ in document.sentences] for document in documents]

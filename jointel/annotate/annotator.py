@@ -1,0 +1,349 @@
+"""The public API: `load()` a model and its KB, then `annotate()` raw text into typed, linked mentions.
+
+An `Annotator` turns text into sentences of CoNLL-style tokens (`tokenize.py`), cuts long texts into documents of
+about `document_tokens` tokens (the linker reads the other mentions of a document as context, and AIDA stories
+average 230 tokens), decodes many documents per `predict` call, and maps token spans back to character offsets.
+The CLI, the server and the spaCy component all go through it, so they return the same mentions for a text.
+"""
+
+from __future__ import annotations
+
+import logging
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import accumulate, pairwise
+from pathlib import Path
+from types import TracebackType
+
+from jointel.annotate.tokenize import Token, split_sentences
+from jointel.data.documents import Document, Sentence, Span
+from jointel.kb.lookup import KB
+from jointel.model.dataset import KBAccess
+from jointel.model.joint import JointModel, Prediction
+from jointel.model.predict import link_given_spans, predict
+
+logger = logging.getLogger(__name__)
+
+WIKIPEDIA = "https://en.wikipedia.org/wiki/"
+BUNDLED_MODEL = Path(__file__).resolve().parents[1] / "models" / "default"
+DOCUMENT_TOKENS = 1000
+_KB_TYPE_LABELS = {"PER": "PER", "ORG": "ORG", "GPE": "LOC"}  # PPR's coarse entity types → CoNLL labels
+_Unit = tuple[str, list[list[Token]] | None]  # (text, a chunk of its sentences), or (text, None) at its end
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A typed, linked mention in the caller's text: `text[start:end] == mention.text`.
+
+    `entity` is a Wikipedia title, or None for NIL (the entity is not in the KB, or linking was not confident
+    enough). `ner_score` is the parser's probability of the REDUCE that made the mention; `el_score` the linker's
+    probability of the chosen entity (of NIL when the model chose NIL). `candidates` holds the top-k
+    (entity, probability) pairs, best first, when asked for.
+    """
+
+    start: int
+    end: int
+    text: str
+    label: str
+    entity: str | None
+    url: str | None
+    ner_score: float
+    el_score: float
+    candidates: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def is_nil(self) -> bool:
+        return self.entity is None
+
+
+def wikipedia_url(entity: str | None) -> str | None:
+    return None if entity is None else WIKIPEDIA + entity
+
+
+def load(
+    path: Path | str | None = None,
+    kb: Path | str | None = None,
+    nil_threshold: float | None = None,
+    document_tokens: int = DOCUMENT_TOKENS,
+) -> Annotator:
+    """An Annotator for the model saved in directory `path` (default: the bundled model), on the CPU.
+
+    The KB is `kb`, else the `kb.sqlite` inside the model directory.
+    """
+    directory = Path(path) if path is not None else BUNDLED_MODEL
+    if path is None and not directory.is_dir():
+        raise FileNotFoundError(
+            f"no bundled model is installed ({directory} does not exist); pass a model directory: "
+            "jointel.load('runs/joint/model') in Python, --model runs/joint/model on the command line"
+        )
+    if not directory.is_dir():
+        raise FileNotFoundError(f"{directory}: no such model directory (expected config.json, vocabs.json, weights.pt)")
+    kb_path = Path(kb) if kb is not None else directory / "kb.sqlite"
+    if kb is None and not kb_path.is_file():
+        raise FileNotFoundError(
+            f"{directory}: no kb.sqlite in the model directory; pass the knowledge base built by `jointel kb build` "
+            "(kb=… in Python, --kb on the command line)"
+        )
+    model = JointModel.load(directory)
+    return Annotator(model, KB(kb_path), nil_threshold, document_tokens)
+
+
+class Annotator:
+    """A loaded model and its KB, shared by every call (read-only, so threads may share one Annotator).
+
+    Candidates always come from the KB alias table (the realistic protocol): unseen text has no PPRforNED list.
+    `nil_threshold` makes a link whose probability is below it NIL; each call may override it.
+    """
+
+    def __init__(
+        self, model: JointModel, kb: KB, nil_threshold: float | None = None, document_tokens: int = DOCUMENT_TOKENS
+    ):
+        self.model = model
+        self.kb = kb
+        self.nil_threshold = nil_threshold
+        self.document_tokens = document_tokens
+        with_gazetteer = model.config.gazetteer_dim > 0
+        self._access = KBAccess.open(kb, "realistic", model.config.max_candidates, with_gazetteer=with_gazetteer)
+
+    def annotate(self, text: str, nil_threshold: float | None = None, top_k: int = 0) -> list[Mention]:
+        """The mentions of `text` in order, with character offsets; `top_k` candidates each when top_k > 0."""
+        return next(self.annotate_many([text], nil_threshold=nil_threshold, top_k=top_k))
+
+    def annotate_many(
+        self, texts: Iterable[str], batch_size: int = 64, nil_threshold: float | None = None, top_k: int = 0
+    ) -> Iterator[list[Mention]]:
+        """The mentions of each text, in order, as a stream: `batch_size` documents go through each model call."""
+        return self._annotate(((text, split_sentences(text)) for text in texts), batch_size, nil_threshold, top_k)
+
+    def annotate_tokens(
+        self, sentences: Sequence[Sequence[str]], nil_threshold: float | None = None, top_k: int = 0
+    ) -> list[Mention]:
+        """Mentions of pre-tokenised text; offsets refer to `" ".join` of all tokens, sentence after sentence."""
+        text, tokenised = _join_tokens(sentences)
+        return next(self._annotate([(text, iter(tokenised))], 64, nil_threshold, top_k))
+
+    def link(
+        self, text: str, spans: Sequence[tuple[int, int]], nil_threshold: float | None = None, top_k: int = 0
+    ) -> list[Mention]:
+        """Link the caller's mentions, given as `(start, end)` character spans: one Mention per span, in order.
+
+        Disambiguation only: the text is tokenised with token edges at the span edges, and each span is linked
+        with the parser state the model would have after reducing it. Its label is the NER's label when the model
+        finds the same span, else the coarse type of its top KB candidate, else MISC; its `ner_score` is the NER's
+        score for that same span, 0.0 when the model would not have found it. Spans may overlap.
+        """
+        for start, end in spans:
+            if not 0 <= start < end <= len(text):
+                raise ValueError(f"span ({start}, {end}) is not inside the text of {len(text)} characters")
+        sentences, ranges = _sentences_around(text, spans)
+        chunks = list(_chunks(sentences, self.document_tokens))
+        found = self._found_spans(chunks)
+        first_token = list(accumulate((len(sentence) for sentence in sentences), initial=0))
+        gold: list[tuple[int, Span]] = []  # (sentence, span) in the order of `spans`
+        scores: list[float] = []
+        for (first, last), (start, end) in zip(ranges, spans, strict=True):
+            sentence = bisect_right(first_token, first) - 1
+            key = (sentence, first - first_token[sentence], last - first_token[sentence])
+            label, ner_score = found.get(key, (self._kb_label(text[start:end]), 0.0))
+            gold.append((sentence, Span(key[1], key[2], label)))
+            scores.append(ner_score)
+        predictions = self._link_layers(sentences, chunks, gold)
+        threshold = self.nil_threshold if nil_threshold is None else nil_threshold
+        return [
+            _mention(text, start, end, prediction, ner_score, threshold, top_k)
+            for (start, end), prediction, ner_score in zip(spans, predictions, scores, strict=True)
+        ]
+
+    def close(self) -> None:
+        self.kb.close()
+
+    def __enter__(self) -> Annotator:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _annotate(
+        self,
+        documents: Iterable[tuple[str, Iterator[list[Token]]]],
+        batch_size: int,
+        nil_threshold: float | None,
+        top_k: int,
+    ) -> Iterator[list[Mention]]:
+        """Documents of `document_tokens` from each text, `batch_size` of them per `predict` call, in text order."""
+        threshold = self.nil_threshold if nil_threshold is None else nil_threshold
+        mentions: list[Mention] = []
+        for group in _groups(_units(documents, self.document_tokens), batch_size):
+            chunks = [chunk for _, chunk in group if chunk is not None]
+            rows = iter(self._predict(chunks))
+            for text, chunk in group:
+                if chunk is None:  # the end of a text
+                    yield mentions
+                    mentions = []
+                    continue
+                for tokens, predictions in zip(chunk, next(rows), strict=True):
+                    for prediction in predictions:
+                        start, end = tokens[prediction.span.start].start, tokens[prediction.span.end - 1].end
+                        mentions.append(_mention(text, start, end, prediction, None, threshold, top_k))
+
+    def _predict(self, chunks: Sequence[Sequence[list[Token]]]) -> list[list[list[Prediction]]]:
+        documents = [(0, [Sentence(tuple(token.text for token in tokens)) for tokens in chunk]) for chunk in chunks]
+        return predict(self.model, documents, self._access) if documents else []
+
+    def _found_spans(self, chunks: Sequence[Sequence[list[Token]]]) -> dict[tuple[int, int, int], tuple[str, float]]:
+        """(sentence, start token, end token) → (label, NER score) of every mention the model finds itself."""
+        found, sentence = {}, 0
+        for rows in self._predict(chunks):
+            for predictions in rows:
+                for prediction in predictions:
+                    found[sentence, prediction.span.start, prediction.span.end] = (
+                        prediction.span.label,
+                        prediction.ner_score,
+                    )
+                sentence += 1
+        return found
+
+    def _kb_label(self, surface: str) -> str:
+        candidates = self.kb.candidates(surface, 1)
+        return _KB_TYPE_LABELS.get(candidates[0].type or "", "MISC") if candidates else "MISC"
+
+    def _link_layers(
+        self, sentences: Sequence[list[Token]], chunks: Sequence[Sequence[list[Token]]], gold: list[tuple[int, Span]]
+    ) -> list[Prediction]:
+        """Link each (sentence, span) of `gold`: overlapping spans go to separate copies of the documents."""
+        first_sentence = list(accumulate((len(chunk) for chunk in chunks), initial=0))
+        documents, slots = [], []  # slots: for each document sentence, the indices into `gold` of its spans
+        for layer in _layers(gold):
+            by_sentence: dict[int, list[int]] = {}
+            for i in layer:  # in (sentence, start) order
+                by_sentence.setdefault(gold[i][0], []).append(i)
+            for number, chunk in enumerate(chunks):
+                inside = range(first_sentence[number], first_sentence[number] + len(chunk))
+                if not any(sentence in by_sentence for sentence in inside):
+                    continue
+                rows = [by_sentence.get(sentence, []) for sentence in inside]
+                document_sentences = tuple(
+                    Sentence(tuple(token.text for token in sentences[sentence]), tuple(gold[i][1] for i in row))
+                    for sentence, row in zip(inside, rows, strict=True)
+                )
+                documents.append(Document("", "", document_sentences))
+                slots.extend(rows)
+        linked = link_given_spans(self.model, documents, self._access)
+        predictions: dict[int, Prediction] = {}
+        for row, indices in zip((row for document in linked for row in document), slots, strict=True):
+            predictions.update(zip(indices, row, strict=True))
+        return [predictions[i] for i in range(len(gold))]
+
+
+def _mention(
+    text: str,
+    start: int,
+    end: int,
+    prediction: Prediction,
+    ner_score: float | None,
+    nil_threshold: float | None,
+    top_k: int,
+) -> Mention:
+    entity = prediction.span.entity
+    if entity is not None and nil_threshold is not None and prediction.el_score < nil_threshold:
+        entity = None
+    return Mention(
+        start,
+        end,
+        text[start:end],
+        prediction.span.label,
+        entity,
+        wikipedia_url(entity),
+        prediction.ner_score if ner_score is None else ner_score,
+        prediction.el_score,
+        tuple(prediction.candidates[:top_k]) if top_k > 0 else (),
+    )
+
+
+def _units(documents: Iterable[tuple[str, Iterator[list[Token]]]], document_tokens: int) -> Iterator[_Unit]:
+    """(text, chunk of sentences) for each chunk of each text, then (text, None) when the text is done."""
+    for text, sentences in documents:
+        for chunk in _chunks(sentences, document_tokens):
+            yield text, chunk
+        yield text, None
+
+
+def _chunks(sentences: Iterable[list[Token]], document_tokens: int) -> Iterator[list[list[Token]]]:
+    """Consecutive sentences grouped into documents of at most `document_tokens` tokens (or one long sentence)."""
+    chunk: list[list[Token]] = []
+    size = 0
+    for sentence in sentences:
+        if chunk and size + len(sentence) > document_tokens:
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(sentence)
+        size += len(sentence)
+    if chunk:
+        yield chunk
+
+
+def _groups(units: Iterator[_Unit], batch_size: int) -> Iterator[list[_Unit]]:
+    """Units grouped so that each group holds `batch_size` chunks (end-of-text markers ride along)."""
+    group: list[_Unit] = []
+    chunks = 0
+    for unit in units:
+        group.append(unit)
+        chunks += unit[1] is not None
+        if chunks >= batch_size:
+            yield group
+            group, chunks = [], 0
+    if group:
+        yield group
+
+
+def _join_tokens(sentences: Sequence[Sequence[str]]) -> tuple[str, list[list[Token]]]:
+    """The tokens joined by single spaces, and each sentence's tokens with their offsets in that text."""
+    tokenised, offset = [], 0
+    for sentence in sentences:
+        tokens = []
+        for word in sentence:
+            if not word or word.isspace():
+                raise ValueError(f"empty or blank token {word!r} in pre-tokenised input")
+            tokens.append(Token(word, offset, offset + len(word)))
+            offset += len(word) + 1
+        if tokens:
+            tokenised.append(tokens)
+    return " ".join(word for sentence in sentences for word in sentence), tokenised
+
+
+def _sentences_around(text: str, spans: Sequence[tuple[int, int]]) -> tuple[list[list[Token]], list[tuple[int, int]]]:
+    """Sentences whose token edges include every span edge and whose breaks fall outside every span, and each
+    span's range of token indices (counted over the whole text)."""
+    sentences = list(split_sentences(text, {offset for span in spans for offset in span}))
+    tokens = [token for sentence in sentences for token in sentence]
+    starts, ends = [token.start for token in tokens], [token.end for token in tokens]
+    breaks = set(accumulate(len(sentence) for sentence in sentences[:-1]))
+    ranges = []
+    for start, end in spans:
+        first, last = bisect_left(starts, start), bisect_right(ends, end)
+        if first >= last:
+            raise ValueError(f"span ({start}, {end}) covers no token: {text[start:end]!r}")
+        breaks -= set(range(first + 1, last))
+        ranges.append((first, last))
+    edges = [0, *sorted(breaks), len(tokens)]
+    return [tokens[left:right] for left, right in pairwise(edges)], ranges
+
+
+def _layers(gold: Sequence[tuple[int, Span]]) -> list[list[int]]:
+    """Indices of `gold` partitioned into layers of non-overlapping spans (greedy interval partitioning)."""
+    layers: list[list[int]] = []
+    ends: list[tuple[int, int]] = []  # per layer: (sentence, end token) of its last span
+    for i in sorted(range(len(gold)), key=lambda i: (gold[i][0], gold[i][1].start, gold[i][1].end)):
+        sentence, span = gold[i]
+        for layer, (last_sentence, last_end) in enumerate(ends):
+            if (last_sentence, last_end) <= (sentence, span.start):
+                layers[layer].append(i)
+                ends[layer] = (sentence, span.end)
+                break
+        else:
+            layers.append([i])
+            ends.append((sentence, span.end))
+    return layers

@@ -1,0 +1,147 @@
+"""`jointel annotate`: typed, linked mentions of a text (a table) or of files (jsonl, conll or html)."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+from typing import Annotated, TextIO
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from jointel.annotate import Annotator, Mention, load
+from jointel.annotate.formats import (
+    FORMATS,
+    HTML_HEAD,
+    HTML_TAIL,
+    conll_record,
+    count_texts,
+    html_record,
+    input_files,
+    jsonl_record,
+    read_texts,
+)
+from jointel.cli.errors import reports_user_errors
+from jointel.cli.paths import default_kb_path
+
+_RECORDS = {"jsonl": jsonl_record, "conll": conll_record, "html": html_record}
+
+
+def load_annotator(model: Path | None, kb: Path | None, nil_threshold: float | None = None) -> Annotator:
+    """The model (default: the bundled one) with `kb`, else the model's own kb.sqlite, else .cache/kb.sqlite."""
+    if kb is None and model is not None and not (model / "kb.sqlite").is_file() and default_kb_path().is_file():
+        kb = default_kb_path()
+    return load(model, kb, nil_threshold)
+
+
+ModelOption = Annotated[
+    Path | None, typer.Option(help="Model directory (config.json, vocabs.json, weights.pt); default: bundled.")
+]
+KBOption = Annotated[Path | None, typer.Option(help="Knowledge base (default: the model's kb.sqlite).")]
+
+
+@reports_user_errors
+def annotate_command(
+    text: Annotated[str | None, typer.Argument(help="Text to annotate (or use --input).", show_default=False)] = None,
+    inputs: Annotated[
+        list[Path] | None,
+        typer.Option("--input", "-i", help=".txt file, directory of .txt files, or .jsonl ({id, text}); repeatable."),
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here (default: stdout).")] = None,
+    output_format: Annotated[
+        str | None, typer.Option("--format", "-f", help="jsonl | conll | html (default: a table for TEXT, else jsonl).")
+    ] = None,
+    model: ModelOption = None,
+    kb: KBOption = None,
+    nil_threshold: Annotated[
+        float | None, typer.Option(help="A link with probability below this becomes NIL (default: the model's).")
+    ] = None,
+    top_k: Annotated[int, typer.Option(help="Also list each mention's top-k candidates (jsonl).")] = 0,
+    batch_size: Annotated[int, typer.Option(help="Documents per model call.")] = 64,
+) -> None:
+    """Find and link the named entities of TEXT, or of the --input files, with the bundled model or --model.
+
+    A TEXT prints a table. Files stream to --output (or stdout) in --format, with a progress bar:
+    `jointel annotate -i docs/ -o docs.html -f html` writes one page for every .txt file under docs/.
+    """
+    if (text is None) == (not inputs):
+        raise typer.BadParameter("give either TEXT or --input, not both")
+    if output_format is not None and output_format not in FORMATS:
+        raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}, not {output_format!r}")
+    files = input_files(inputs) if inputs else []
+    with load_annotator(model, kb, nil_threshold) as annotator:
+        if text is not None and output_format is None and output is None:
+            Console().print(mentions_table(annotator.annotate(text, top_k=top_k)))
+            return
+        with _opened(output) as handle:
+            if text is not None:
+                _write(handle, output_format or "jsonl", [("text", text)], annotator, batch_size, top_k)
+            else:
+                _write_files(handle, output_format or "jsonl", files, annotator, batch_size, top_k)
+    if output is not None:
+        Console(stderr=True).print(f"wrote {output}")
+
+
+def mentions_table(mentions: list[Mention]) -> Table:
+    table = Table(title=f"{len(mentions)} mentions")
+    for column in ("span", "mention", "type", "entity", "NER", "link"):
+        table.add_column(column, justify="right" if column in ("span", "NER", "link") else "left")
+    for mention in mentions:
+        entity = f"[link={mention.url}]{mention.entity}[/link]" if mention.url else "[dim]NIL[/dim]"
+        table.add_row(
+            f"{mention.start}–{mention.end}",
+            mention.text,
+            mention.label,
+            entity,
+            f"{mention.ner_score:.2f}",
+            f"{mention.el_score:.2f}",
+        )
+    return table
+
+
+def _opened(output: Path | None) -> AbstractContextManager[TextIO]:
+    return output.open("w", encoding="utf-8") if output is not None else nullcontext(sys.stdout)
+
+
+def _write_files(
+    handle: TextIO, output_format: str, files: list[Path], annotator: Annotator, batch_size: int, top_k: int
+) -> None:
+    columns = (TextColumn("annotating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("annotating", total=count_texts(files))
+        advance = functools.partial(progress.advance, task)
+        _write(handle, output_format, read_texts(files), annotator, batch_size, top_k, advance)
+
+
+def _write(
+    handle: TextIO,
+    output_format: str,
+    texts: Iterable[tuple[str, str]],
+    annotator: Annotator,
+    batch_size: int,
+    top_k: int,
+    advance: Callable[[], None] = lambda: None,
+) -> None:
+    """Annotate `texts` ((id, text) pairs) as a stream and write each document in `output_format` as it is done."""
+    record = _RECORDS[output_format]
+    pending: deque[tuple[str, str]] = deque()  # texts read but not yet written: at most a batch of them
+
+    def remembered() -> Iterator[str]:
+        for document_id, text in texts:
+            pending.append((document_id, text))
+            yield text
+
+    if output_format == "html":
+        handle.write(HTML_HEAD)
+    for mentions in annotator.annotate_many(remembered(), batch_size=batch_size, top_k=top_k):
+        document_id, text = pending.popleft()
+        handle.write(record(document_id, text, mentions))
+        advance()
+    if output_format == "html":
+        handle.write(HTML_TAIL)
