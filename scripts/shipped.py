@@ -1,0 +1,59 @@
+"""Score the shipped model bundle on testa and testb, written into RESULTS.md (section `shipped`).
+
+The realistic protocol uses the bundle's own KB slice (what users get); the PPR protocol needs the PPRforNED lists,
+which only the full KB holds (`jointel kb build`).
+
+    .venv/bin/python scripts/shipped.py [--model jointel/models/default] [--kb .cache/kb.sqlite]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from jointel.annotate.annotator import BUNDLED_MODEL
+from jointel.cli.paths import default_cache_dir, default_kb_path, resolve_data_dir
+from jointel.cli.provenance import run_header, write_section
+from jointel.data import load_corpus
+from jointel.evaluate.model import evaluate_model
+from jointel.kb import KB
+from jointel.model.joint import JointModel
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=BUNDLED_MODEL)
+    parser.add_argument("--kb", type=Path, default=None, help="full KB for the PPR protocol")
+    parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--out", type=Path, default=Path("RESULTS.md"))
+    args = parser.parse_args()
+    corpus = load_corpus(resolve_data_dir(args.data_dir), default_cache_dir())
+    model = JointModel.load(args.model)
+    size = sum(path.stat().st_size for path in args.model.iterdir()) / 1e6
+    lines = [
+        "## The shipped model",
+        "",
+        run_header(),
+        f"Bundle `{args.model}` ({size:.1f} MB with its KB). Percent; tokens/s of end-to-end annotation (NER + EL,",
+        "one process, default threads) measured in the same run.",
+        "",
+        "| split | protocol | NER F1 | EL micro F1 | EL macro F1 | ED acc | NIL F1 | tokens/s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for protocol, kb_path in (("realistic", args.model / "kb.sqlite"), ("ppr", args.kb or default_kb_path())):
+        with KB(kb_path) as kb:
+            for split in ("testa", "testb"):
+                run = evaluate_model(model, corpus[split], kb, protocol)
+                s = run.scores
+                lines.append(
+                    f"| {split} | {protocol} | {100 * s.ner.micro.f1:.2f} | {100 * s.el.micro.f1:.2f} | "
+                    f"{100 * s.el.macro_f1:.2f} | {100 * s.ed.accuracy:.2f} | {100 * s.nil.f1:.2f} | "
+                    f"{run.tokens_per_second:,.0f} |"
+                )
+    text = "\n".join(lines)
+    print(text)
+    write_section(args.out, "shipped", text)
+
+
+if __name__ == "__main__":
+    main()
