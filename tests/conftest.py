@@ -150,28 +150,23 @@ def tiny_model_dir(tiny_kb: BuiltKB, tmp_path_factory: pytest.TempPathFactory) -
         features = document_features(documents, model.vocabs, access)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
     model.train()
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # see one_torch_thread
-    try:
-        for _ in range(30):
-            batches = list(length_batches([len(f.words) for f in features], config.batch_size))
-            random.shuffle(batches)
-            for indices in batches:
-                loss = model.loss(model.batch([features[i] for i in indices])).total
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-    finally:
-        torch.set_num_threads(threads)
+    for _ in range(30):
+        batches = list(length_batches([len(f.words) for f in features], config.batch_size))
+        random.shuffle(batches)
+        for indices in batches:
+            loss = model.loss(model.batch([features[i] for i in indices])).total
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
     model.eval()
     model.save(out)
     shutil.copy(tiny_kb.path, out / "kb.sqlite")
     return out
 
 
-@pytest.fixture
-def one_torch_thread():
-    """Run a test with one torch thread: tiny models lose to thread start-up, and on a busy machine badly."""
+@pytest.fixture(scope="session", autouse=True)
+def _one_torch_thread():
+    """Every test runs torch on one thread: tiny models lose to thread start-up, and on a busy machine badly."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield

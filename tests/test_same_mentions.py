@@ -2,15 +2,12 @@
 
 import json
 
-import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 import jointel
 from jointel.cli.app import app as cli
 from jointel.server import create_app
-
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 TEXT = "Germany beat Argentina in Rio de Janeiro.\n\nParis Hilton visited Paris. EU rejects German call."
 

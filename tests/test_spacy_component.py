@@ -4,8 +4,6 @@ spacy = pytest.importorskip("spacy")
 
 import jointel  # noqa: E402
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
 GERMANY = "Germany beat Argentina in Rio de Janeiro."
 
 

@@ -9,8 +9,6 @@ from jointel.annotate import Mention, annotator
 from jointel.data import Span
 from jointel.model.joint import Prediction
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
 GERMANY = "Germany beat Argentina in Rio de Janeiro."
 WIKI = "https://en.wikipedia.org/wiki/"
 

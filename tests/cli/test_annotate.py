@@ -1,11 +1,8 @@
 import json
 
-import pytest
 from typer.testing import CliRunner
 
 from jointel.cli.app import app
-
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 GERMANY = "Germany beat Argentina in Rio de Janeiro."
 WIDE = {"COLUMNS": "200"}

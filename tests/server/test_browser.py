@@ -24,7 +24,6 @@ TEXT = GERMANY + "\n\nParis Hilton visited Paris. EU rejects German call."
 
 pytestmark = [
     pytest.mark.skipif(not CHROMIUM.is_file(), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"),
-    pytest.mark.usefixtures("one_torch_thread"),
 ]
 
 

@@ -6,8 +6,6 @@ from fastapi.testclient import TestClient
 import jointel
 from jointel.server import create_app
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
 GERMANY = "Germany beat Argentina in Rio de Janeiro."
 
 
