@@ -36,6 +36,7 @@ def bundle(model_dir: Path, out: Path, kb_path: Path, train_words: set[str], top
     state = model.state_dict()
     state["encoder.words.weight"] = state["encoder.words.weight"][rows]
     state["linker.words.weight"] = state["encoder.words.weight"]
+    out.parent.mkdir(parents=True, exist_ok=True)
     temp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}-"))
     try:
         model.config.save(temp / "config.json")

@@ -34,11 +34,10 @@ def main() -> None:
         "## The shipped model",
         "",
         run_header(),
-        f"Bundle `{args.model}` ({size:.1f} MB with its KB). Percent; tokens/s of end-to-end annotation (NER + EL,",
-        "one process, default threads) measured in the same run.",
+        f"Bundle `{args.model}` ({size:.1f} MB with its KB), percent. Speed is measured in BENCHMARKS.md.",
         "",
-        "| split | protocol | NER F1 | EL micro F1 | EL macro F1 | ED acc | NIL F1 | tokens/s |",
-        "|---|---|---|---|---|---|---|---|",
+        "| split | protocol | NER F1 | EL micro F1 | EL macro F1 | ED acc | NIL F1 |",
+        "|---|---|---|---|---|---|---|",
     ]
     for protocol, kb_path in (("realistic", args.model / "kb.sqlite"), ("ppr", args.kb or default_kb_path())):
         with KB(kb_path) as kb:
@@ -47,8 +46,7 @@ def main() -> None:
                 s = run.scores
                 lines.append(
                     f"| {split} | {protocol} | {100 * s.ner.micro.f1:.2f} | {100 * s.el.micro.f1:.2f} | "
-                    f"{100 * s.el.macro_f1:.2f} | {100 * s.ed.accuracy:.2f} | {100 * s.nil.f1:.2f} | "
-                    f"{run.tokens_per_second:,.0f} |"
+                    f"{100 * s.el.macro_f1:.2f} | {100 * s.ed.accuracy:.2f} | {100 * s.nil.f1:.2f} |"
                 )
     text = "\n".join(lines)
     print(text)
