@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 JOINTEL := $(VENV)/bin/jointel
 
-.PHONY: setup test test-all lint stats kb baselines bench-kb
+.PHONY: setup demo serve test test-all lint stats kb baselines reproduce shipped bench-kb
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -13,6 +13,12 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 setup: $(VENV)/.installed
+
+demo: setup  ## the main job: annotate a sample with the bundled model (nothing to download)
+	$(JOINTEL) annotate "Bill Clinton met Boris Yeltsin in Moscow on Tuesday, the White House said."
+
+serve: setup  ## the REST server and its web page on http://127.0.0.1:8000
+	$(JOINTEL) serve
 
 test: setup  ## the test suite (full-data tests run when ../shared/data is present; slow ones are skipped)
 	$(PYTHON) -m pytest -q -m "not slow"
@@ -32,6 +38,12 @@ kb: setup
 
 baselines: kb  ## the foundation's main job: corpus counts, KB ceilings and prior baselines into RESULTS.md
 	$(PYTHON) scripts/baselines.py --out RESULTS.md
+
+reproduce: kb  ## the joint vs single-task table (3 seeds; resumable, fills RESULTS.md across sessions)
+	$(PYTHON) scripts/reproduce.py --jobs 2 --config configs/reproduce.json
+
+shipped: kb  ## score the bundled model into RESULTS.md
+	$(PYTHON) scripts/shipped.py
 
 bench-kb: kb
 	$(PYTHON) benchmarks/kb_lookup.py
