@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from jointel.annotate.annotator import BUNDLED_MODEL
+from jointel.annotate import BUNDLED_MODEL
 from jointel.cli.paths import default_cache_dir, default_kb_path, resolve_data_dir
 from jointel.cli.provenance import run_header, write_section
 from jointel.data import load_corpus

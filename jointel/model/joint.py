@@ -43,6 +43,12 @@ class Prediction:
 
 
 class JointModel(nn.Module):
+    """The shared token encoder feeds the Stack-LSTM parser; the parser's state at each REDUCE feeds the linker.
+
+    Training (`loss`) runs teacher-forced on gold actions; prediction is two-step (`decode`, then `link` with the
+    document's other mentions as context, in `predict.py`). `save()`/`load()` keep config, vocabularies and weights.
+    """
+
     def __init__(self, config: ModelConfig, vocabs: dict[str, Vocab]):
         super().__init__()
         self.config = config
