@@ -135,9 +135,32 @@ def _metric(scores: dict, metric: str) -> float:
     return 100 * scores["ed"]["accuracy"]
 
 
+def joint_minus_single(results: list[dict]) -> str:
+    """Markdown: the paper's claim in numbers — joint minus single-task, mean over the seeds both have."""
+    lines = [
+        "| protocol | split | NER F1: joint − NER-only | EL F1: joint − pipeline | ED acc: joint − EL-only |",
+        "|---|---|---|---|---|",
+    ]
+    by_run = {(result["variant"], result["seed"]): result["scores"] for result in results}
+    for protocol in PROTOCOLS:
+        for split in SPLITS:
+            cells = []
+            for single, metric in (("ner", "ner"), ("pipeline", "el"), ("el", "ed")):
+                seeds = [seed for variant, seed in by_run if variant == "joint" and (single, seed) in by_run]
+                deltas = [
+                    _metric(by_run["joint", seed][f"{split}/{protocol}"], metric)
+                    - _metric(by_run[single, seed][f"{split}/{protocol}"], metric)
+                    for seed in seeds
+                ]
+                cells.append(f"{statistics.mean(deltas):+.2f} (n={len(deltas)})" if deltas else "–")
+            lines.append(f"| {protocol} | {split} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def write_results(root: Path, out: Path) -> None:
     results = [json.loads(path.read_text()) for path in sorted(root.glob("*/result.json"))]
     minutes = [result["train_seconds"] / 60 for result in results if result["variant"] in VARIANTS]
+    commits = sorted({result["commit"] for result in results})
     text = "\n".join(
         [
             "## Reproduction: joint vs single-task",
@@ -150,6 +173,11 @@ def write_results(root: Path, out: Path) -> None:
             "",
             table(results),
             "",
+            "Positive = joint training helps (the paper's claim):",
+            "",
+            joint_minus_single(results),
+            "",
+            f"Runs trained from commit(s): {', '.join(commits) or '–'}.",
             f"Training time per run: {mean_std(minutes)} minutes on one CPU thread." if results else "",
         ]
     )
