@@ -20,6 +20,14 @@ from jointel.kb import KB
 from jointel.model.joint import JointModel
 
 
+def _shown(path: Path) -> Path:
+    """The path relative to the working directory when it lies below it (no machine-specific prefix)."""
+    try:
+        return path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=BUNDLED_MODEL)
@@ -34,7 +42,8 @@ def main() -> None:
         "## The shipped model",
         "",
         run_header(),
-        f"Bundle `{args.model}` ({size:.1f} MB with its KB), percent. Speed is measured in BENCHMARKS.md.",
+        f"Bundle `{_shown(args.model)}` ({size:.1f} MB with its KB; word vocabulary pruned and weights in half",
+        "precision by `scripts/bundle.py`, so it can differ a little from the run it came from). Percent.",
         "",
         "| split | protocol | NER F1 | EL micro F1 | EL macro F1 | ED acc | NIL F1 |",
         "|---|---|---|---|---|---|---|",
