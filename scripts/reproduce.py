@@ -1,9 +1,11 @@
 """Reproduce the paper's table: joint vs NER-only vs EL-only (and their pipeline), seeds, both candidate protocols.
 
-Each run trains one variant with one seed into `runs/reproduce/<variant>-seed<N>/` and writes `result.json` there
-(testa and testb scores under both protocols, training time). Finished runs are skipped, so the table fills up
-across sessions; `--jobs 2` trains two runs side by side (one thread each). The RESULTS.md section `reproduction`
-is rewritten from whatever results exist, mean ± std over seeds.
+Each run trains one variant with one seed into `runs/reproduce/<variant>-seed<N>/` (checkpoints, model; not kept in
+git) and writes its scores (testa and testb under both protocols, training time) to
+`results/reproduce/<variant>-seed<N>.json`, which is committed. Runs with a result are skipped, so the table fills
+up across sessions; a stopped run resumes from its checkpoint when the machine still has it. `--jobs 2` trains two
+runs side by side (one thread each). The pipeline row needs the NER-only and EL-only models of its seed on disk.
+The RESULTS.md section `reproduction` is rewritten from whatever results exist, mean ± std over seeds.
 
     .venv/bin/python scripts/reproduce.py [--seeds 1 2 3] [--variants joint ner el] [--jobs 2] [--table-only]
 """
@@ -43,8 +45,15 @@ SPLITS = ("testa", "testb")
 PAPER = {"ner_testb": 92.43, "el_testa": 85.2, "el_testb": 81.9, "lample_ner_testb": 90.33}
 
 
+RESULTS = Path("results/reproduce")
+
+
+def result_path(variant: str, seed: int) -> Path:
+    return RESULTS / f"{variant}-seed{seed}.json"
+
+
 def run_one(variant: str, seed: int, base: dict, root: Path, data_dir: Path, kb_path: Path, commit: str) -> Path:
-    """Train one variant/seed (resuming a stopped run) and write its result.json; `commit` is the code's."""
+    """Train one variant/seed (resuming a stopped run) and write its result; `commit` is the code's."""
     torch.set_num_threads(1)
     out = root / f"{variant}-seed{seed}"
     config = dataclasses.replace(ModelConfig(**base), seed=seed, **VARIANTS[variant])
@@ -69,13 +78,17 @@ def run_one(variant: str, seed: int, base: dict, root: Path, data_dir: Path, kb_
         "commit": commit,
         "scores": scores,
     }
-    (out / "result.json").write_text(json.dumps(result, indent=2) + "\n")
-    return out
+    return _write(result_path(variant, seed), result)
+
+
+def _write(path: Path, result: dict) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    return path
 
 
 def run_pipeline(seed: int, root: Path, data_dir: Path, kb_path: Path, commit: str) -> Path:
     """The single-task pipeline for end-to-end EL: NER-only model's spans, linked by the EL-only model."""
-    out = root / f"pipeline-seed{seed}"
     ner, el = JointModel.load(root / f"ner-seed{seed}" / "model"), JointModel.load(root / f"el-seed{seed}" / "model")
     corpus = load_corpus(data_dir, default_cache_dir())
     scores = {}
@@ -86,10 +99,8 @@ def run_pipeline(seed: int, root: Path, data_dir: Path, kb_path: Path, commit: s
                 spans = predict_documents(ner, corpus[split], access)
                 linked = link_documents(el, spans, access, allow_nil=True)
                 scores[f"{split}/{protocol}"] = score_corpus(corpus[split], linked).to_dict()
-    out.mkdir(parents=True, exist_ok=True)
     result = {"variant": "pipeline", "seed": seed, "commit": commit, "train_seconds": 0.0, "scores": scores}
-    (out / "result.json").write_text(json.dumps(result, indent=2) + "\n")
-    return out
+    return _write(result_path("pipeline", seed), result)
 
 
 def mean_std(values: list[float]) -> str:
@@ -157,8 +168,8 @@ def joint_minus_single(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def write_results(root: Path, out: Path) -> None:
-    results = [json.loads(path.read_text()) for path in sorted(root.glob("*/result.json"))]
+def write_results(out: Path) -> None:
+    results = [json.loads(path.read_text()) for path in sorted(RESULTS.glob("*.json"))]
     minutes = [result["train_seconds"] / 60 for result in results if result["variant"] in VARIANTS]
     commits = sorted({result["commit"] for result in results})
     text = "\n".join(
@@ -199,10 +210,7 @@ def main() -> None:
     args = parser.parse_args()
     base = dataclasses.asdict(ModelConfig.load(args.config) if args.config else ModelConfig())
     todo = [
-        (variant, seed)
-        for seed in args.seeds
-        for variant in args.variants
-        if not (args.root / f"{variant}-seed{seed}" / "result.json").is_file()
+        (variant, seed) for seed in args.seeds for variant in args.variants if not result_path(variant, seed).is_file()
     ]
     if not args.table_only and todo:
         data_dir, kb_path = resolve_data_dir(args.data_dir), args.kb or default_kb_path()
@@ -211,13 +219,13 @@ def main() -> None:
             futures = [pool.submit(run_one, v, s, base, args.root, data_dir, kb_path, commit) for v, s in todo]
             for future in futures:
                 print(f"finished {future.result()}", flush=True)
-                write_results(args.root, args.out)
+                write_results(args.out)
     for seed in args.seeds:
-        finished = all((args.root / f"{v}-seed{seed}" / "result.json").is_file() for v in ("ner", "el"))
-        if finished and not (args.root / f"pipeline-seed{seed}" / "result.json").is_file():
+        models = all((args.root / f"{v}-seed{seed}" / "model" / "weights.pt").is_file() for v in ("ner", "el"))
+        if models and not result_path("pipeline", seed).is_file():
             kb_path = args.kb or default_kb_path()
             print(f"finished {run_pipeline(seed, args.root, resolve_data_dir(args.data_dir), kb_path, git_commit())}")
-    write_results(args.root, args.out)
+    write_results(args.out)
 
 
 if __name__ == "__main__":
