@@ -45,14 +45,13 @@ SPLITS = ("testa", "testb")
 PAPER = {"ner_testb": 92.43, "el_testa": 85.2, "el_testb": 81.9, "lample_ner_testb": 90.33}
 
 
-RESULTS = Path("results/reproduce")
+def result_path(results: Path, variant: str, seed: int) -> Path:
+    return results / f"{variant}-seed{seed}.json"
 
 
-def result_path(variant: str, seed: int) -> Path:
-    return RESULTS / f"{variant}-seed{seed}.json"
-
-
-def run_one(variant: str, seed: int, base: dict, root: Path, data_dir: Path, kb_path: Path, commit: str) -> Path:
+def run_one(
+    variant: str, seed: int, base: dict, root: Path, results: Path, data_dir: Path, kb_path: Path, commit: str
+) -> Path:
     """Train one variant/seed (resuming a stopped run) and write its result; `commit` is the code's."""
     torch.set_num_threads(1)
     out = root / f"{variant}-seed{seed}"
@@ -78,7 +77,7 @@ def run_one(variant: str, seed: int, base: dict, root: Path, data_dir: Path, kb_
         "commit": commit,
         "scores": scores,
     }
-    return _write(result_path(variant, seed), result)
+    return _write(result_path(results, variant, seed), result)
 
 
 def _write(path: Path, result: dict) -> Path:
@@ -87,7 +86,7 @@ def _write(path: Path, result: dict) -> Path:
     return path
 
 
-def run_pipeline(seed: int, root: Path, data_dir: Path, kb_path: Path, commit: str) -> Path:
+def run_pipeline(seed: int, root: Path, results: Path, data_dir: Path, kb_path: Path, commit: str) -> Path:
     """The single-task pipeline for end-to-end EL: NER-only model's spans, linked by the EL-only model."""
     ner, el = JointModel.load(root / f"ner-seed{seed}" / "model"), JointModel.load(root / f"el-seed{seed}" / "model")
     corpus = load_corpus(data_dir, default_cache_dir())
@@ -100,7 +99,7 @@ def run_pipeline(seed: int, root: Path, data_dir: Path, kb_path: Path, commit: s
                 linked = link_documents(el, spans, access, allow_nil=True)
                 scores[f"{split}/{protocol}"] = score_corpus(corpus[split], linked).to_dict()
     result = {"variant": "pipeline", "seed": seed, "commit": commit, "train_seconds": 0.0, "scores": scores}
-    return _write(result_path("pipeline", seed), result)
+    return _write(result_path(results, "pipeline", seed), result)
 
 
 def mean_std(values: list[float]) -> str:
@@ -168,13 +167,13 @@ def joint_minus_single(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def write_results(out: Path) -> None:
-    results = [json.loads(path.read_text()) for path in sorted(RESULTS.glob("*.json"))]
+def write_results(results_dir: Path, out: Path, name: str) -> None:
+    results = [json.loads(path.read_text()) for path in sorted(results_dir.glob("*.json"))]
     minutes = [result["train_seconds"] / 60 for result in results if result["variant"] in VARIANTS]
     commits = sorted({result["commit"] for result in results})
     text = "\n".join(
         [
-            "## Reproduction: joint vs single-task",
+            f"## {'Reproduction' if name == 'reproduce' else 'Ablation ' + name}: joint vs single-task",
             "",
             run_header(),
             "NER: CoNLL-2003 micro F1 (conlleval). EL: AIDA end-to-end strong-match micro F1, InKB. ED: accuracy",
@@ -193,7 +192,7 @@ def write_results(out: Path) -> None:
         ]
     )
     print(text)
-    write_section(out, "reproduction", text)
+    write_section(out, "reproduction" if name == "reproduce" else name, text)
 
 
 def main() -> None:
@@ -202,30 +201,34 @@ def main() -> None:
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--config", type=Path, default=None, help="base ModelConfig JSON (default: defaults)")
-    parser.add_argument("--root", type=Path, default=Path("runs/reproduce"))
+    parser.add_argument("--name", default="reproduce", help="results/NAME/ and the RESULTS.md section (ablations)")
+    parser.add_argument("--root", type=Path, default=None, help="training directories (default: runs/NAME)")
     parser.add_argument("--kb", type=Path, default=None)
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=Path("RESULTS.md"))
     parser.add_argument("--table-only", action="store_true", help="only rewrite the table from finished runs")
     args = parser.parse_args()
     base = dataclasses.asdict(ModelConfig.load(args.config) if args.config else ModelConfig())
+    root, results = args.root or Path("runs") / args.name, Path("results") / args.name
     todo = [
-        (variant, seed) for seed in args.seeds for variant in args.variants if not result_path(variant, seed).is_file()
+        (variant, seed)
+        for seed in args.seeds
+        for variant in args.variants
+        if not result_path(results, variant, seed).is_file()
     ]
+    data_dir, kb_path = resolve_data_dir(args.data_dir), args.kb or default_kb_path()
     if not args.table_only and todo:
-        data_dir, kb_path = resolve_data_dir(args.data_dir), args.kb or default_kb_path()
         with ProcessPoolExecutor(max_workers=args.jobs) as pool:
             commit = git_commit()  # taken before training: commits made while it runs are not its code
-            futures = [pool.submit(run_one, v, s, base, args.root, data_dir, kb_path, commit) for v, s in todo]
+            futures = [pool.submit(run_one, v, s, base, root, results, data_dir, kb_path, commit) for v, s in todo]
             for future in futures:
                 print(f"finished {future.result()}", flush=True)
-                write_results(args.out)
+                write_results(results, args.out, args.name)
     for seed in args.seeds:
-        models = all((args.root / f"{v}-seed{seed}" / "model" / "weights.pt").is_file() for v in ("ner", "el"))
-        if models and not result_path("pipeline", seed).is_file():
-            kb_path = args.kb or default_kb_path()
-            print(f"finished {run_pipeline(seed, args.root, resolve_data_dir(args.data_dir), kb_path, git_commit())}")
-    write_results(args.out)
+        models = all((root / f"{v}-seed{seed}" / "model" / "weights.pt").is_file() for v in ("ner", "el"))
+        if not args.table_only and models and not result_path(results, "pipeline", seed).is_file():
+            print(f"finished {run_pipeline(seed, root, results, data_dir, kb_path, git_commit())}")
+    write_results(results, args.out, args.name)
 
 
 if __name__ == "__main__":
