@@ -21,10 +21,28 @@ from jointel.model.dataset import build_vocabs
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-@pytest.fixture
-def tiny_data_dir() -> Path:
-    """A 4-document CoNLL + AIDA data directory with the real file layout."""
-    return FIXTURES / "data"
+# The tiny corpus is kept under neutral names (no file in the repository looks like a raw data set) and laid out
+# under the real names, in a temporary directory, for the readers.
+CORPUS_LAYOUT = {
+    "conll2003/train.txt": "conll2003/eng.train",
+    "conll2003/testa.txt": "conll2003/eng.testa",
+    "conll2003/testb.txt": "conll2003/eng.testb",
+    "aida/aida.tsv": "aida/AIDA-YAGO2-dataset.tsv",
+}
+
+
+def make_tiny_data_dir(root: Path) -> Path:
+    """A 4-document CoNLL + AIDA data directory with the real file layout, made from tests/fixtures/corpus."""
+    for source, target in CORPUS_LAYOUT.items():
+        (root / target).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(FIXTURES / "corpus" / source, root / target)
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny data directory (shared: tests that change it work on a copy)."""
+    return make_tiny_data_dir(tmp_path_factory.mktemp("tiny-data"))
 
 
 @pytest.fixture(scope="session")
@@ -50,8 +68,7 @@ class BuiltKB:
 
 def make_kb_data_dir(root: Path) -> Path:
     """Copy the tiny corpus and add the PPR archive and Freebase popularity file made from tests/fixtures/kb."""
-    data_dir = root / "data"
-    shutil.copytree(FIXTURES / "data", data_dir)
+    data_dir = make_tiny_data_dir(root / "data")
     with tarfile.open(data_dir / "ppr_aida_candidates.tar.gz", "w:gz") as archive:
         for path in sorted((FIXTURES / "kb" / "ppr").iterdir()):
             archive.add(path, arcname=f"AIDA_candidates/PART_1_1000/{path.name}")
