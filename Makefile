@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 JOINTEL := $(VENV)/bin/jointel
 
-.PHONY: setup demo serve test test-all lint stats kb baselines reproduce shipped bench-kb
+.PHONY: setup demo serve test test-all lint stats kb baselines reproduce shipped bench bench-kb
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -44,6 +44,10 @@ reproduce: kb  ## the joint vs single-task table (3 seeds; resumable, fills RESU
 
 shipped: kb  ## score the bundled model into RESULTS.md
 	$(PYTHON) scripts/shipped.py
+
+bench: kb  ## benchmarks into BENCHMARKS.md (installs the spaCy model it compares with)
+	$(PYTHON) -m pip install --quiet -e '.[dev,spacy,bench]'
+	$(PYTHON) benchmarks/throughput.py
 
 bench-kb: kb
 	$(PYTHON) benchmarks/kb_lookup.py
