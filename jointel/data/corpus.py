@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import pickle
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,6 +18,7 @@ from pathlib import Path
 from jointel.data.aida import AidaDocument, read_aida
 from jointel.data.conll import read_conll
 from jointel.data.documents import SPLITS, AlignmentReport, Document, Sentence
+from jointel.data.files import write_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +73,7 @@ def load_corpus(data_dir: Path, cache_dir: Path | None = None) -> Corpus:
     if cache_path is not None:
         for stale in cache_path.parent.glob("corpus-*.pkl"):
             stale.unlink()
-        _write_atomic(cache_path, pickle.dumps(corpus, protocol=pickle.HIGHEST_PROTOCOL))
+        write_atomic(cache_path, pickle.dumps(corpus, protocol=pickle.HIGHEST_PROTOCOL))
     return corpus
 
 
@@ -193,15 +192,3 @@ def _fingerprint(paths: Sequence[Path]) -> str:
     for path in [*paths, *sorted(Path(__file__).parent.glob("*.py"))]:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise

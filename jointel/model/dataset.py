@@ -90,7 +90,7 @@ def document_features(
     for document in documents:
         own = own_links(document) if held_out is not None else {}
         own_totals = {key: float(sum(counts.values())) for key, counts in own.items()}
-        sets = iter(gold_candidate_sets(document, lookup, held_out) if lookup is not None else [])
+        sets = iter(gold_candidate_sets(document, lookup, held_out, own) if lookup is not None else [])
         for sentence in document.sentences:
             sentence_sets = [next(sets) for _ in sentence.spans] if lookup is not None else []
             codes = gazetteer.codes(sentence.tokens, own_totals) if gazetteer is not None else None
@@ -98,9 +98,13 @@ def document_features(
     return features
 
 
-def gold_candidate_sets(document: Document, lookup: DocumentLookup, held_out: HeldOut | None) -> list[CandidateSet]:
-    """Candidate sets of the document's gold spans, sentence by sentence and span by span (sorted by start)."""
-    own = own_links(document) if held_out is not None else {}
+def gold_candidate_sets(
+    document: Document, lookup: DocumentLookup, held_out: HeldOut | None, own: dict[str, Counter[str]]
+) -> list[CandidateSet]:
+    """Candidate sets of the document's gold spans, sentence by sentence and span by span (sorted by start).
+
+    `own` is `own_links(document)` when `held_out` is given (computed once by the caller), else empty.
+    """
     spans = [
         (sentence, span)
         for sentence in document.sentences
