@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from jointel.data import DataFormatError
+from jointel.kb.extend import UnknownEntityError
 from jointel.model.config import ConfigError
 
 P = ParamSpec("P")
@@ -21,6 +22,7 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     FileNotFoundError,
     NotADirectoryError,
     PermissionError,
+    UnknownEntityError,
 )
 
 

@@ -1,19 +1,26 @@
-"""`jointel kb …`: build the knowledge base, look up an alias, measure candidate recall and the prior baseline."""
+"""`jointel kb …`: build the knowledge base, look up an alias, measure candidate recall and the prior baseline,
+and add, remove or export the user's own entities."""
 
 from __future__ import annotations
 
+import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TextIO
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from jointel.cli.errors import reports_user_errors
 from jointel.cli.paths import default_cache_dir, default_kb_path, resolve_data_dir
 from jointel.data import SPLITS, Corpus, load_corpus
 from jointel.kb import KB, PROTOCOLS, KBStats, build_kb, candidate_recall, normalize, prior_baseline
+from jointel.kb.atomic import replaced_atomically
+from jointel.kb.extend import KBEdit, add_entities, export_entities, remove_entities
+from jointel.kb.records import EntityRecord, entity_record_line, read_entity_records
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -21,7 +28,14 @@ DataDirOption = Annotated[
     Path | None, typer.Option("--data-dir", help="Data directory (default: $JOINTEL_DATA, else ../shared/data).")
 ]
 KBOption = Annotated[Path | None, typer.Option("--kb", help="KB file (default: kb.sqlite in the cache directory).")]
+EditedKBOption = Annotated[
+    Path | None, typer.Option("--out", help="Where to write the edited KB (default: replace --kb, atomically).")
+]
 KS = (1, 5, 10, 30, None)
+BUNDLED_KB_HINT = (
+    "With the bundled model: `jointel kb add mine.jsonl --kb jointel/models/default/kb.sqlite --out my-kb.sqlite`, "
+    'then `jointel annotate --kb my-kb.sqlite "…"`.'
+)
 
 
 def _load_corpus(data_dir: Path, console: Console) -> Corpus:
@@ -121,3 +135,91 @@ def stats(
         "realistic: train-only aliases and priors (train rows are seen data); "
         "ppr: PPRforNED lists (gold injected), ranked by the realistic prior, not file order."
     )
+
+
+@app.command(epilog=BUNDLED_KB_HINT)
+@reports_user_errors
+def add(
+    entities: Annotated[
+        Path,
+        typer.Argument(
+            help='JSONL, one entity a line: {"title": …, "aliases": […], "type": "PER|ORG|LOC|MISC", '
+            '"description": …, "popularity": …, "weight": …}; only title is required.',
+            show_default=False,
+        ),
+    ],
+    kb: KBOption = None,
+    out: EditedKBOption = None,
+) -> None:
+    """Add the entities of ENTITIES and their aliases to a copy of --kb: linkable at once, without retraining.
+
+    The title is an alias too. Each alias scores `weight` (default 1: one training link) in its prior; a title the
+    KB already has gets the new aliases, type, popularity and description. --out is written only once complete.
+    """
+    records = read_entity_records(entities)
+    kb = kb or default_kb_path()
+    _print_edit(add_entities(kb, records, out or kb))
+
+
+@app.command(epilog=BUNDLED_KB_HINT)
+@reports_user_errors
+def remove(
+    titles: Annotated[
+        list[str] | None, typer.Argument(help="Entity titles ('Zorblax Dynamics' = 'Zorblax_Dynamics').")
+    ] = None,
+    titles_file: Annotated[Path | None, typer.Option("--file", help="A file of titles, one a line.")] = None,
+    kb: KBOption = None,
+    out: EditedKBOption = None,
+) -> None:
+    """Remove entities, with their aliases and PPR rows, from a copy of --kb; shared aliases are renormalised."""
+    wanted = [*(titles or []), *(_titles_in(titles_file) if titles_file else [])]
+    if not wanted:
+        raise typer.BadParameter("give entity titles, or --file with one title a line")
+    kb = kb or default_kb_path()
+    _print_edit(remove_entities(kb, wanted, out or kb))
+
+
+@app.command(epilog="`jointel kb add` reads the same format back.")
+@reports_user_errors
+def export(
+    kb: KBOption = None,
+    out: Annotated[Path | None, typer.Option("--out", help="JSONL file to write (default: stdout).")] = None,
+    titles: Annotated[list[str] | None, typer.Option("--title", help="Only this entity; repeatable.")] = None,
+) -> None:
+    """Write the entities of --kb as JSONL: title, alias keys, type, popularity and description, if any."""
+    kb = kb or default_kb_path()
+    with KB(kb) as opened:
+        total = len(titles) if titles else len(opened)
+    records = export_entities(kb, titles)
+    if out is None:
+        _write_records(records, sys.stdout, total)
+        return
+    with replaced_atomically(out) as temp, temp.open("w", encoding="utf-8") as handle:
+        written = _write_records(records, handle, total)
+    Console(stderr=True).print(f"wrote {written:,} entities to {out}", highlight=False)
+
+
+def _titles_in(path: Path) -> list[str]:
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _write_records(records: Iterable[EntityRecord], handle: TextIO, total: int) -> int:
+    """Write the records as JSONL with a progress bar on stderr; returns how many."""
+    columns = (TextColumn("exporting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("exporting", total=total)
+        for record in records:
+            handle.write(entity_record_line(record))
+            progress.advance(task)
+        return int(progress.tasks[0].completed)
+
+
+def _print_edit(edit: KBEdit) -> None:
+    changes = [(edit.added, "added"), (edit.merged, "merged into a known title"), (edit.removed, "removed")]
+    changed = [f"{_entities(count)} {what}" for count, what in changes if count] or ["no entity changed"]
+    aliases = f"{edit.aliases:,} aliases touched ({edit.new_aliases:,} new, {edit.dropped_aliases:,} dropped)"
+    Console().print(f"{', '.join(changed)}; {aliases} → {edit.path}", highlight=False, soft_wrap=True)
+
+
+def _entities(count: int) -> str:
+    return f"{count:,} {'entity' if count == 1 else 'entities'}"

@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sqlite3
-import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import closing
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -29,6 +28,7 @@ from pathlib import Path
 
 from jointel.data import SPLITS, Corpus, Document
 from jointel.data.corpus import AIDA_FILE, CONLL_FILES
+from jointel.kb.atomic import replaced_atomically
 from jointel.kb.normalize import normalize
 from jointel.kb.prior import PriorWeights, alias_priors, collect_evidence, popularity_weights, surface
 from jointel.kb.schema import SCHEMA, SCHEMA_VERSION
@@ -231,22 +231,9 @@ def _write_atomic(
     meta: Mapping[str, str],
 ) -> None:
     """Write everything to a temporary file beside `out_path`, then rename it over `out_path`."""
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(dir=out_path.parent, prefix=f".{out_path.name}.", suffix=".tmp")
-    os.close(handle)
-    temp = Path(temp_name)
-    temp.chmod(0o644)  # mkstemp makes it private; a KB is meant to be read by servers and other users
-    try:
-        db = sqlite3.connect(temp)
-        try:
-            _fill(db, entities, alias_rows, totals, ppr_rows, meta)
-            db.commit()
-        finally:
-            db.close()
-        os.replace(temp, out_path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
+    with replaced_atomically(out_path) as temp, closing(sqlite3.connect(temp)) as db:
+        _fill(db, entities, alias_rows, totals, ppr_rows, meta)
+        db.commit()
 
 
 def _fill(
