@@ -69,7 +69,8 @@ def load(
 ) -> Annotator:
     """An Annotator for the model saved in directory `path` (default: the bundled model), on the CPU.
 
-    The KB is `kb`, else the `kb.sqlite` inside the model directory.
+    The KB is `kb`, else the `kb.sqlite` inside the model directory. `nil_threshold` None means the model's own
+    (`config.json`, set by `jointel calibrate`), if it has one; 0.0 keeps every link.
     """
     directory = Path(path) if path is not None else BUNDLED_MODEL
     if path is None and not directory.is_dir():
@@ -93,7 +94,8 @@ class Annotator:
     """A loaded model and its KB, shared by every call (read-only, so threads may share one Annotator).
 
     Candidates always come from the KB alias table (the realistic protocol): unseen text has no PPRforNED list.
-    `nil_threshold` makes a link whose probability is below it NIL; each call may override it.
+    `nil_threshold` makes a link whose probability is below it NIL; None means the model's calibrated threshold
+    (`model.config.nil_threshold`, itself None when uncalibrated), and each call may override it.
     """
 
     def __init__(
@@ -101,7 +103,7 @@ class Annotator:
     ):
         self.model = model
         self.kb = kb
-        self.nil_threshold = nil_threshold
+        self.nil_threshold = model.config.nil_threshold if nil_threshold is None else nil_threshold
         self.document_tokens = document_tokens
         with_gazetteer = model.config.gazetteer_dim > 0
         self._access = KBAccess.open(kb, "realistic", model.config.max_candidates, with_gazetteer=with_gazetteer)

@@ -73,7 +73,10 @@ def evaluate_model(
     predictions: Annotated[Path | None, typer.Option(help="Write predictions here (tagged-TSV).")] = None,
     out: Annotated[Path | None, typer.Option(help="Write the scores as JSON here.")] = None,
 ) -> None:
-    """Score a trained model on a split: NER per type, EL strong match micro/macro, ED accuracy, NIL, tokens/s."""
+    """Score a trained model on a split: NER per type, EL strong match micro/macro, ED accuracy, NIL, tokens/s.
+
+    A NIL threshold in the model's config.json (set by `jointel calibrate`) is applied as annotation applies it.
+    """
     from jointel.cli.data import load_corpus_with_status
     from jointel.cli.paths import default_kb_path
     from jointel.data.tsv import write_tagged_tsv
@@ -86,6 +89,11 @@ def evaluate_model(
     with KB(kb or default_kb_path()) as knowledge_base, Console(stderr=True).status(f"Annotating {split}…"):
         evaluation = run_evaluation(joint, documents, knowledge_base, protocol or joint.config.candidate_protocol)
     Console().print(scores_table(evaluation.scores, f"{model} on {split} ({evaluation.protocol} candidates)"))
+    if evaluation.nil_threshold is not None:
+        Console().print(
+            f"NIL threshold {evaluation.nil_threshold:.4f} from {model / 'config.json'} applied, as in annotation: "
+            f"{evaluation.made_nil:,} links below it became NIL"
+        )
     Console().print(
         f"{evaluation.tokens_per_second:,.0f} tokens/s end to end ({evaluation.seconds:.1f} s for "
         f"{len(documents)} documents)"

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from jointel.data.documents import Document
+from jointel.evaluate.calibrate import is_made_nil, predicted_documents
 from jointel.evaluate.report import CorpusScores, score_corpus
 from jointel.kb.lookup import KB
 from jointel.model.dataset import KBAccess
-from jointel.model.joint import JointModel
-from jointel.model.predict import link_documents, predict_documents
+from jointel.model.joint import JointModel, Prediction
+from jointel.model.predict import link_documents, predict
+
+DOCUMENTS_PER_CALL = 32
 
 
 @dataclass(frozen=True)
@@ -21,24 +24,51 @@ class ModelEvaluation:
     predicted: list[Document]
     seconds: float
     tokens: int
+    nil_threshold: float | None = None  # the model's calibrated threshold, applied to `predicted`
+    made_nil: int = 0  # predicted links below it, made NIL
 
     @property
     def tokens_per_second(self) -> float:
         return self.tokens / max(self.seconds, 1e-9)
 
     def to_dict(self) -> dict:
-        return {"protocol": self.protocol, **self.scores.to_dict(), "seconds": self.seconds, "tokens": self.tokens}
+        return {
+            "protocol": self.protocol,
+            "nil_threshold": self.nil_threshold,
+            "links_made_nil": self.made_nil,
+            **self.scores.to_dict(),
+            "seconds": self.seconds,
+            "tokens": self.tokens,
+        }
+
+
+def predict_scored(
+    model: JointModel, documents: Sequence[Document], access: KBAccess, documents_per_call: int = DOCUMENTS_PER_CALL
+) -> Iterator[list[list[Prediction]]]:
+    """The predictions of each document (per sentence, with link probabilities), in order.
+
+    `documents_per_call` documents go through each `predict` call, so a caller can show progress. Batch makeup
+    moves probabilities by about 1e-7, so `jointel calibrate` and `jointel evaluate` both predict this way: a
+    threshold chosen at one link's probability then keeps or drops that link in both.
+    """
+    for start in range(0, len(documents), documents_per_call):
+        chunk = documents[start : start + documents_per_call]
+        yield from predict(model, [(document.number, document.sentences) for document in chunk], access)
 
 
 def evaluate_model(model: JointModel, documents: Sequence[Document], kb: KB, protocol: str) -> ModelEvaluation:
+    """Score the model's predictions as users get them: links below the model's `nil_threshold` (if any) are NIL."""
     access = KBAccess.open(kb, protocol, model.config.max_candidates, with_gazetteer=model.config.gazetteer_dim > 0)
+    threshold = model.config.nil_threshold
     start = time.perf_counter()
-    predicted = predict_documents(model, documents, access)
+    predictions = list(predict_scored(model, documents, access))
     seconds = time.perf_counter() - start
+    predicted = predicted_documents(documents, predictions, threshold)
     scores = score_corpus(documents, predicted)
-    if model.config.el_weight > 0:
+    if model.config.el_weight > 0:  # ED links every gold mention to its best candidate: no NIL, so no threshold
         scores = replace(
             scores, ed=score_corpus(documents, link_documents(model, documents, access, allow_nil=False)).ed
         )
     tokens = sum(document.n_tokens for document in documents)
-    return ModelEvaluation(protocol, scores, predicted, seconds, tokens)
+    made_nil = sum(is_made_nil(p, threshold) for rows in predictions for row in rows for p in row)
+    return ModelEvaluation(protocol, scores, predicted, seconds, tokens, threshold, made_nil)

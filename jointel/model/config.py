@@ -6,6 +6,8 @@ import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from jointel.data.files import write_atomic
+
 
 class ConfigError(ValueError):
     """A config file or option that cannot be used; the message says which key and what is allowed."""
@@ -38,6 +40,8 @@ class ModelConfig:
     ner_weight: float = 1.0  # weight of the transition loss; 0.0 trains EL alone (on gold mentions)
     candidate_protocol: str = "realistic"  # realistic (KB aliases) | ppr (PPRforNED lists)
     leave_one_out_priors: bool = True  # train on priors without the document's own links (see dataset.HeldOut)
+    # links whose probability is below it become NIL at annotation time; set by `jointel calibrate` (None = off)
+    nil_threshold: float | None = None
     # training
     epochs: int = 30
     batch_size: int = 32
@@ -47,7 +51,13 @@ class ModelConfig:
     seed: int = 1
 
     def save(self, path: Path) -> None:
-        Path(path).write_text(json.dumps(asdict(self), indent=2) + "\n")
+        """Write the config as JSON in one rename: `jointel calibrate` rewrites it inside a model in use.
+
+        The temporary file is private (0600); a model directory is shared, so the config is made world-readable.
+        """
+        path = Path(path)
+        write_atomic(path, (json.dumps(asdict(self), indent=2) + "\n").encode())
+        path.chmod(0o644)
 
     @classmethod
     def load(cls, path: Path) -> ModelConfig:

@@ -1,0 +1,122 @@
+"""`jointel calibrate`: choose the NIL threshold on the dev split and store it in the model's config.json."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from jointel.cli.data import load_corpus_with_status
+from jointel.cli.errors import reports_user_errors
+from jointel.cli.paths import default_kb_path
+from jointel.data import SPLITS, Document
+from jointel.evaluate.calibrate import Calibration, calibrate
+from jointel.evaluate.calibration_plot import plot_calibration
+from jointel.evaluate.model import predict_scored
+from jointel.kb import KB, PROTOCOLS
+from jointel.model.dataset import KBAccess
+from jointel.model.joint import JointModel, Prediction
+
+TEST_SPLIT = "testb"
+
+
+@reports_user_errors
+def calibrate_command(
+    model: Annotated[Path, typer.Option(help="Model directory; its config.json receives the threshold.")],
+    kb: Annotated[
+        Path | None, typer.Option(help="Knowledge base (default: the model's kb.sqlite, else .cache/kb.sqlite).")
+    ] = None,
+    split: Annotated[str, typer.Option(help="testa (dev) or train; testb needs --allow-test.")] = "testa",
+    protocol: Annotated[str, typer.Option(help="Candidates: realistic (what annotation uses) or ppr.")] = "realistic",
+    plot: Annotated[Path | None, typer.Option(help="Reliability plot PNG (default: MODEL/reliability.png).")] = None,
+    allow_test: Annotated[bool, typer.Option(help="Allow tuning on testb (never for reported numbers).")] = False,
+    data_dir: Annotated[Path | None, typer.Option(help="Data directory.")] = None,
+) -> None:
+    """Choose the NIL threshold that maximises EL strong-match micro F1 on SPLIT and write it into MODEL/config.json.
+
+    Annotation then makes every link whose probability is below the threshold NIL, and `jointel evaluate` scores
+    the model that way. Also writes a reliability plot (link probability against accuracy, F1 by threshold).
+    """
+    _check_choices(split, protocol, allow_test)
+    joint = JointModel.load(model)
+    documents = load_corpus_with_status(data_dir)[split]
+    with KB(_kb_path(model, kb, protocol)) as knowledge_base:
+        with_gazetteer = joint.config.gazetteer_dim > 0
+        access = KBAccess.open(knowledge_base, protocol, joint.config.max_candidates, with_gazetteer=with_gazetteer)
+        predictions = _predict_with_progress(joint, documents, access)
+    result = calibrate(documents, predictions)
+    plot_path = plot or model / "reliability.png"
+    plot_calibration(result, plot_path)
+    replace(joint.config, nil_threshold=result.threshold).save(model / "config.json")
+    Console().print(calibration_table(result, f"NIL threshold on {split} ({protocol} candidates)"))
+    Console().print(_summary(result, model / "config.json", plot_path), highlight=False, soft_wrap=True)
+    if protocol != "realistic":
+        Console().print("note: annotation uses realistic candidates; this threshold was tuned on ppr ones")
+
+
+def calibration_table(result: Calibration, title: str) -> Table:
+    """EL strong-match micro precision, recall and F1 (percent) without and with the chosen threshold."""
+    table = Table(title=title)
+    for column in ("", "threshold", "links", "precision", "recall", "EL F1"):
+        table.add_column(column, justify="right" if column else "left")
+    for name, threshold, counts, links in (
+        ("before", None, result.before, result.links),
+        ("after", result.threshold, result.after, result.links - result.made_nil),
+    ):
+        percent = (f"{100 * value:.2f}" for value in (counts.precision, counts.recall, counts.f1))
+        table.add_row(name, _threshold_text(threshold), f"{links:,}", *percent)
+    return table
+
+
+def _check_choices(split: str, protocol: str, allow_test: bool) -> None:
+    if split not in SPLITS:
+        raise typer.BadParameter(f"--split must be one of {', '.join(SPLITS)}, not {split!r}")
+    if protocol not in PROTOCOLS:
+        raise typer.BadParameter(f"--protocol must be one of {', '.join(PROTOCOLS)}, not {protocol!r}")
+    if split == TEST_SPLIT and not allow_test:
+        Console(stderr=True).print(
+            "[red]error:[/red] testb is the test split: tuning the NIL threshold on it would inflate test scores. "
+            "Calibrate on testa (the dev split), or pass --allow-test if the model is not for reported numbers.",
+            highlight=False,
+        )
+        raise typer.Exit(1)
+
+
+def _kb_path(model: Path, kb: Path | None, protocol: str) -> Path:
+    """`kb`; else the model's own kb.sqlite (what annotation reads), which has no PPR lists; else .cache/kb.sqlite."""
+    if kb is not None:
+        return kb
+    own = model / "kb.sqlite"
+    return own if protocol == "realistic" and own.is_file() else default_kb_path()
+
+
+def _predict_with_progress(
+    model: JointModel, documents: Sequence[Document], access: KBAccess
+) -> list[list[list[Prediction]]]:
+    columns = (TextColumn("predicting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True)) as progress:
+        task = progress.add_task("documents", total=len(documents))
+        predictions = []
+        for rows in predict_scored(model, documents, access):
+            predictions.append(rows)
+            progress.advance(task)
+    return predictions
+
+
+def _summary(result: Calibration, config_path: Path, plot_path: Path) -> str:
+    if result.threshold is None:
+        return f"No threshold beats keeping every link: nil_threshold cleared in {config_path}; plot: {plot_path}"
+    return (
+        f"{result.made_nil:,} of {result.links:,} links flipped to NIL. "
+        f"nil_threshold = {result.threshold!r} written to {config_path}; plot: {plot_path}"
+    )
+
+
+def _threshold_text(threshold: float | None) -> str:
+    return "none" if threshold is None else f"{threshold:.4f}"

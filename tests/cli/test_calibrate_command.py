@@ -1,0 +1,129 @@
+import json
+import shutil
+from dataclasses import asdict, replace
+
+import pytest
+from typer.testing import CliRunner
+
+import jointel
+from jointel.cli import calibrate as calibrate_module
+from jointel.cli.app import app
+from jointel.model.config import ModelConfig
+
+GERMANY = "Germany beat Argentina in Rio de Janeiro."
+
+
+@pytest.fixture
+def model_dir(tiny_model_dir, tmp_path):
+    """A copy of the tiny model (the shared one stays read-only)."""
+    return shutil.copytree(tiny_model_dir, tmp_path / "model")
+
+
+@pytest.fixture
+def env(kb_data_dir, tmp_path):
+    return {"JOINTEL_DATA": str(kb_data_dir), "JOINTEL_CACHE": str(tmp_path / "cache"), "COLUMNS": "200"}
+
+
+def _rows(output: str) -> dict[str, list[str]]:
+    return {cells[1].strip(): [c.strip() for c in cells[2:-1]] for cells in _table_lines(output)}
+
+
+def _table_lines(output: str) -> list[list[str]]:
+    return [line.split("│") for line in output.splitlines() if line.startswith("│")]
+
+
+def _unsure_and_wrong_germany(real):
+    """The tiny model links its own testa right with probability 1.0 (Germany, Rio de Janeiro; Argentina NIL).
+    Wrap its predictions so that Germany's link is wrong at 0.3 and Rio's right at 0.8."""
+
+    def retouched(prediction):
+        if prediction.span.entity == "Germany":
+            return replace(prediction, span=replace(prediction.span, entity="West_Germany"), el_score=0.3)
+        if prediction.span.entity == "Rio_de_Janeiro":
+            return replace(prediction, el_score=0.8)
+        return prediction
+
+    def predict(model, documents, access):
+        for rows in real(model, documents, access):
+            yield [[retouched(prediction) for prediction in row] for row in rows]
+
+    return predict
+
+
+def test_calibrate_writes_the_threshold_and_plot_and_load_applies_it(model_dir, env, monkeypatch):
+    monkeypatch.setattr(calibrate_module, "predict_scored", _unsure_and_wrong_germany(calibrate_module.predict_scored))
+    original = ModelConfig.load(model_dir / "config.json")
+    result = CliRunner().invoke(app, ["calibrate", "--model", str(model_dir)], env=env)
+    assert result.exit_code == 0, result.output
+    # Gold links Germany, Argentina_national_football_team, Rio_de_Janeiro. No threshold: tp 1 (Rio), fp 1
+    # (West_Germany), fn 2 → P 50, R 33.33, F1 40. Threshold 0.8 makes West_Germany NIL: fp 0 → P 100, F1 50.
+    assert _rows(result.output) == {
+        "before": ["none", "2", "50.00", "33.33", "40.00"],
+        "after": ["0.8000", "1", "100.00", "33.33", "50.00"],
+    }
+    assert "1 of 2 links flipped to NIL" in result.output
+    saved = json.loads((model_dir / "config.json").read_text())
+    assert saved == {**asdict(original), "nil_threshold": 0.8}  # the other fields untouched
+    assert (model_dir / "config.json").stat().st_mode & 0o777 == 0o644
+    assert (model_dir / "reliability.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with jointel.load(model_dir) as annotator:
+        assert annotator.nil_threshold == 0.8
+    with jointel.load(model_dir, nil_threshold=0.0) as annotator:  # the caller's value wins
+        assert annotator.nil_threshold == 0.0
+
+
+def test_calibrate_clears_a_stale_threshold_when_none_helps(model_dir, env, tmp_path):
+    replace(ModelConfig.load(model_dir / "config.json"), nil_threshold=0.9).save(model_dir / "config.json")
+    plot = tmp_path / "plots" / "calibration.png"
+    plot.parent.mkdir()
+    result = CliRunner().invoke(app, ["calibrate", "--model", str(model_dir), "--plot", str(plot)], env=env)
+    assert result.exit_code == 0, result.output
+    # Both links right (tp 2), Argentina's gold entity is no candidate (fn 1): F1 80 either way.
+    assert _rows(result.output)["after"] == ["none", "2", "100.00", "66.67", "80.00"]
+    assert "No threshold beats keeping every link" in result.output
+    assert ModelConfig.load(model_dir / "config.json").nil_threshold is None
+    assert plot.read_bytes()[:4] == b"\x89PNG" and not (model_dir / "reliability.png").exists()
+
+
+def test_calibrate_refuses_the_test_split(model_dir, env):
+    before = (model_dir / "config.json").read_text()
+    result = CliRunner().invoke(app, ["calibrate", "--model", str(model_dir), "--split", "testb"], env=env)
+    assert result.exit_code == 1
+    assert "testb is the test split" in result.output and "--allow-test" in result.output
+    assert (model_dir / "config.json").read_text() == before
+    allowed = CliRunner().invoke(
+        app, ["calibrate", "--model", str(model_dir), "--split", "testb", "--allow-test"], env=env
+    )
+    assert allowed.exit_code == 0, allowed.output
+    assert (model_dir / "reliability.png").is_file()
+
+
+def test_calibrate_unknown_protocol_is_a_usage_error(model_dir, env):
+    result = CliRunner().invoke(app, ["calibrate", "--model", str(model_dir), "--protocol", "oracle"], env=env)
+    assert result.exit_code == 2
+    assert "--protocol must be one of realistic, ppr" in result.output
+
+
+def test_stored_threshold_applies_to_annotation_and_evaluation(model_dir, env, tiny_kb):
+    """A threshold above every probability makes every link NIL in `jointel.load()` and in `jointel evaluate`."""
+    replace(ModelConfig.load(model_dir / "config.json"), nil_threshold=1.01).save(model_dir / "config.json")
+    with jointel.load(model_dir) as annotator:
+        assert [m.entity for m in annotator.annotate(GERMANY)] == [None, None, None]
+    with jointel.load(model_dir, nil_threshold=0.0) as annotator:
+        assert [m.entity for m in annotator.annotate(GERMANY)] == ["Germany", None, "Rio_de_Janeiro"]
+    args = ["evaluate", "--model", str(model_dir), "--split", "testa", "--kb", str(tiny_kb.path)]
+    result = CliRunner().invoke(app, args, env=env)
+    assert result.exit_code == 0, result.output
+    assert "NIL threshold 1.0100" in result.output and "2 links below it became NIL" in result.output
+    # EL: no link is left, the 3 gold links are missed. NIL: testa has no gold NIL, so Germany and Rio de Janeiro
+    # join Argentina (whose football team is no candidate) as false positives.
+    assert _rows(result.output)["EL strong match micro (InKB)"] == ["0.00", "0.00", "0.00", "0", "0", "3"]
+    assert _rows(result.output)["NIL detection"] == ["0.00", "0.00", "0.00", "0", "3", "0"]
+
+
+def test_evaluate_without_threshold_says_nothing_of_one(model_dir, env, tiny_kb):
+    args = ["evaluate", "--model", str(model_dir), "--split", "testa", "--kb", str(tiny_kb.path)]
+    result = CliRunner().invoke(app, args, env=env)
+    assert result.exit_code == 0, result.output
+    assert "NIL threshold" not in result.output
+    assert _rows(result.output)["EL strong match micro (InKB)"] == ["100.00", "66.67", "80.00", "2", "0", "1"]
