@@ -152,9 +152,9 @@ def tiny_model_dir(tiny_kb: BuiltKB, tmp_path_factory: pytest.TempPathFactory) -
     import random
 
     from jointel.kb import KB
+    from jointel.model.batch import length_batches
     from jointel.model.dataset import KBAccess, document_features
     from jointel.model.joint import JointModel
-    from jointel.model.predict import length_batches
 
     documents = [document for split in ("train", "testa", "testb") for document in tiny_kb.corpus[split]]
     config = ModelConfig(**TINY, candidate_protocol="realistic", leave_one_out_priors=False)

@@ -28,6 +28,10 @@ logger = logging.getLogger(__name__)
 WIKIPEDIA = "https://en.wikipedia.org/wiki/"
 BUNDLED_MODEL = Path(__file__).resolve().parents[1] / "models" / "default"
 DOCUMENT_TOKENS = 1000
+# Tokens per model call: the decoder takes as many steps as the longest sentence of a call needs, so larger calls
+# are faster (AIDA testb, 46k tokens: 3.8 s of CPU in 4 calls, 3.3 s in one); memory grows with them.
+TOKENS_PER_CALL = 50_000
+BATCH_SIZE = 256  # documents (of at most `document_tokens`) per model call
 _KB_TYPE_LABELS = {"PER": "PER", "ORG": "ORG", "GPE": "LOC"}  # PPR's coarse entity types → CoNLL labels
 _Unit = tuple[str, list[list[Token]] | None]  # (text, a chunk of its sentences), or (text, None) at its end
 
@@ -113,9 +117,10 @@ class Annotator:
         return next(self.annotate_many([text], nil_threshold=nil_threshold, top_k=top_k))
 
     def annotate_many(
-        self, texts: Iterable[str], batch_size: int = 64, nil_threshold: float | None = None, top_k: int = 0
+        self, texts: Iterable[str], batch_size: int = BATCH_SIZE, nil_threshold: float | None = None, top_k: int = 0
     ) -> Iterator[list[Mention]]:
-        """The mentions of each text, in order, as a stream: `batch_size` documents go through each model call."""
+        """The mentions of each text, in order, as a stream: `batch_size` documents (or `TOKENS_PER_CALL` tokens)
+        go through each model call."""
         return self._annotate(((text, split_sentences(text)) for text in texts), batch_size, nil_threshold, top_k)
 
     def annotate_tokens(
@@ -123,7 +128,7 @@ class Annotator:
     ) -> list[Mention]:
         """Mentions of pre-tokenised text; offsets refer to `" ".join` of all tokens, sentence after sentence."""
         text, tokenised = _join_tokens(sentences)
-        return next(self._annotate([(text, iter(tokenised))], 64, nil_threshold, top_k))
+        return next(self._annotate([(text, iter(tokenised))], BATCH_SIZE, nil_threshold, top_k))
 
     def link(
         self, text: str, spans: Sequence[tuple[int, int]], nil_threshold: float | None = None, top_k: int = 0
@@ -287,16 +292,19 @@ def _chunks(sentences: Iterable[list[Token]], document_tokens: int) -> Iterator[
         yield chunk
 
 
-def _groups(units: Iterator[_Unit], batch_size: int) -> Iterator[list[_Unit]]:
-    """Units grouped so that each group holds `batch_size` chunks (end-of-text markers ride along)."""
+def _groups(units: Iterator[_Unit], batch_size: int, max_tokens: int = TOKENS_PER_CALL) -> Iterator[list[_Unit]]:
+    """Units grouped so that each group holds `batch_size` chunks or `max_tokens` tokens, whichever comes first
+    (end-of-text markers ride along)."""
     group: list[_Unit] = []
-    chunks = 0
+    chunks = tokens = 0
     for unit in units:
         group.append(unit)
-        chunks += unit[1] is not None
-        if chunks >= batch_size:
+        if unit[1] is not None:
+            chunks += 1
+            tokens += sum(map(len, unit[1]))
+        if chunks >= batch_size or tokens >= max_tokens:
             yield group
-            group, chunks = [], 0
+            group, chunks, tokens = [], 0, 0
     if group:
         yield group
 

@@ -14,6 +14,7 @@ from jointel.model.features import (
     CandidateSet,
     Gazetteer,
     SentenceFeatures,
+    TokenIds,
     candidate_set,
     document_context,
     sentence_features,
@@ -87,6 +88,7 @@ def document_features(
     features = []
     lookup = access.candidates if access is not None and with_candidates else None
     gazetteer = access.gazetteer if access is not None else None
+    token_ids = TokenIds(vocabs["words"], vocabs["chars"])
     for document in documents:
         own = own_links(document) if held_out is not None else {}
         own_totals = {key: float(sum(counts.values())) for key, counts in own.items()}
@@ -94,7 +96,7 @@ def document_features(
         for sentence in document.sentences:
             sentence_sets = [next(sets) for _ in sentence.spans] if lookup is not None else []
             codes = gazetteer.codes(sentence.tokens, own_totals) if gazetteer is not None else None
-            features.append(sentence_features(sentence, vocabs["words"], vocabs["chars"], sentence_sets, codes))
+            features.append(sentence_features(sentence, token_ids, sentence_sets, codes))
     return features
 
 

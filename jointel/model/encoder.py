@@ -22,14 +22,12 @@ class CharEncoder(nn.Module):
         self.lstm = nn.LSTM(char_dim, hidden, batch_first=True, bidirectional=True)
         self.output_dim = 2 * hidden
 
-    def forward(self, chars: Tensor) -> Tensor:
-        B, T, L = chars.shape
-        # Each distinct spelling once: a batch of news text repeats its words (testb: 46k tokens, 10k types).
-        spellings, of_token = torch.unique(chars.view(B * T, L), dim=0, return_inverse=True)  # (U, L), (B·T,)
+    def forward(self, spellings: Tensor, spelling_of: Tensor) -> Tensor:
+        """(B, T, 2H) for the tokens of `spelling_of` (B, T), each a row of `spellings` (U, L), read once each."""
         lengths = (spellings > 0).sum(1).clamp(min=1)
         packed = pack_padded_sequence(self.embedding(spellings), lengths, batch_first=True, enforce_sorted=False)
         _, (h, _) = self.lstm(packed)  # h: (2, U, H)
-        return torch.cat([h[0], h[1]], dim=-1)[of_token].view(B, T, self.output_dim)
+        return torch.cat([h[0], h[1]], dim=-1)[spelling_of]
 
 
 class TokenEncoder(nn.Module):
@@ -51,7 +49,7 @@ class TokenEncoder(nn.Module):
 
     def forward(self, batch: Batch) -> Tensor:
         w = self.words(batch.words)  # (B, T, E_w)
-        c = self.chars(batch.chars)  # (B, T, E_c)
+        c = self.chars(batch.spellings, batch.spelling_of)  # (B, T, E_c)
         parts = [w, c, self.casing(batch.casing)]
         if self.gazetteer is not None:
             parts.append(self.gazetteer(batch.gazetteer))  # (B, T, E_g)

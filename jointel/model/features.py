@@ -11,6 +11,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from jointel.data.documents import LABELS, Sentence, Span
 from jointel.kb.lookup import Candidate
 from jointel.kb.normalize import normalize
@@ -20,6 +22,7 @@ from jointel.model.vocab import Vocab
 ACTIONS = ("SHIFT", "OUT", *(f"REDUCE-{label}" for label in LABELS))
 SHIFT_ID, OUT_ID, REDUCE_ID = 0, 1, 2  # REDUCE-X is REDUCE_ID + LABELS.index(X)
 ENTITY_TYPES = ("PER", "ORG", "GPE", "UNK")
+_TYPE_INDEX = {kind: index for index, kind in enumerate(ENTITY_TYPES[:3])}  # any other type is UNK (3)
 N_CANDIDATE_FEATURES = 8
 MAX_CHARS = 20
 _TITLE_WORD = re.compile(r"[^\W_]+")
@@ -92,17 +95,17 @@ def candidate_features(
     ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CandidateSet:
     """The candidates of one mention, in the order the network scores them; `gold` indexes them.
 
     `gold` is `len(entities)` for NIL (the NIL slot follows the candidates) and -1 when the gold entity is not among
-    the candidates (no linking loss is taken then).
+    the candidates (no linking loss is taken then). Features and types are arrays, ready to be stacked.
     """
 
     entities: tuple[str, ...]
-    features: tuple[tuple[float, ...], ...]
-    types: tuple[int, ...]
+    features: np.ndarray  # (C, N_CANDIDATE_FEATURES) float32
+    types: np.ndarray  # (C,) int64, index into ENTITY_TYPES
     gold: int = -1
 
 
@@ -115,8 +118,10 @@ def candidate_set(
 ) -> CandidateSet:
     entities = tuple(candidate.entity for candidate in candidates)
     context = context or [(0.0, 0.0)] * len(candidates)
-    features = tuple(tuple(candidate_features(mention, c, rank, context[rank])) for rank, c in enumerate(candidates))
-    types = tuple(ENTITY_TYPES.index(c.type) if c.type in ENTITY_TYPES else 3 for c in candidates)
+    features = np.array(
+        [candidate_features(mention, c, rank, context[rank]) for rank, c in enumerate(candidates)], dtype=np.float32
+    ).reshape(len(candidates), N_CANDIDATE_FEATURES)
+    types = np.array([_TYPE_INDEX.get(c.type, 3) for c in candidates], dtype=np.int64)
     if not is_annotated:
         index = -1
     elif gold is None:
@@ -219,18 +224,33 @@ class SentenceFeatures:
     candidates: tuple[CandidateSet, ...]
 
 
+class TokenIds:
+    """Word id, character ids and casing class of a token, memoised per instance: a text repeats its words."""
+
+    def __init__(self, words: Vocab, chars: Vocab):
+        self.words, self.chars = words, chars
+        self._known: dict[str, tuple[int, tuple[int, ...], int]] = {}
+
+    def __call__(self, token: str) -> tuple[int, tuple[int, ...], int]:
+        found = self._known.get(token)
+        if found is None:
+            spelling = tuple(self.chars.index(char) for char in token[:MAX_CHARS])
+            found = self._known[token] = (word_index(self.words, token), spelling, casing(token))
+        return found
+
+
 def sentence_features(
     sentence: Sentence,
-    words: Vocab,
-    chars: Vocab,
+    token_ids: TokenIds,
     candidates: Sequence[CandidateSet] = (),
     gazetteer: Sequence[int] | None = None,
 ) -> SentenceFeatures:
     spans = tuple(sorted(sentence.spans, key=lambda span: span.start))
+    ids = [token_ids(token) for token in sentence.tokens]
     return SentenceFeatures(
-        words=tuple(word_index(words, token) for token in sentence.tokens),
-        chars=tuple(tuple(chars.index(char) for char in token[:MAX_CHARS]) for token in sentence.tokens),
-        casing=tuple(casing(token) for token in sentence.tokens),
+        words=tuple(word for word, _, _ in ids),
+        chars=tuple(spelling for _, spelling, _ in ids),
+        casing=tuple(case for _, _, case in ids),
         gazetteer=tuple(gazetteer) if gazetteer is not None else (0,) * len(sentence.tokens),
         actions=tuple(action_id(action.op, action.label) for action in oracle(len(sentence.tokens), spans)),
         spans=spans,

@@ -16,7 +16,7 @@ import torch
 from torch import Tensor, nn
 
 from jointel.data.documents import Span
-from jointel.model.batch import IGNORE, Batch, collate, collate_candidates
+from jointel.model.batch import IGNORE, Batch, collate, collate_candidates, length_batches
 from jointel.model.config import ModelConfig
 from jointel.model.encoder import TokenEncoder
 from jointel.model.features import CandidateSet, SentenceFeatures
@@ -90,11 +90,28 @@ class JointModel(nn.Module):
         return LossParts(total, float(ner.detach()), float(el.detach()))
 
     @torch.inference_mode()
-    def decode(self, sentences: Sequence[SentenceFeatures]) -> Decoded:
-        """Greedy NER of a batch: spans per sentence with, per span, the parser state and chunk for linking."""
-        batch = self.batch(sentences, with_candidates=False)
-        tokens = self.encoder(batch)
-        return self.parser.decode(tokens, batch.lengths)
+    def decode(self, sentences: Sequence[SentenceFeatures], encode_batch: int = 256) -> Decoded:
+        """Greedy NER of any number of sentences: spans per sentence with, per span, the parser state and chunk.
+
+        The encoder reads `encode_batch` sentences of similar length at a time (padding costs memory there); the
+        decoder then runs all sentences at once, on tokens stored flat, so it takes as many steps as the longest
+        sentence needs whatever their number.
+        """
+        lengths = [len(sentence.words) for sentence in sentences]
+        tokens, buffers, first = [], [], [0] * len(sentences)
+        n = 0
+        for indices in length_batches(lengths, encode_batch):
+            batch = self.batch([sentences[i] for i in indices], with_candidates=False)
+            encoded = self.encoder(batch)
+            inside = torch.arange(encoded.shape[1]).unsqueeze(0) < batch.lengths.unsqueeze(1)
+            tokens.append(encoded[inside])
+            buffers.append(self.parser.buffer_summaries(encoded, batch.lengths)[inside])
+            for i in indices:
+                first[i], n = n, n + lengths[i]
+        order = torch.cat([torch.arange(start, start + length) for start, length in zip(first, lengths, strict=True)])
+        return self.parser.decode_flat(
+            torch.cat(tokens)[order], torch.cat(buffers)[order], torch.tensor(lengths, dtype=torch.long)
+        )
 
     @torch.inference_mode()
     def gold_mentions(self, sentences: Sequence[SentenceFeatures]) -> tuple[Tensor, Tensor, Tensor]:
@@ -120,7 +137,7 @@ class JointModel(nn.Module):
         if not sets:
             return []
         candidates = collate_candidates(sets, self.vocabs["words"], self.vocabs["entities"])
-        probabilities = self.linker(states, items, labels, candidates).softmax(-1)
+        probabilities = self.linker(states, items, labels, candidates).softmax(-1).tolist()  # one conversion
         return [
             _choose(span, score, candidate_set, row, allow_nil)
             for span, score, candidate_set, row in zip(spans, ner_scores, sets, probabilities, strict=True)
@@ -151,14 +168,16 @@ class JointModel(nn.Module):
 
 
 def _choose(
-    span: Span, ner_score: float, candidates: CandidateSet, probabilities: Tensor, allow_nil: bool = True
+    span: Span, ner_score: float, candidates: CandidateSet, probabilities: list[float], allow_nil: bool = True
 ) -> Prediction:
-    """The most probable of candidates and NIL (or of the candidates alone); NIL when there is no candidate."""
+    """The most probable of candidates and NIL (or of the candidates alone); NIL when there is no candidate.
+
+    `probabilities` are the C + 1 of the padded batch: the set's own come first, NIL last."""
     n = len(candidates.entities)
     if n == 0:
         return Prediction(replace(span, entity=None), ner_score, 1.0)
-    scores = probabilities[:n].tolist()
-    nil = float(probabilities[-1])
+    scores = probabilities[:n]
+    nil = probabilities[-1]
     ranked = sorted(zip(candidates.entities, scores, strict=True), key=lambda pair: -pair[1])
     entity, score = ranked[0]
     if allow_nil and nil >= score:

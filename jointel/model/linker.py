@@ -40,9 +40,9 @@ class Linker(nn.Module):
         entity = candidates.entity
         if self.training and self.entity_dropout > 0:
             entity = entity.masked_fill((torch.rand(entity.shape) < self.entity_dropout) & (entity > 0), 1)
-        title_mask = (candidates.title > 0).unsqueeze(-1).float()  # (N, C, W, 1)
-        title = (self.words(candidates.title) * title_mask).sum(2) / title_mask.sum(2).clamp(min=1)  # (N, C, E_w)
-        return self.entities(entity) + self.title(title)
+        title_mask = (candidates.title > 0).unsqueeze(-1).float()  # (U, W, 1)
+        title = (self.words(candidates.title) * title_mask).sum(1) / title_mask.sum(1).clamp(min=1)  # (U, E_w)
+        return self.entities(entity) + self.title(title)[candidates.slot]  # each distinct title projected once
 
     def forward(self, states: Tensor, items: Tensor, labels: Tensor, candidates: Candidates) -> Tensor:
         """Logits (N, C + 1): candidates, padding at -inf, NIL last."""

@@ -8,25 +8,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import torch
 from torch import Tensor
 
 from jointel.data.documents import LABELS, Document, Sentence, Span
+from jointel.model.batch import length_batches
 from jointel.model.dataset import KBAccess, document_features
-from jointel.model.features import candidate_set, document_context, sentence_features
+from jointel.model.features import TokenIds, candidate_set, document_context, sentence_features
 from jointel.model.joint import JointModel, Prediction
 
 LINK_BATCH = 2048
-
-
-def length_batches(lengths: Sequence[int], batch_size: int) -> Iterator[list[int]]:
-    """Indices grouped into batches of similar length, so that padding stays small."""
-    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
-    for start in range(0, len(order), batch_size):
-        yield order[start : start + batch_size]
 
 
 @dataclass
@@ -80,26 +74,20 @@ def predict(
 
 
 def _decode(model: JointModel, sentences: Sequence[Sentence], access: KBAccess, batch_size: int) -> list[_Mention]:
-    words, chars = model.vocabs["words"], model.vocabs["chars"]
+    token_ids = TokenIds(model.vocabs["words"], model.vocabs["chars"])
     gazetteer = access.gazetteer if model.config.gazetteer_dim else None
     mentions: list[_Mention] = []
-    for indices in length_batches([len(sentence.tokens) for sentence in sentences], batch_size):
-        features = [
-            sentence_features(
-                Sentence(sentences[i].tokens),
-                words,
-                chars,
-                (),
-                gazetteer.codes(sentences[i].tokens) if gazetteer else None,
-            )
-            for i in indices
-        ]
-        decoded = model.decode(features)
-        n = 0
-        for i, spans, scores in zip(indices, decoded.spans, decoded.action_scores, strict=True):
-            for span, score in zip(spans, scores, strict=True):
-                mentions.append(_Mention(i, span, score, decoded.states[n], decoded.items[n]))
-                n += 1
+    # tokens only: gold spans must not reach the decoder
+    features = [
+        sentence_features(Sentence(s.tokens), token_ids, (), gazetteer.codes(s.tokens) if gazetteer else None)
+        for s in sentences
+    ]
+    decoded = model.decode(features, batch_size)
+    n = 0
+    for i, (spans, scores) in enumerate(zip(decoded.spans, decoded.action_scores, strict=True)):
+        for span, score in zip(spans, scores, strict=True):
+            mentions.append(_Mention(i, span, score, decoded.states[n], decoded.items[n]))
+            n += 1
     mentions.sort(key=lambda mention: (mention.sentence, mention.span.start))
     return mentions
 

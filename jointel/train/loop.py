@@ -24,12 +24,12 @@ import torch
 from jointel.data.documents import Document
 from jointel.evaluate.report import score_corpus
 from jointel.kb.lookup import KB
-from jointel.model.batch import Batch
+from jointel.model.batch import Batch, length_batches
 from jointel.model.config import ModelConfig
 from jointel.model.dataset import HeldOut, KBAccess, build_vocabs, document_features, singleton_words
 from jointel.model.features import SentenceFeatures
 from jointel.model.joint import JointModel
-from jointel.model.predict import length_batches, link_documents, predict_documents
+from jointel.model.predict import link_documents, predict_documents
 from jointel.model.vectors import load_glove
 from jointel.model.vocab import load_vocabs, save_vocabs
 from jointel.train.checkpoint import load_checkpoint, replace_directory, save_checkpoint

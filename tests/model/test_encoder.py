@@ -3,12 +3,15 @@ import torch
 from jointel.model.encoder import CharEncoder
 
 
-def test_char_encoder_shares_repeated_spellings_without_changing_results():
+def test_char_encoder_reads_each_spelling_once_as_if_alone():
     encoder = CharEncoder(n_chars=10, char_dim=4, hidden=3).eval()
-    chars = torch.tensor([[[1, 2, 3], [4, 5, 0], [1, 2, 3]], [[4, 5, 0], [0, 0, 0], [6, 0, 0]]])  # (B=2, T=3, L=3)
+    spellings = torch.tensor([[0, 0, 0], [1, 2, 3], [4, 5, 0], [6, 0, 0]])  # (U=4, L=3), row 0 = no token
+    spelling_of = torch.tensor([[1, 2, 1], [2, 0, 3]])  # (B=2, T=3)
     with torch.no_grad():
-        batched = encoder(chars)
-        one_by_one = torch.stack([torch.stack([encoder(token.view(1, 1, -1))[0, 0] for token in row]) for row in chars])
+        batched = encoder(spellings, spelling_of)
+        alone = [encoder(spellings[u : u + 1], torch.zeros(1, 1, dtype=torch.long))[0, 0] for u in range(4)]
     assert batched.shape == (2, 3, 6)
-    assert torch.allclose(batched, one_by_one, atol=1e-6)
+    for b in range(2):
+        for t in range(3):
+            assert torch.allclose(batched[b, t], alone[int(spelling_of[b, t])], atol=1e-6)
     assert torch.equal(batched[0, 0], batched[0, 2])  # same spelling, same vector
