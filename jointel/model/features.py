@@ -62,9 +62,12 @@ def action_id(op: Op, label: str | None) -> int:
     return REDUCE_ID + LABELS.index(label or "")
 
 
-def title_words(title: str) -> list[str]:
-    """`"Paris_Saint-Germain_F.C."` → `["paris", "saint", "germain", "f", "c"]`: the entity's name as words."""
-    return [word.lower() for word in _TITLE_WORD.findall(title.split("_(")[0])]
+@functools.lru_cache(maxsize=1 << 17)
+def title_words(title: str) -> tuple[str, ...]:
+    """`"Paris_Saint-Germain_F.C."` → `("paris", "saint", "germain", "f", "c")`: the entity's name as words.
+
+    Memoised (a pure function): every batch of candidates reads the titles of the same popular entities."""
+    return tuple(word.lower() for word in _TITLE_WORD.findall(title.split("_(")[0]))
 
 
 @functools.lru_cache(maxsize=1 << 17)

@@ -7,6 +7,7 @@ mentions with the same encoder), so the single-task baselines differ from the jo
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -98,20 +99,21 @@ class JointModel(nn.Module):
         sentence needs whatever their number.
         """
         lengths = [len(sentence.words) for sentence in sentences]
-        tokens, buffers, first = [], [], [0] * len(sentences)
-        n = 0
+        first = list(itertools.accumulate(lengths, initial=0))  # each sentence's first row in the flat tensors
+        tokens = shares = None
         for indices in length_batches(lengths, encode_batch):
             batch = self.batch([sentences[i] for i in indices], with_candidates=False)
             encoded = self.encoder(batch)
+            if tokens is None:  # filled in place, batch by batch: no concatenated copies (memory)
+                tokens = encoded.new_empty(first[-1], encoded.shape[-1])
+                shares = encoded.new_empty(first[-1], self.config.hidden)
+            rows = torch.cat([torch.arange(first[i], first[i] + lengths[i]) for i in indices])
             inside = torch.arange(encoded.shape[1]).unsqueeze(0) < batch.lengths.unsqueeze(1)
-            tokens.append(encoded[inside])
-            buffers.append(self.parser.buffer_summaries(encoded, batch.lengths)[inside])
-            for i in indices:
-                first[i], n = n, n + lengths[i]
-        order = torch.cat([torch.arange(start, start + length) for start, length in zip(first, lengths, strict=True)])
-        return self.parser.decode_flat(
-            torch.cat(tokens)[order], torch.cat(buffers)[order], torch.tensor(lengths, dtype=torch.long)
-        )
+            tokens[rows] = encoded[inside]
+            shares[rows] = self.parser.buffer_share(self.parser.buffer_summaries(encoded, batch.lengths)[inside])
+        if tokens is None:
+            tokens, shares = torch.zeros(0, self.encoder.output_dim), torch.zeros(0, self.config.hidden)
+        return self.parser.decode_flat(tokens, shares, torch.tensor(lengths, dtype=torch.long))
 
     @torch.inference_mode()
     def gold_mentions(self, sentences: Sequence[SentenceFeatures]) -> tuple[Tensor, Tensor, Tensor]:

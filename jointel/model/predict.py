@@ -21,6 +21,7 @@ from jointel.model.features import TokenIds, candidate_set, document_context, se
 from jointel.model.joint import JointModel, Prediction
 
 LINK_BATCH = 2048
+ENCODE_BATCH = 64  # sentences the encoder reads at once: its activations are the peak of a call's memory
 
 
 @dataclass
@@ -35,7 +36,7 @@ class _Mention:
 
 
 def predict_documents(
-    model: JointModel, documents: Sequence[Document], access: KBAccess, batch_size: int = 256
+    model: JointModel, documents: Sequence[Document], access: KBAccess, batch_size: int = ENCODE_BATCH
 ) -> list[Document]:
     """Copies of `documents` whose spans are the model's predictions (entity None = NIL)."""
     predictions = predict(model, [(document.number, document.sentences) for document in documents], access, batch_size)
@@ -46,7 +47,7 @@ def predict(
     model: JointModel,
     documents: Sequence[tuple[int, Sequence[Sentence]]],
     access: KBAccess,
-    batch_size: int = 256,
+    batch_size: int = ENCODE_BATCH,
 ) -> list[list[list[Prediction]]]:
     """Predictions per document, per sentence, for `(document number, sentences)` pairs (tokens only are read)."""
     model.eval()

@@ -115,13 +115,20 @@ class StackLSTM(nn.Module):
         step-by-step states must equal the teacher-forced ones (a test checks it).
         """
         inside = torch.arange(tokens.shape[1]).unsqueeze(0) < lengths.unsqueeze(1)
-        return self.decode_flat(tokens[inside], self.buffer_summaries(tokens, lengths)[inside], lengths, forced)
+        shares = self.buffer_share(self.buffer_summaries(tokens, lengths)[inside])
+        return self.decode_flat(tokens[inside], shares, lengths, forced)
 
     @torch.no_grad()
-    def decode_flat(self, tokens: Tensor, buffer: Tensor, lengths: Tensor, forced: Tensor | None = None) -> Decoded:
-        """Greedy decoding of sentences given as their tokens (N, D) and buffer summaries (N, H) one sentence after
-        the other (`lengths` (B,)): any number of sentences, memory in proportion to their tokens, not to B · T."""
-        return _GreedyDecoder(self, tokens, buffer, lengths, forced).run()
+    def decode_flat(self, tokens: Tensor, shares: Tensor, lengths: Tensor, forced: Tensor | None = None) -> Decoded:
+        """Greedy decoding of sentences given as their tokens (N, D) and the `buffer_share` of their buffer summaries
+        (N, H), one sentence after the other (`lengths` (B,)): any number of sentences, memory in proportion to
+        their tokens, not to B · T."""
+        return _GreedyDecoder(self, tokens, shares, lengths, forced).run()
+
+    def buffer_share(self, buffer: Tensor) -> Tensor:
+        """W_b b + d of p_t = ReLU(W_s s + W_b b + W_o o + W_a a + d) for buffer summaries b (…, H)."""
+        H = self.empty.shape[1]
+        return nn.functional.linear(buffer, self.state.weight[:, H : 2 * H], self.state.bias)
 
     def buffer_summaries(self, tokens: Tensor, lengths: Tensor) -> Tensor:
         """(B, T, H): position t holds the backward LSTM's summary of words t… of its sentence (padding: zeros).
@@ -149,18 +156,18 @@ class _GreedyDecoder:
     Same results as `teacher_forced` (a test checks it to 1e-5).
     """
 
-    def __init__(self, model: StackLSTM, tokens: Tensor, buffer: Tensor, lengths: Tensor, forced: Tensor | None):
+    def __init__(self, model: StackLSTM, tokens: Tensor, shares: Tensor, lengths: Tensor, forced: Tensor | None):
         self.model, self.tokens, self.forced = model, tokens, forced
-        B, N = len(lengths), tokens.shape[0]
+        B = len(lengths)
         H = model.empty.shape[1]
         self.n_sentences = B
         self.step_states: list[Tensor] = []  # only when forced: (B, H) per step, for the equivalence test
         # p_t = ReLU(W_s s + W_b b + W_o o + W_a a + d): the buffer's share, for every token at once; row N is the
         # empty buffer.
-        w_s, w_b, w_o, w_a = model.state.weight.split(H, dim=1)
+        w_s, _, w_o, w_a = model.state.weight.split(H, dim=1)
         self.w_soa = torch.cat([w_s, w_o, w_a], dim=1).t().contiguous()  # (3H, H)
-        self.buffer_share = nn.functional.linear(torch.cat([buffer, model.empty[1:2]]), w_b, model.state.bias)
-        self.word_items = model.word_item(tokens)  # (N, H)
+        self.buffer_share = shares  # (N, H)
+        self.empty_share = model.buffer_share(model.empty[1])  # (H,)
         self.history_gates = _input_gates(model.history, model.action_embedding.weight)  # (N_ACTIONS + 1, 4H)
         self.output_input = (model.output.weight_ih_l0.t(), model.output.bias_ih_l0 + model.output.bias_hh_l0)
         # Working rows, one per unfinished sentence (`_compact` drops the finished ones).
@@ -175,7 +182,6 @@ class _GreedyDecoder:
         self.o = model.empty[2].expand(B, H)
         start = self.history_gates[torch.full((B,), START_ACTION)]
         self.history_state = _cell(start, (zeros, zeros), model.history.weight_hh_l0)
-        self.empty_buffer = N
         self.spans: list[list[Span]] = [[] for _ in range(B)]
         self.action_scores: list[list[float]] = [[] for _ in range(B)]
         self.reduced: list[tuple[Tensor, Tensor, Tensor]] = []  # per step: sentences, states p_t, chunk items
@@ -193,7 +199,8 @@ class _GreedyDecoder:
             has_buffer = self.i < self.lengths
             active = has_stack | has_buffer  # finished rows stay until the next `_compact`, and do nothing
             s = torch.where(has_stack.unsqueeze(1), self.stack_state[0], self.model.empty[0])
-            b = self.buffer_share[torch.where(has_buffer, self.offsets + self.i, self.empty_buffer)]
+            last = self.offsets + torch.minimum(self.i, self.lengths - 1)
+            b = torch.where(has_buffer.unsqueeze(1), self.buffer_share[last], self.empty_share)
             p = torch.relu(torch.addmm(b, torch.cat([s, self.o, self.history_state[0]], 1), self.w_soa))
             probabilities = (self.model.scorer(p) + illegal[has_buffer.long(), has_stack.long()]).softmax(-1)
             action = probabilities.argmax(-1)
@@ -225,7 +232,7 @@ class _GreedyDecoder:
                 self.stack_state[1].index_put((pushing,), c),
             )
         # OUT and REDUCE: one more item on the output LSTM (the word, or the composed chunk).
-        items = self.word_items[token]
+        items = model.word_item(self.tokens[token])
         reducing = reduce.nonzero().squeeze(1)
         if len(reducing):
             items = items.index_put((reducing,), self.reduced_items(reducing, action, p, probabilities))

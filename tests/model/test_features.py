@@ -21,8 +21,8 @@ def test_document_context_coherence_and_borrowed_candidates():
 
 
 def test_title_words_drops_the_qualifier():
-    assert title_words("Paris_Saint-Germain_F.C.") == ["paris", "saint", "germain", "f", "c"]
-    assert title_words("Paris_(band)") == ["paris"]
+    assert title_words("Paris_Saint-Germain_F.C.") == ("paris", "saint", "germain", "f", "c")
+    assert title_words("Paris_(band)") == ("paris",)
 
 
 def test_casing_classes():
