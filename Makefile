@@ -3,13 +3,13 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 JOINTEL := $(VENV)/bin/jointel
 
-.PHONY: setup demo serve test test-all lint stats kb baselines reproduce shipped bench bench-kb
+.PHONY: setup demo serve test test-all lint stats kb baselines reproduce shipped bench bench-kb bench-corpus
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
 	$(PYTHON) -m pip install --quiet torch==2.13.0
-	$(PYTHON) -m pip install --quiet -e '.[dev,spacy]'
+	$(PYTHON) -m pip install --quiet -e '.[dev,spacy,corpus]'
 	touch $@
 
 setup: $(VENV)/.installed
@@ -45,9 +45,34 @@ reproduce: kb  ## the joint vs single-task table (3 seeds; resumable, fills RESU
 shipped: kb  ## score the bundled model into RESULTS.md
 	$(PYTHON) scripts/shipped.py
 
-bench: kb  ## benchmarks into BENCHMARKS.md (installs the spaCy model it compares with)
+.PHONY: bench-spacy bench-throughput bench-memory bench-training bench-scaling
+
+# Recipe lines, not prerequisites: one after the other even under `make -j`, since benchmarks running side by
+# side would time each other (and the KB is built once).
+bench: kb bench-spacy  ## every benchmark section of BENCHMARKS.md; run it on a quiet machine
+	$(PYTHON) benchmarks/throughput.py
+	$(PYTHON) benchmarks/memory.py
+	$(PYTHON) benchmarks/training.py
+	$(PYTHON) benchmarks/scaling.py
+	$(PYTHON) benchmarks/kb_lookup.py
+
+bench-spacy: setup  ## the spaCy model benchmarks/throughput.py compares with
 	$(PYTHON) -m pip install --quiet -e '.[dev,spacy,bench]'
+
+bench-throughput: bench-spacy  ## jointel beside spaCy: tokens/s, documents/s, latency, whole testb, 1 and 2 threads
 	$(PYTHON) benchmarks/throughput.py
 
-bench-kb: kb
+bench-memory: setup  ## peak RSS of an annotating process, bundle size on disk
+	$(PYTHON) benchmarks/memory.py
+
+bench-training: kb  ## training sentences/s, and wall time to convergence of the reproduction runs
+	$(PYTHON) benchmarks/training.py
+
+bench-scaling: setup  ## throughput against batch size and document length, benchmarks/scaling.png
+	$(PYTHON) benchmarks/scaling.py
+
+bench-kb: kb  ## KB candidate lookups per second
 	$(PYTHON) benchmarks/kb_lookup.py
+
+bench-corpus: setup  ## annotate-corpus on Ray: 10,000 synthetic documents, 1 and 2 workers, resume after a kill
+	$(PYTHON) benchmarks/corpus.py

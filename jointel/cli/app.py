@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import torch
 import typer
 
-from jointel.cli import annotate, data, evaluate, kb, serve, train
+from jointel.cli import annotate, calibrate, data, evaluate, kb, serve, train
+from jointel.cli.corpus import annotate_corpus_command
 
 app = typer.Typer(
     name="jointel",
@@ -12,12 +16,33 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def options(
+    threads: Annotated[
+        int,
+        typer.Option(
+            "--threads",
+            min=1,
+            help="PyTorch threads. jointel runs many small operations, fastest on one thread per process (2 threads "
+            "were slower on our 2-core machine, see BENCHMARKS.md); use processes to use more cores "
+            "(annotate-corpus --workers).",
+        ),
+    ] = 1,
+) -> None:
+    """Joint named-entity recognition and entity linking (NER+EL) for English text."""
+    torch.set_num_threads(threads)
+
+
 app.add_typer(data.app, name="data", help="Inspect the CoNLL-2003 + AIDA corpus.")
 app.add_typer(kb.app, name="kb", help="Build and query the SQLite knowledge base of entities and aliases.")
 app.command("evaluate-files")(evaluate.evaluate_files)
 app.command("evaluate")(evaluate.evaluate_model)
+app.command("calibrate")(calibrate.calibrate_command)
 app.command("train")(train.train_command)
 app.command("annotate")(annotate.annotate_command)
+app.command("annotate-corpus")(annotate_corpus_command)
 app.command("serve")(serve.serve_command)
 
 
