@@ -28,6 +28,15 @@ def _shown(path: Path) -> Path:
         return path
 
 
+def _threshold_note(threshold: float | None) -> str:
+    if threshold is None:
+        return "No NIL threshold: every link the model chooses counts."
+    return (
+        f"NIL threshold {threshold:.4f} (chosen on testa by `jointel calibrate`, stored in the bundle): links less "
+        "probable than it are NIL, as users get them; ED accuracy never predicts NIL, so it is unaffected."
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=BUNDLED_MODEL)
@@ -44,6 +53,7 @@ def main() -> None:
         run_header(),
         f"Bundle `{_shown(args.model)}` ({size:.1f} MB with its KB; word vocabulary pruned and weights in half",
         "precision by `scripts/bundle.py`, so it can differ a little from the run it came from). Percent.",
+        _threshold_note(model.config.nil_threshold),
         "",
         "| split | protocol | NER F1 | EL micro F1 | EL macro F1 | ED acc | NIL F1 |",
         "|---|---|---|---|---|---|---|",

@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from jointel.annotate import Annotator, Mention, load
+from jointel.annotate.annotator import BATCH_SIZE
 from jointel.annotate.formats import (
     FORMATS,
     HTML_HEAD,
@@ -63,7 +64,7 @@ def annotate_command(
         float | None, typer.Option(help="A link with probability below this becomes NIL (default: the model's).")
     ] = None,
     top_k: Annotated[int, typer.Option(help="Also list each mention's top-k candidates (jsonl).")] = 0,
-    batch_size: Annotated[int, typer.Option(help="Documents per model call.")] = 64,
+    batch_size: Annotated[int, typer.Option(help="Documents (of at most 1,000 tokens) per model call.")] = BATCH_SIZE,
 ) -> None:
     """Find and link the named entities of TEXT, or of the --input files, with the bundled model or --model.
 
