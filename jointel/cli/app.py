@@ -25,9 +25,9 @@ def options(
         typer.Option(
             "--threads",
             min=1,
-            help="PyTorch threads. jointel runs many small operations, fastest on one thread per process (2 threads "
-            "were slower on our 2-core machine, see BENCHMARKS.md); use processes to use more cores "
-            "(annotate-corpus --workers).",
+            help="PyTorch threads. jointel runs many small operations: on a quiet 2-core machine a second thread "
+            "gained 7% (BENCHMARKS.md), with the other core busy it was 20 times slower. To use more cores, use "
+            "processes (annotate-corpus --workers).",
         ),
     ] = 1,
 ) -> None:
