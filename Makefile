@@ -33,7 +33,11 @@ lint: setup
 stats: setup
 	$(JOINTEL) data stats
 
-kb: setup
+KB_FILE := $(or $(JOINTEL_CACHE),.cache)/kb.sqlite
+
+kb: $(KB_FILE)  ## the KB, built once (`jointel kb build` rebuilds it)
+
+$(KB_FILE): | setup
 	$(JOINTEL) kb build
 
 baselines: kb  ## the foundation's main job: corpus counts, KB ceilings and prior baselines into RESULTS.md
@@ -55,6 +59,7 @@ bench: kb bench-spacy  ## every benchmark section of BENCHMARKS.md; run it on a 
 	$(PYTHON) benchmarks/training.py
 	$(PYTHON) benchmarks/scaling.py
 	$(PYTHON) benchmarks/kb_lookup.py
+	$(PYTHON) benchmarks/corpus.py
 
 bench-spacy: setup  ## the spaCy model benchmarks/throughput.py compares with
 	$(PYTHON) -m pip install --quiet -e '.[dev,spacy,bench]'

@@ -33,6 +33,8 @@ LONG_TEXT_CHARACTERS = 200_000
 WORKLOADS = {
     "testb": "all AIDA testb documents, `annotate_many`",
     "long": f"one {LONG_TEXT_CHARACTERS:,}-character text, `annotate`",
+    "server": f"the REST server (`jointel serve`'s app): each testb document, then the {LONG_TEXT_CHARACTERS:,}-"
+    "character text, one `POST /annotate` each",
 }
 
 
@@ -74,6 +76,8 @@ def run_workload(workload: str, texts_path: Path) -> Usage:
     the peak (`ru_maxrss` never comes down) with memory a serving process never holds.
     """
     texts = json.loads(texts_path.read_text())
+    if workload == "server":
+        return run_server(texts)
     imports_rss = current_rss()
     annotator = jointel.load()
     loaded_rss, loaded_peak = current_rss(), peak_rss()
@@ -82,6 +86,24 @@ def run_workload(workload: str, texts_path: Path) -> Usage:
         mentions = sum(len(found) for found in annotator.annotate_many(texts))
     else:
         mentions = len(annotator.annotate(long_text(texts)))
+    return Usage(imports_rss, loaded_rss, loaded_peak, peak_rss(), time.perf_counter() - start, mentions)
+
+
+def run_server(texts: list[str]) -> Usage:
+    """The server's app in this process (FastAPI's test client: requests without a network), one request a text."""
+    from fastapi.testclient import TestClient
+
+    from jointel.server import create_app
+
+    imports_rss = current_rss()
+    with TestClient(create_app(jointel.load)) as client:
+        loaded_rss, loaded_peak = current_rss(), peak_rss()
+        start = time.perf_counter()
+        mentions = 0
+        for text in [*texts, long_text(texts)]:
+            response = client.post("/annotate", json={"text": text})
+            response.raise_for_status()
+            mentions += len(response.json()["mentions"])
     return Usage(imports_rss, loaded_rss, loaded_peak, peak_rss(), time.perf_counter() - start, mentions)
 
 
@@ -132,7 +154,7 @@ def report(args, usages: dict[str, Usage], load_at_start: str) -> list[str]:
         "",
         *memory_table(usages),
         "",
-        f"- Serving peak RSS, the largest above: **{megabytes(worst)}** "
+        f"- Peak RSS, the largest above: **{megabytes(worst)}** "
         f"(target ≤ {megabytes(PEAK_RSS_TARGET)}: {verdict(worst / 1e6, PEAK_RSS_TARGET / 1e6, False, ' MB')}).",
         *bundle_lines(bundle_sizes()),
     ]
