@@ -50,6 +50,7 @@ class Batch:
     spelling_of: Tensor  # (B, T) row of `spellings` of each token
     casing: Tensor  # (B, T)
     gazetteer: Tensor  # (B, T) gazetteer codes
+    document_casing: Tensor  # (B, T) `features.document_casing` codes
     lengths: Tensor  # (B,)
     actions: Tensor  # (B, A) gold action ids, IGNORE after the end
     buffer_index: Tensor  # (B, A) first buffer word at step t (= length when empty)
@@ -99,6 +100,7 @@ def collate(sentences: Sequence[SentenceFeatures], words: Vocab, entities: Vocab
         spelling_of=spelling_of,
         casing=pad([sentence.casing for sentence in sentences], width=n_tokens),
         gazetteer=pad([sentence.gazetteer for sentence in sentences], width=n_tokens),
+        document_casing=pad([sentence.document_casing for sentence in sentences], width=n_tokens),
         lengths=torch.tensor([len(sentence.words) for sentence in sentences], dtype=torch.long),
         actions=pad([sentence.actions for sentence in sentences], IGNORE, n_actions),
         buffer_index=pad(steps.buffer_index, width=n_actions),

@@ -25,6 +25,7 @@ class ModelConfig:
     char_hidden: int = 25
     casing_dim: int = 8
     gazetteer_dim: int = 8  # KB alias matches as token features (0 = off)
+    document_casing_dim: int = 0  # how the document writes each word elsewhere, as token features (0 = off)
     context_hidden: int = 100  # sentence BiLSTM over token vectors (0 = none, as in Lample's Stack-LSTM)
     # Stack-LSTM state
     hidden: int = 100

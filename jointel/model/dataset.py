@@ -16,6 +16,7 @@ from jointel.model.features import (
     SentenceFeatures,
     TokenIds,
     candidate_set,
+    document_casing,
     document_context,
     sentence_features,
 )
@@ -93,10 +94,11 @@ def document_features(
         own = own_links(document) if held_out is not None else {}
         own_totals = {key: float(sum(counts.values())) for key, counts in own.items()}
         sets = iter(gold_candidate_sets(document, lookup, held_out, own) if lookup is not None else [])
-        for sentence in document.sentences:
+        casing = document_casing([sentence.tokens for sentence in document.sentences])
+        for sentence, sentence_casing in zip(document.sentences, casing, strict=True):
             sentence_sets = [next(sets) for _ in sentence.spans] if lookup is not None else []
             codes = gazetteer.codes(sentence.tokens, own_totals) if gazetteer is not None else None
-            features.append(sentence_features(sentence, token_ids, sentence_sets, codes))
+            features.append(sentence_features(sentence, token_ids, sentence_sets, codes, sentence_casing))
     return features
 
 

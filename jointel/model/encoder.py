@@ -8,7 +8,7 @@ from torch.nn.utils.rnn import pack_padded_sequence
 
 from jointel.model.batch import Batch
 from jointel.model.config import ModelConfig
-from jointel.model.features import N_GAZETTEER_CODES
+from jointel.model.features import DOCUMENT_CASING_CODES, N_GAZETTEER_CODES
 
 N_CASING = 8
 
@@ -39,8 +39,12 @@ class TokenEncoder(nn.Module):
         self.chars = CharEncoder(n_chars, config.char_dim, config.char_hidden)
         self.casing = nn.Embedding(N_CASING, config.casing_dim)
         self.gazetteer = nn.Embedding(N_GAZETTEER_CODES, config.gazetteer_dim) if config.gazetteer_dim else None
+        self.document_casing = (
+            nn.Embedding(DOCUMENT_CASING_CODES, config.document_casing_dim) if config.document_casing_dim else None
+        )
         self.dropout = nn.Dropout(config.dropout)
         input_dim = config.word_dim + self.chars.output_dim + config.casing_dim + config.gazetteer_dim
+        input_dim += config.document_casing_dim
         self.context = None
         self.output_dim = input_dim
         if config.context_hidden:
@@ -53,6 +57,8 @@ class TokenEncoder(nn.Module):
         parts = [w, c, self.casing(batch.casing)]
         if self.gazetteer is not None:
             parts.append(self.gazetteer(batch.gazetteer))  # (B, T, E_g)
+        if self.document_casing is not None:
+            parts.append(self.document_casing(batch.document_casing))  # (B, T, E_d)
         x = self.dropout(torch.cat(parts, dim=-1))  # (B, T, E)
         words, lengths = batch.words, batch.lengths
         if self.context is None:

@@ -214,6 +214,25 @@ class Gazetteer:
         return None
 
 
+DOCUMENT_CASING_CODES = 4  # 0 unknown, 1 capitalised mid-sentence, 2 lower-case, 3 both
+
+
+def document_casing(sentences: Sequence[Sequence[str]]) -> list[tuple[int, ...]]:
+    """Per token, how its document writes the same word where case is informative: 1 capitalised in mid-sentence,
+    2 lower-case, 3 both, 0 never (or not a word).
+
+    A sentence's first word is capitalised anyway, and Reuters headlines are in capitals ("JAPAN GET LUCKY WIN"):
+    there the token's own casing says nothing, while "Japan" in the story's text does.
+    """
+    seen: dict[str, int] = {}
+    for tokens in sentences:
+        for token in tokens[1:]:
+            if token[:1].isalpha() and not (len(token) > 1 and token.isupper()):
+                key = token.lower()
+                seen[key] = seen.get(key, 0) | (1 if token[0].isupper() else 2)
+    return [tuple(seen.get(token.lower(), 0) if token[:1].isalpha() else 0 for token in tokens) for tokens in sentences]
+
+
 @dataclass(frozen=True)
 class SentenceFeatures:
     """One sentence as integers; `spans` and `candidates` are the gold mentions (empty at prediction time)."""
@@ -225,6 +244,7 @@ class SentenceFeatures:
     actions: tuple[int, ...]
     spans: tuple[Span, ...]
     candidates: tuple[CandidateSet, ...]
+    document_casing: tuple[int, ...] = ()  # `document_casing` codes; empty: all 0
 
 
 class TokenIds:
@@ -247,6 +267,7 @@ def sentence_features(
     token_ids: TokenIds,
     candidates: Sequence[CandidateSet] = (),
     gazetteer: Sequence[int] | None = None,
+    document_casing: Sequence[int] = (),
 ) -> SentenceFeatures:
     spans = tuple(sorted(sentence.spans, key=lambda span: span.start))
     ids = [token_ids(token) for token in sentence.tokens]
@@ -258,4 +279,5 @@ def sentence_features(
         actions=tuple(action_id(action.op, action.label) for action in oracle(len(sentence.tokens), spans)),
         spans=spans,
         candidates=tuple(candidates),
+        document_casing=tuple(document_casing),
     )

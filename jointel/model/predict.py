@@ -17,7 +17,7 @@ from torch import Tensor
 from jointel.data.documents import LABELS, Document, Sentence, Span
 from jointel.model.batch import length_batches
 from jointel.model.dataset import KBAccess, document_features
-from jointel.model.features import TokenIds, candidate_set, document_context, sentence_features
+from jointel.model.features import TokenIds, candidate_set, document_casing, document_context, sentence_features
 from jointel.model.joint import JointModel, Prediction
 
 LINK_BATCH = 2048
@@ -52,7 +52,7 @@ def predict(
     """Predictions per document, per sentence, for `(document number, sentences)` pairs (tokens only are read)."""
     model.eval()
     sentences = [sentence for _, document in documents for sentence in document]
-    mentions = iter(_decode(model, sentences, access, batch_size))  # sorted by sentence
+    mentions = iter(_decode(model, [document for _, document in documents], access, batch_size))  # by sentence
     per_document, end = [], 0
     pending = next(mentions, None)
     for number, document in documents:
@@ -74,16 +74,21 @@ def predict(
     return results
 
 
-def _decode(model: JointModel, sentences: Sequence[Sentence], access: KBAccess, batch_size: int) -> list[_Mention]:
+def _decode(
+    model: JointModel, documents: Sequence[Sequence[Sentence]], access: KBAccess, batch_size: int
+) -> list[_Mention]:
+    """The mentions the parser finds in the sentences of `documents`, numbered by sentence over all documents."""
     token_ids = TokenIds(model.vocabs["words"], model.vocabs["chars"])
     gazetteer = access.gazetteer if model.config.gazetteer_dim else None
-    mentions: list[_Mention] = []
-    # tokens only: gold spans must not reach the decoder
-    features = [
-        sentence_features(Sentence(s.tokens), token_ids, (), gazetteer.codes(s.tokens) if gazetteer else None)
-        for s in sentences
-    ]
+    features = []
+    for document in documents:
+        tokens = [sentence.tokens for sentence in document]  # tokens only: gold spans must not reach the decoder
+        casing = document_casing(tokens) if model.config.document_casing_dim else [()] * len(tokens)
+        for words, sentence_casing in zip(tokens, casing, strict=True):
+            codes = gazetteer.codes(words) if gazetteer else None
+            features.append(sentence_features(Sentence(words), token_ids, (), codes, sentence_casing))
     decoded = model.decode(features, batch_size)
+    mentions: list[_Mention] = []
     n = 0
     for i, (spans, scores) in enumerate(zip(decoded.spans, decoded.action_scores, strict=True)):
         for span, score in zip(spans, scores, strict=True):

@@ -1,7 +1,7 @@
 import pytest
 
 from jointel.kb import Candidate
-from jointel.model.features import casing, document_context, title_words
+from jointel.model.features import casing, document_casing, document_context, title_words
 
 
 def test_document_context_coherence_and_borrowed_candidates():
@@ -58,3 +58,15 @@ def test_gazetteer_hides_aliases_only_the_document_supports():
     tokens = ["Rio", "de", "Janeiro"]
     # Three own links are all the evidence for "rio de janeiro": the shorter "Rio" (ORG, type 1) matches instead.
     assert gazetteer.codes(tokens, {"rio de janeiro": 3.0}) == (3, 0, 0)
+
+
+def test_document_casing_reads_the_words_case_elsewhere_in_the_document():
+    headline = ("JAPAN", "GET", "LUCKY", "WIN", ",", "CHINA", "IN", "SURPRISE", "DEFEAT", ".")
+    story = ("Japan", "began", "the", "defence", "of", "their", "title", "against", "China", ".")
+    other = ("Surprise", "was", "a", "surprise", "in", "Japan", ".")
+    codes = document_casing([headline, story, other])
+    # JAPAN, CHINA: capitalised mid-sentence elsewhere; IN, SURPRISE: lower-case elsewhere; GET, LUCKY, WIN,
+    # DEFEAT: never in running text (a sentence's first word and all-capital words say nothing of case).
+    assert codes[0] == (1, 0, 0, 0, 0, 1, 2, 2, 0, 0)
+    assert codes[1][0] == 1  # a sentence's first word, known from the other sentences
+    assert codes[2][:2] == (2, 2)  # "Surprise" starts its sentence; "surprise" follows in lower case

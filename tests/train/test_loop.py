@@ -15,11 +15,13 @@ def tiny_training(tiny_kb, tiny_config):
     return documents, config
 
 
-def test_train_model_overfits_six_sentences(tiny_training, tiny_kb, tmp_path):
+@pytest.mark.parametrize("document_casing_dim", [0, 4])
+def test_train_model_overfits_six_sentences(tiny_training, tiny_kb, tmp_path, document_casing_dim):
     """NER and EL both learn the training sentences exactly: F1 = 1.0 (dev = train here)."""
     documents, config = tiny_training
+    config = dataclasses.replace(config, epochs=40, document_casing_dim=document_casing_dim)
     with KB(tiny_kb.path) as kb:
-        history = train_model(dataclasses.replace(config, epochs=40), documents, documents, kb, tmp_path)
+        history = train_model(config, documents, documents, kb, tmp_path)
     best = max(history, key=lambda row: row.selection_score)
     assert best.dev_ner_f1 == 1.0
     assert best.dev_el_f1 == 1.0
