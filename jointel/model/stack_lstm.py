@@ -79,7 +79,7 @@ class StackLSTM(nn.Module):
         """Parser states p_t at every gold step (B, A, H) and the composed gold chunks (N, H)."""
         B, T, D = tokens.shape
         H = self.empty.shape[1]
-        buffer = reverse_padded(self.buffer(reverse_padded(tokens, batch.lengths))[0], batch.lengths)  # (B, T, H)
+        buffer = self.buffer_summaries(tokens, batch.lengths)  # (B, T, H)
         buffer = torch.cat([buffer, self.empty[1].expand(B, 1, H)], dim=1)  # (B, T+1, H)
         at_end = batch.buffer_index >= batch.lengths.unsqueeze(1)
         b = buffer.gather(1, torch.where(at_end, T, batch.buffer_index).unsqueeze(-1).expand(-1, -1, H))
@@ -147,9 +147,9 @@ class StackLSTM(nn.Module):
 class _GreedyDecoder:
     """The state of a batch during greedy decoding: one LSTM state per sentence for stack, output and history.
 
-    Work that does not depend on the choices is done once for all tokens before the first step: the buffer's share
-    of p_t, the word items of the output LSTM, the history LSTM's input gates for every action. Each step then
-    multiplies hidden states, and the stack LSTM runs only for the sentences that SHIFT (about one step in seven).
+    Work that does not depend on the choices is done once before the first step: the buffer's share of p_t for
+    every token (by the caller), the history LSTM's input gates for every action. Each step then multiplies hidden
+    states, and the stack LSTM runs only for the sentences that SHIFT (about one step in seven).
     Tokens are stored flat (sentence after sentence), and finished sentences leave the working rows (`_compact`),
     so that a step costs in proportion to the sentences still running: decoding many sentences in one batch then
     takes as many steps as the longest needs, where the Python work of each step was most of the time.
@@ -162,8 +162,7 @@ class _GreedyDecoder:
         H = model.empty.shape[1]
         self.n_sentences = B
         self.step_states: list[Tensor] = []  # only when forced: (B, H) per step, for the equivalence test
-        # p_t = ReLU(W_s s + W_b b + W_o o + W_a a + d): the buffer's share, for every token at once; row N is the
-        # empty buffer.
+        # p_t = ReLU(W_s s + W_b b + W_o o + W_a a + d): W_b b + d comes precomputed (`shares`), the rest per step.
         w_s, _, w_o, w_a = model.state.weight.split(H, dim=1)
         self.w_soa = torch.cat([w_s, w_o, w_a], dim=1).t().contiguous()  # (3H, H)
         self.buffer_share = shares  # (N, H)
@@ -199,23 +198,22 @@ class _GreedyDecoder:
             has_buffer = self.i < self.lengths
             active = has_stack | has_buffer  # finished rows stay until the next `_compact`, and do nothing
             s = torch.where(has_stack.unsqueeze(1), self.stack_state[0], self.model.empty[0])
-            last = self.offsets + torch.minimum(self.i, self.lengths - 1)
-            b = torch.where(has_buffer.unsqueeze(1), self.buffer_share[last], self.empty_share)
+            token = self.offsets + torch.minimum(self.i, self.lengths - 1)  # the first buffer word, flat index
+            b = torch.where(has_buffer.unsqueeze(1), self.buffer_share[token], self.empty_share)
             p = torch.relu(torch.addmm(b, torch.cat([s, self.o, self.history_state[0]], 1), self.w_soa))
             probabilities = (self.model.scorer(p) + illegal[has_buffer.long(), has_stack.long()]).softmax(-1)
             action = probabilities.argmax(-1)
             if self.forced is not None:
                 action = self.forced[self.sentence, min(step, self.forced.shape[1] - 1)].clamp(min=0)
                 self.step_states.append(p.new_zeros(self.n_sentences, p.shape[1]).index_copy(0, self.sentence, p))
-            self.apply(action, active, p, probabilities)
+            self.apply(action, active, token, p, probabilities)
             self._compact()
             step += 1
         return self.finish()
 
-    def apply(self, action: Tensor, active: Tensor, p: Tensor, probabilities: Tensor) -> None:
-        """Take the action of each unfinished row."""
+    def apply(self, action: Tensor, active: Tensor, token: Tensor, p: Tensor, probabilities: Tensor) -> None:
+        """Take the action of each unfinished row; `token` is each row's first buffer word in the flat tensors."""
         model = self.model
-        token = self.offsets + torch.minimum(self.i, self.lengths - 1)  # the first buffer word, in the flat tensors
         shift = active & (action == SHIFT_ID)
         out = active & (action == OUT_ID)
         reduce = active & (action >= REDUCE_ID)
