@@ -31,7 +31,7 @@ from jointel.data.corpus import AIDA_FILE, CONLL_FILES
 from jointel.kb.atomic import replaced_atomically
 from jointel.kb.normalize import normalize
 from jointel.kb.prior import PriorWeights, alias_priors, collect_evidence, popularity_weights, surface
-from jointel.kb.schema import SCHEMA, SCHEMA_VERSION
+from jointel.kb.schema import SCHEMA, SCHEMA_VERSION, rank_key
 from jointel.kb.sources import (
     FREEBASE_FILE,
     PPR_FILE,
@@ -218,7 +218,7 @@ def _ppr_rows(
 
 def _ranked(prior_of: Mapping[str, float], popularity: Mapping[str, float]) -> list[tuple[int, str]]:
     """(rank, entity) by prior, then popularity, then title; stored so that lookups read rows in order, unsorted."""
-    order = sorted(prior_of, key=lambda title: (-prior_of[title], -popularity[title], title))
+    order = sorted(prior_of, key=lambda title: rank_key(prior_of[title], popularity[title], title))
     return list(enumerate(order, start=1))
 
 

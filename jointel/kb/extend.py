@@ -50,6 +50,7 @@ from jointel.kb.atomic import edited_copy
 from jointel.kb.lookup import KB
 from jointel.kb.normalize import normalize
 from jointel.kb.records import KB_TYPE_OF, RECORD_TYPE_OF, EntityRecord, entity_title
+from jointel.kb.schema import rank_key
 
 # log1p(in-links) of a new entity whose record gives none: the median popularity of the entities that AIDA train
 # links to (5.85 in the bundled KB), i.e. as well-known as a typical linked entity. The KB's "unknown" value, 0,
@@ -265,9 +266,9 @@ def _rerank_ppr(db: sqlite3.Connection, aliases: set[str]) -> None:
 
 
 def _ranked(db: sqlite3.Connection, prior_of: Mapping[int, float]) -> list[int]:
-    """Entity ids by prior, then popularity, then title: the order `build_kb` stores."""
+    """Entity ids in the order `build_kb` stores (`schema.rank_key`)."""
     facts = {entity_id: db.execute(_FACTS_SQL, (entity_id,)).fetchone() for entity_id in prior_of}
-    return sorted(prior_of, key=lambda e: (-prior_of[e], -facts[e][0], facts[e][1]))
+    return sorted(prior_of, key=lambda e: rank_key(prior_of[e], *facts[e]))
 
 
 def _aliases_of(db: sqlite3.Connection, ids: Iterable[int]) -> tuple[set[str], set[str]]:

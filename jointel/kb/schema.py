@@ -47,3 +47,9 @@ SCHEMA = (
         PRIMARY KEY (doc, alias, rank)  -- clustered in lookup order; an entity appears once per (doc, alias)
     ) WITHOUT ROWID""",
 )
+
+
+def rank_key(prior: float, popularity: float, title: str) -> tuple[float, float, str]:
+    """Sort key of the `rank` columns: prior, then popularity (both descending), then title; building and editing
+    a KB both rank with it, so that lookups read rows in one order."""
+    return (-prior, -popularity, title)
