@@ -254,9 +254,7 @@ def _mention(
     nil_threshold: float | None,
     top_k: int,
 ) -> Mention:
-    entity = prediction.span.entity
-    if entity is not None and nil_threshold is not None and prediction.el_score < nil_threshold:
-        entity = None
+    entity = prediction.entity_at(nil_threshold)
     return Mention(
         start,
         end,

@@ -71,11 +71,6 @@ class Calibration:
     bins: list[ReliabilityBin]
 
 
-def is_made_nil(prediction: Prediction, nil_threshold: float | None) -> bool:
-    """True for a link whose probability is below the threshold; a link at the threshold is kept (as `Annotator`)."""
-    return prediction.span.entity is not None and nil_threshold is not None and prediction.el_score < nil_threshold
-
-
 def predicted_documents(
     documents: Sequence[Document], predictions: Predictions, nil_threshold: float | None = None
 ) -> list[Document]:
@@ -166,7 +161,7 @@ def calibrate(gold_docs: Sequence[Document], predictions: Predictions, n_bins: i
 
 
 def _span(prediction: Prediction, nil_threshold: float | None) -> Span:
-    return replace(prediction.span, entity=None) if is_made_nil(prediction, nil_threshold) else prediction.span
+    return replace(prediction.span, entity=prediction.entity_at(nil_threshold))
 
 
 def _outcome(gold: Document, index: int, span: Span) -> Outcome:

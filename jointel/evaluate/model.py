@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from jointel.data.documents import Document
-from jointel.evaluate.calibrate import is_made_nil, predicted_documents
+from jointel.evaluate.calibrate import predicted_documents
 from jointel.evaluate.report import CorpusScores, score_corpus
 from jointel.kb.lookup import KB
 from jointel.model.dataset import KBAccess
@@ -70,5 +70,5 @@ def evaluate_model(model: JointModel, documents: Sequence[Document], kb: KB, pro
             scores, ed=score_corpus(documents, link_documents(model, documents, access, allow_nil=False)).ed
         )
     tokens = sum(document.n_tokens for document in documents)
-    made_nil = sum(is_made_nil(p, threshold) for rows in predictions for row in rows for p in row)
+    made_nil = sum(p.is_made_nil(threshold) for rows in predictions for row in rows for p in row)
     return ModelEvaluation(protocol, scores, predicted, seconds, tokens, threshold, made_nil)

@@ -42,6 +42,15 @@ class Prediction:
     el_score: float
     candidates: tuple[tuple[str, float], ...] = ()  # (entity, probability), best first
 
+    def is_made_nil(self, nil_threshold: float | None) -> bool:
+        """A link less probable than `nil_threshold` becomes NIL (one at the threshold is kept); the one rule of
+        annotation, evaluation and calibration."""
+        return self.span.entity is not None and nil_threshold is not None and self.el_score < nil_threshold
+
+    def entity_at(self, nil_threshold: float | None) -> str | None:
+        """The linked entity once `nil_threshold` applies (None = NIL)."""
+        return None if self.is_made_nil(nil_threshold) else self.span.entity
+
 
 class JointModel(nn.Module):
     """The shared token encoder feeds the Stack-LSTM parser; the parser's state at each REDUCE feeds the linker.
