@@ -18,6 +18,7 @@ from jointel.data.documents import Document, Sentence, Span
 from jointel.evaluate.el import el_scores
 from jointel.evaluate.prf import PRF
 from jointel.model.joint import Prediction
+from jointel.model.predict import with_predictions
 
 Predictions = Sequence[Sequence[Sequence[Prediction]]]  # per document, per sentence, as `model.predict.predict`
 
@@ -75,16 +76,8 @@ def predicted_documents(
     documents: Sequence[Document], predictions: Predictions, nil_threshold: float | None = None
 ) -> list[Document]:
     """Copies of `documents` whose spans are the predicted ones, links below `nil_threshold` made NIL."""
-    return [
-        replace(
-            document,
-            sentences=tuple(
-                Sentence(sentence.tokens, tuple(_span(p, nil_threshold) for p in row))
-                for sentence, row in zip(document.sentences, rows, strict=True)
-            ),
-        )
-        for document, rows in zip(documents, predictions, strict=True)
-    ]
+    pairs = zip(documents, predictions, strict=True)
+    return [with_predictions(document, rows, nil_threshold) for document, rows in pairs]
 
 
 def scored_links(gold_docs: Sequence[Document], predictions: Predictions) -> list[ScoredLink]:
@@ -158,10 +151,6 @@ def calibrate(gold_docs: Sequence[Document], predictions: Predictions, n_bins: i
     best = best_threshold(sweep)
     after = el_scores(gold_docs, predicted_documents(gold_docs, predictions, best.threshold)).micro
     return Calibration(best.threshold, before, after, best.made_nil, len(links), sweep, reliability_bins(links, n_bins))
-
-
-def _span(prediction: Prediction, nil_threshold: float | None) -> Span:
-    return replace(prediction.span, entity=prediction.entity_at(nil_threshold))
 
 
 def _outcome(gold: Document, index: int, span: Span) -> Outcome:

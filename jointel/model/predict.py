@@ -40,7 +40,7 @@ def predict_documents(
 ) -> list[Document]:
     """Copies of `documents` whose spans are the model's predictions (entity None = NIL)."""
     predictions = predict(model, [(document.number, document.sentences) for document in documents], access, batch_size)
-    return [_with_predictions(document, rows) for document, rows in zip(documents, predictions, strict=True)]
+    return [with_predictions(document, rows) for document, rows in zip(documents, predictions, strict=True)]
 
 
 def predict(
@@ -136,12 +136,15 @@ def link_documents(
     `allow_nil=False` is the ED protocol of the literature: each mention gets its best candidate.
     """
     linked = link_given_spans(model, documents, access, batch_size, allow_nil)
-    return [_with_predictions(document, rows) for document, rows in zip(documents, linked, strict=True)]
+    return [with_predictions(document, rows) for document, rows in zip(documents, linked, strict=True)]
 
 
-def _with_predictions(document: Document, rows: Sequence[Sequence[Prediction]]) -> Document:
+def with_predictions(
+    document: Document, rows: Sequence[Sequence[Prediction]], nil_threshold: float | None = None
+) -> Document:
+    """A copy of `document` whose spans are the predicted ones, links below `nil_threshold` made NIL."""
     sentences = tuple(
-        Sentence(sentence.tokens, tuple(p.span for p in predictions))
+        Sentence(sentence.tokens, tuple(replace(p.span, entity=p.entity_at(nil_threshold)) for p in predictions))
         for sentence, predictions in zip(document.sentences, rows, strict=True)
     )
     return replace(document, sentences=sentences)
