@@ -13,6 +13,9 @@ class ConfigError(ValueError):
     """A config file or option that cannot be used; the message says which key and what is allowed."""
 
 
+SELECTIONS = ("all", "ner")
+
+
 @dataclass
 class ModelConfig:
     """Sizes after Lample et al. (2016) where the paper gives them; the rest chosen on the dev split."""
@@ -49,7 +52,12 @@ class ModelConfig:
     learning_rate: float = 0.001
     clip: float = 5.0
     patience: int = 5
+    selection: str = "all"  # dev score that picks the best epoch: all (NER F1 + EL F1 + ED acc) | ner (NER F1)
     seed: int = 1
+
+    def __post_init__(self) -> None:
+        if self.selection not in SELECTIONS:
+            raise ConfigError(f"selection must be one of {', '.join(SELECTIONS)}, not {self.selection!r}")
 
     def save(self, path: Path) -> None:
         """Write the config as JSON in one rename: `jointel calibrate` rewrites it inside a model in use.

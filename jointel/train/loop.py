@@ -50,8 +50,11 @@ class EpochResult:
     seconds: float
     sentences_per_second: float
 
-    @property
-    def selection_score(self) -> float:
+    def selection_score(self, selection: str = "all") -> float:
+        """The dev score that picks the best epoch: `all` sums NER F1, EL F1 and ED accuracy; `ner` is NER F1 alone
+        (a joint model's EL scores can peak epochs before its NER does, and stop it early)."""
+        if selection == "ner":
+            return self.dev_ner_f1
         return self.dev_ner_f1 + self.dev_el_f1 + self.dev_ed_accuracy
 
 
@@ -79,12 +82,12 @@ def train_model(
     features = document_features(train, model.vocabs, access, held_out, with_candidates=config.el_weight > 0)
     singletons = _singleton_mask(model, train)
     for epoch in range(len(history) + 1, config.epochs + 1):
-        if _patience_exhausted(history, config.patience):
+        if _patience_exhausted(history, config.patience, config.selection):
             break
         result = _train_epoch(model, optimizer, features, singletons, epoch, progress)
         history.append(_evaluate_dev(model, dev, access, result))
         logger.info("epoch %d: %s", epoch, history[-1])
-        if history[-1].selection_score >= max(r.selection_score for r in history):
+        if history[-1].selection_score(config.selection) >= max(r.selection_score(config.selection) for r in history):
             _save_model(model, out_dir / "model")
         _save_state(out_dir, model, optimizer, history)
     return history
@@ -155,10 +158,10 @@ def _singleton_mask(model: JointModel, train: Sequence[Document]) -> torch.Tenso
     return mask
 
 
-def _patience_exhausted(history: Sequence[EpochResult], patience: int) -> bool:
+def _patience_exhausted(history: Sequence[EpochResult], patience: int, selection: str) -> bool:
     if not history:
         return False
-    best = max(range(len(history)), key=lambda i: history[i].selection_score)
+    best = max(range(len(history)), key=lambda i: history[i].selection_score(selection))
     return len(history) - 1 - best >= patience
 
 

@@ -22,7 +22,7 @@ def test_train_model_overfits_six_sentences(tiny_training, tiny_kb, tmp_path, do
     config = dataclasses.replace(config, epochs=40, document_casing_dim=document_casing_dim)
     with KB(tiny_kb.path) as kb:
         history = train_model(config, documents, documents, kb, tmp_path)
-    best = max(history, key=lambda row: row.selection_score)
+    best = max(history, key=lambda row: row.selection_score())
     assert best.dev_ner_f1 == 1.0
     assert best.dev_el_f1 == 1.0
     assert (tmp_path / "model" / "weights.pt").is_file()
@@ -58,3 +58,24 @@ def test_resume_after_a_stop_gives_identical_parameters(tiny_training, tiny_kb, 
     resumed = torch.load(tmp_path / "resumed" / "checkpoint.pt", weights_only=False)["model"]
     for name, tensor in straight.items():
         assert torch.equal(tensor, resumed[name]), name
+
+
+def test_selection_ner_picks_the_best_ner_epoch_and_stops_on_it():
+    """`selection="ner"` ranks epochs by dev NER F1 alone; `all` also counts EL and ED, and picks another epoch."""
+    from jointel.train.loop import EpochResult, _patience_exhausted
+
+    def epoch(n, ner, el):
+        return EpochResult(n, 0.0, 0.0, ner, el, el, 1.0, 1.0)
+
+    history = [epoch(1, 0.90, 0.80), epoch(2, 0.92, 0.70), epoch(3, 0.91, 0.71)]
+    assert max(history, key=lambda row: row.selection_score("ner")).epoch == 2
+    assert max(history, key=lambda row: row.selection_score("all")).epoch == 1
+    assert _patience_exhausted(history, 2, "all")
+    assert not _patience_exhausted(history, 2, "ner")
+
+
+def test_unknown_selection_is_a_config_error():
+    from jointel.model.config import ConfigError, ModelConfig
+
+    with pytest.raises(ConfigError, match="selection must be one of all, ner"):
+        ModelConfig(selection="el")
