@@ -22,12 +22,14 @@ from jointel.model.features import (
     CandidateSet,
     SentenceFeatures,
     title_words,
+    topic_words,
     word_index,
 )
 from jointel.model.vocab import Vocab
 
 IGNORE = -100
 MAX_TITLE_WORDS = 6
+MAX_TOPIC_WORDS = 8
 
 
 @dataclass
@@ -41,6 +43,9 @@ class Candidates:
     type: Tensor  # (N, C)
     mask: Tensor  # (N, C) bool, True for real candidates
     gold: Tensor  # (N,) index in [0, C], C = NIL, IGNORE = no linking loss
+    topic_title: Tensor  # (U, W) word ids of every word of each distinct entity's title (`topic_words`)
+    documents: Tensor  # (D, V) `document_words` of each distinct document of the batch
+    document_of: Tensor  # (N,) row of `documents` of each mention
 
 
 @dataclass
@@ -191,6 +196,8 @@ def collate_candidates(sets: Sequence[CandidateSet], words: Vocab, entities: Voc
     slots = np.zeros((n, width), dtype=np.int64)
     mask = np.zeros((n, width), dtype=bool)
     distinct: dict[str, int] = {"": 0}  # row 0: padding, no title words
+    documents: dict[int, int] = {}  # id() of a shared `document` tuple → row
+    document_of = [documents.setdefault(id(candidate_set.document), len(documents)) for candidate_set in sets]
     gold = []
     for i, candidate_set in enumerate(sets):
         count = len(candidate_set.entities)
@@ -202,6 +209,8 @@ def collate_candidates(sets: Sequence[CandidateSet], words: Vocab, entities: Voc
         is_nil = candidate_set.gold == count
         gold.append(width if is_nil else candidate_set.gold if candidate_set.gold >= 0 else IGNORE)
     title = [[0] * MAX_TITLE_WORDS] + [_title_ids(entity, words) for entity in list(distinct)[1:]]
+    topic_title = [[]] + [_word_ids(topic_words(entity), words) for entity in list(distinct)[1:]]
+    by_id = {id(candidate_set.document): candidate_set.document for candidate_set in sets}
     return Candidates(
         entity=torch.from_numpy(entity_ids),
         title=as_tensor(title, np.int64),
@@ -210,9 +219,16 @@ def collate_candidates(sets: Sequence[CandidateSet], words: Vocab, entities: Voc
         type=torch.from_numpy(types),
         mask=torch.from_numpy(mask),
         gold=torch.tensor(gold, dtype=torch.long),
+        topic_title=pad(topic_title, width=MAX_TOPIC_WORDS),
+        documents=pad([by_id[key] for key in documents]),
+        document_of=torch.tensor(document_of, dtype=torch.long),
     )
 
 
 def _title_ids(entity: str, words: Vocab) -> list[int]:
-    ids = [word_index(words, word) for word in title_words(entity)[:MAX_TITLE_WORDS]]
+    ids = _word_ids(title_words(entity)[:MAX_TITLE_WORDS], words)
     return ids + [0] * (MAX_TITLE_WORDS - len(ids))
+
+
+def _word_ids(title: Sequence[str], words: Vocab) -> list[int]:
+    return [word_index(words, word) for word in title]

@@ -18,6 +18,7 @@ from jointel.model.features import (
     candidate_set,
     document_casing,
     document_context,
+    document_words,
     sentence_features,
 )
 from jointel.model.vocab import Vocab
@@ -93,7 +94,8 @@ def document_features(
     for document in documents:
         own = own_links(document) if held_out is not None else {}
         own_totals = {key: float(sum(counts.values())) for key, counts in own.items()}
-        sets = iter(gold_candidate_sets(document, lookup, held_out, own) if lookup is not None else [])
+        topic = document_words([sentence.tokens for sentence in document.sentences], token_ids)
+        sets = iter(gold_candidate_sets(document, lookup, held_out, own, topic) if lookup is not None else [])
         casing = document_casing([sentence.tokens for sentence in document.sentences])
         for sentence, sentence_casing in zip(document.sentences, casing, strict=True):
             sentence_sets = [next(sets) for _ in sentence.spans] if lookup is not None else []
@@ -103,11 +105,16 @@ def document_features(
 
 
 def gold_candidate_sets(
-    document: Document, lookup: DocumentLookup, held_out: HeldOut | None, own: dict[str, Counter[str]]
+    document: Document,
+    lookup: DocumentLookup,
+    held_out: HeldOut | None,
+    own: dict[str, Counter[str]],
+    topic: tuple[int, ...] = (),
 ) -> list[CandidateSet]:
     """Candidate sets of the document's gold spans, sentence by sentence and span by span (sorted by start).
 
-    `own` is `own_links(document)` when `held_out` is given (computed once by the caller), else empty.
+    `own` is `own_links(document)` when `held_out` is given (computed once by the caller), else empty; `topic` is
+    the document's `document_words`.
     """
     spans = [
         (sentence, span)
@@ -122,7 +129,7 @@ def gold_candidate_sets(
             candidates = held_out.remove(candidates, surface, own.get(normalize(surface), Counter()))
         mentions.append((surface, candidates))
     return [
-        candidate_set(surface, candidates, span.entity, span.is_annotated, context)
+        candidate_set(surface, candidates, span.entity, span.is_annotated, context, topic)
         for (surface, _), (candidates, context), (_, span) in zip(
             mentions, document_context(mentions), spans, strict=True
         )

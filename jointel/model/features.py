@@ -71,6 +71,24 @@ def title_words(title: str) -> tuple[str, ...]:
 
 
 @functools.lru_cache(maxsize=1 << 17)
+def topic_words(title: str) -> tuple[str, ...]:
+    """Every word of a title, its parenthesis included: `"Japan_national_football_team"`, `"Nelson_(cricket)"` say
+    what the entity is about, which `document_words` can be compared with."""
+    return tuple(word.lower() for word in _TITLE_WORD.findall(title))
+
+
+COMMON_WORDS = 100  # the vocabulary lists GloVe words by frequency after PAD and UNK: these are function words
+MAX_DOCUMENT_WORDS = 400
+
+
+def document_words(sentences: Sequence[Sequence[str]], token_ids: TokenIds) -> tuple[int, ...]:
+    """The distinct content words of a document as word ids: what the story is about ("cricket", "innings"), for
+    telling a country from its national team. Unknown and the commonest words are left out."""
+    ids = {token_ids(token)[0] for tokens in sentences for token in tokens}
+    return tuple(sorted(i for i in ids if i >= 2 + COMMON_WORDS)[:MAX_DOCUMENT_WORDS])
+
+
+@functools.lru_cache(maxsize=1 << 17)
 def title_key(title: str) -> str:
     """The normalised name of an entity (memoised: a pure function called for every candidate)."""
     return normalize(" ".join(title_words(title)))
@@ -110,6 +128,7 @@ class CandidateSet:
     features: np.ndarray  # (C, N_CANDIDATE_FEATURES) float32
     types: np.ndarray  # (C,) int64, index into ENTITY_TYPES
     gold: int = -1
+    document: tuple[int, ...] = ()  # `document_words` of the mention's document (one tuple shared by its mentions)
 
 
 def candidate_set(
@@ -118,6 +137,7 @@ def candidate_set(
     gold: str | None,
     is_annotated: bool,
     context: Sequence[tuple[float, float]] | None = None,
+    document: tuple[int, ...] = (),
 ) -> CandidateSet:
     entities = tuple(candidate.entity for candidate in candidates)
     context = context or [(0.0, 0.0)] * len(candidates)
@@ -131,7 +151,7 @@ def candidate_set(
         index = len(entities)
     else:
         index = entities.index(gold) if gold in entities else -1
-    return CandidateSet(entities, features, types, index)
+    return CandidateSet(entities, features, types, index, document)
 
 
 MentionContext = tuple[list[Candidate], list[tuple[float, float]]]

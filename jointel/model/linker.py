@@ -3,7 +3,8 @@
 The mention is the parser state p_t at the REDUCE with the composed chunk. A candidate is its entity embedding
 (learned for entities seen in training, UNK otherwise) plus its title words through the shared word vectors, so an
 entity never seen in training still has a representation; with it go the prior, popularity, rank, string match and
-the compatibility of the entity's coarse type with the NER label.
+the compatibility of the entity's coarse type with the NER label. With `document_topic`, a bilinear score of the
+document's words against every word of the title says whether the story is about what the entity is about.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ class Linker(nn.Module):
         self.title = nn.Linear(words.embedding_dim, E)
         self.mention = nn.Linear(2 * hidden, E)
         self.type_compatibility = nn.Embedding(len(LABELS) * len(ENTITY_TYPES), 1)
-        self.combine = nn.Sequential(nn.Linear(N_CANDIDATE_FEATURES + 2, 32), nn.ReLU(), nn.Linear(32, 1))
+        self.topic = nn.Linear(words.embedding_dim, words.embedding_dim, bias=False) if config.document_topic else None
+        n_inputs = N_CANDIDATE_FEATURES + 2 + (self.topic is not None)
+        self.combine = nn.Sequential(nn.Linear(n_inputs, 32), nn.ReLU(), nn.Linear(32, 1))
         self.nil = nn.Sequential(nn.Linear(2 * hidden, 32), nn.ReLU(), nn.Linear(32, 1))
         self.dropout = nn.Dropout(config.dropout)
         self.entity_dropout = config.entity_dropout
@@ -40,9 +43,19 @@ class Linker(nn.Module):
         entity = candidates.entity
         if self.training and self.entity_dropout > 0:
             entity = entity.masked_fill((torch.rand(entity.shape) < self.entity_dropout) & (entity > 0), 1)
-        title_mask = (candidates.title > 0).unsqueeze(-1).float()  # (U, W, 1)
-        title = (self.words(candidates.title) * title_mask).sum(1) / title_mask.sum(1).clamp(min=1)  # (U, E_w)
+        title = self.mean_words(candidates.title)  # (U, E_w)
         return self.entities(entity) + self.title(title)[candidates.slot]  # each distinct title projected once
+
+    def mean_words(self, ids: Tensor) -> Tensor:
+        """(R, W) word ids, 0-padded → (R, E_w) mean word vector of each row (zero for an empty row)."""
+        mask = (ids > 0).unsqueeze(-1).float()
+        return (self.words(ids) * mask).sum(1) / mask.sum(1).clamp(min=1)
+
+    def topic_scores(self, candidates: Candidates) -> Tensor:
+        """(N, C): the document's mean word vector, projected, against the mean vector of each title's words."""
+        document = self.topic(self.mean_words(candidates.documents))[candidates.document_of]  # (N, E_w)
+        title = self.mean_words(candidates.topic_title)[candidates.slot]  # (N, C, E_w)
+        return torch.einsum("ne,nce->nc", document, title)
 
     def forward(self, states: Tensor, items: Tensor, labels: Tensor, candidates: Candidates) -> Tensor:
         """Logits (N, C + 1): candidates, padding at -inf, NIL last."""
@@ -51,6 +64,7 @@ class Linker(nn.Module):
         similarity = torch.einsum("ne,nce->nc", query, self.entity_vectors(candidates))  # (N, C)
         pair = labels.unsqueeze(1) * len(ENTITY_TYPES) + candidates.type  # (N, C)
         type_score = self.type_compatibility(pair).squeeze(-1)  # (N, C)
-        inputs = torch.cat([similarity.unsqueeze(-1), type_score.unsqueeze(-1), candidates.features], dim=-1)
+        scores = [similarity, type_score] + ([self.topic_scores(candidates)] if self.topic is not None else [])
+        inputs = torch.cat([torch.stack(scores, dim=-1), candidates.features], dim=-1)
         scores = self.combine(inputs).squeeze(-1).masked_fill(~candidates.mask, float("-inf"))  # (N, C)
         return torch.cat([scores, self.nil(mention)], dim=1)  # (N, C + 1)

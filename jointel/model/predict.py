@@ -17,7 +17,14 @@ from torch import Tensor
 from jointel.data.documents import LABELS, Document, Sentence, Span
 from jointel.model.batch import length_batches
 from jointel.model.dataset import KBAccess, document_features
-from jointel.model.features import TokenIds, candidate_set, document_casing, document_context, sentence_features
+from jointel.model.features import (
+    TokenIds,
+    candidate_set,
+    document_casing,
+    document_context,
+    document_words,
+    sentence_features,
+)
 from jointel.model.joint import JointModel, Prediction
 
 LINK_BATCH = 2048
@@ -61,7 +68,7 @@ def predict(
         while pending is not None and pending.sentence < end:
             inside.append(pending)
             pending = next(mentions, None)
-        per_document.append((number, inside))
+        per_document.append((number, inside, end - len(document), end))
     linked = _link_documents(model, per_document, sentences, access)
     results: list[list[list[Prediction]]] = []
     first = 0
@@ -100,17 +107,21 @@ def _decode(
 
 def _link_documents(
     model: JointModel,
-    documents: Sequence[tuple[int, list[_Mention]]],
+    documents: Sequence[tuple[int, list[_Mention], int, int]],
     sentences: Sequence[Sentence],
     access: KBAccess,
 ) -> list[list[tuple[Prediction, _Mention]]]:
-    """Candidates with document context for every mention, then linking in large batches."""
+    """Candidates with document context for every mention, then linking in large batches.
+
+    `documents` holds (document number, its mentions, its first sentence, one past its last) over `sentences`."""
     queue = []
-    for index, (number, mentions) in enumerate(documents):
+    token_ids = TokenIds(model.vocabs["words"], model.vocabs["chars"])
+    for index, (number, mentions, first, last) in enumerate(documents):
         surfaces = [" ".join(sentences[m.sentence].tokens[m.span.start : m.span.end]) for m in mentions]
         contexts = document_context([(surface, access.candidates(number, surface)) for surface in surfaces])
+        topic = document_words([sentence.tokens for sentence in sentences[first:last]], token_ids)
         for mention, surface, (candidates, context) in zip(mentions, surfaces, contexts, strict=True):
-            queue.append((index, mention, candidate_set(surface, candidates, None, False, context)))
+            queue.append((index, mention, candidate_set(surface, candidates, None, False, context, topic)))
     results: list[list[tuple[Prediction, _Mention]]] = [[] for _ in documents]
     for start in range(0, len(queue), LINK_BATCH):
         chunk = queue[start : start + LINK_BATCH]

@@ -1,7 +1,17 @@
 import pytest
 
 from jointel.kb import Candidate
-from jointel.model.features import casing, document_casing, document_context, title_words
+from jointel.model.features import (
+    COMMON_WORDS,
+    TokenIds,
+    casing,
+    document_casing,
+    document_context,
+    document_words,
+    title_words,
+    topic_words,
+)
+from jointel.model.vocab import Vocab
 
 
 def test_document_context_coherence_and_borrowed_candidates():
@@ -23,6 +33,20 @@ def test_document_context_coherence_and_borrowed_candidates():
 def test_title_words_drops_the_qualifier():
     assert title_words("Paris_Saint-Germain_F.C.") == ("paris", "saint", "germain", "f", "c")
     assert title_words("Paris_(band)") == ("paris",)
+
+
+def test_topic_words_keep_the_qualifier():
+    assert topic_words("Nelson_(cricket)") == ("nelson", "cricket")
+    assert topic_words("England_national_cricket_team") == ("england", "national", "cricket", "team")
+
+
+def test_document_words_are_the_distinct_known_content_words():
+    common = [f"w{i}" for i in range(COMMON_WORDS)]
+    words = Vocab.build([*common, "cricket", "innings", "england"])
+    ids = TokenIds(words, Vocab())
+    got = document_words([["England", "won", "the", "cricket"], ["w0", "CRICKET", "innings", "zzz"]], ids)
+    # "won", "the" and "zzz" are unknown (UNK is left out); "w0" is among the commonest; "cricket" counts once.
+    assert [words.items[i] for i in got] == ["cricket", "innings", "england"]
 
 
 def test_casing_classes():

@@ -15,11 +15,13 @@ def tiny_training(tiny_kb, tiny_config):
     return documents, config
 
 
-@pytest.mark.parametrize("document_casing_dim", [0, 4])
-def test_train_model_overfits_six_sentences(tiny_training, tiny_kb, tmp_path, document_casing_dim):
+@pytest.mark.parametrize(("document_casing_dim", "document_topic"), [(0, False), (4, True)])
+def test_train_model_overfits_six_sentences(tiny_training, tiny_kb, tmp_path, document_casing_dim, document_topic):
     """NER and EL both learn the training sentences exactly: F1 = 1.0 (dev = train here)."""
     documents, config = tiny_training
-    config = dataclasses.replace(config, epochs=40, document_casing_dim=document_casing_dim)
+    config = dataclasses.replace(
+        config, epochs=40, document_casing_dim=document_casing_dim, document_topic=document_topic
+    )
     with KB(tiny_kb.path) as kb:
         history = train_model(config, documents, documents, kb, tmp_path)
     best = max(history, key=lambda row: row.selection_score())

@@ -1,0 +1,43 @@
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from jointel.model.batch import collate_candidates
+from jointel.model.features import CandidateSet
+from jointel.model.linker import Linker
+from jointel.model.vocab import Vocab
+
+
+def _candidate_set(entities, document):
+    n = len(entities)
+    return CandidateSet(tuple(entities), np.zeros((n, 8), np.float32), np.zeros(n, np.int64), 0, document)
+
+
+def test_topic_score_prefers_the_title_about_what_the_document_is_about(tiny_config):
+    """One-hot word vectors and an identity projection: the score is the overlap of document and title words."""
+    words = Vocab.build(["england", "national", "cricket", "football", "team", "innings", "wicket"])
+    entities = Vocab.build(["England_national_cricket_team", "England_national_football_team"])
+    embedding = torch.nn.Embedding(len(words), len(words), padding_idx=0)
+    with torch.no_grad():
+        embedding.weight.copy_(torch.eye(len(words)))
+    config = dataclasses.replace(tiny_config, document_topic=True)
+    linker = Linker(config, len(entities), embedding, config.hidden)
+    with torch.no_grad():
+        linker.topic.weight.copy_(torch.eye(len(words)))
+    cricket = tuple(words.index(word) for word in ("cricket", "innings", "wicket"))
+    football = (words.index("football"),)
+    sets = [
+        _candidate_set(entities.items[2:], cricket),
+        _candidate_set(entities.items[2:], cricket),  # same document: its words are stored once
+        _candidate_set(entities.items[2:], football),
+    ]
+    candidates = collate_candidates(sets, words, entities)
+    assert candidates.documents.shape[0] == 2
+    assert candidates.document_of.tolist() == [0, 0, 1]
+    scores = linker.topic_scores(candidates).detach()
+    assert scores[0, 0] > scores[0, 1]  # a cricket story: the cricket team
+    assert scores[2, 1] > scores[2, 0]  # a football story: the football team
+    # mean of 3 one-hot document words against the mean of the title's 4 words, one shared: (1/3)(1/4)
+    assert float(scores[0, 0]) == pytest.approx(1 / 12)
