@@ -69,6 +69,7 @@ class Batch:
     items: Tensor  # (B, K) rows of [word items (B·T); chunk items (N)]
     item_counts: Tensor  # (B,)
     candidates: Candidates | None
+    contextual: Tensor | None = None  # (B, T, D) frozen contextual token vectors, when the sentences carry them
 
 
 def length_batches(lengths: Sequence[int], batch_size: int) -> Iterator[list[int]]:
@@ -119,7 +120,17 @@ def collate(sentences: Sequence[SentenceFeatures], words: Vocab, entities: Vocab
         items=pad(steps.items),
         item_counts=torch.tensor([len(row) for row in steps.items], dtype=torch.long),
         candidates=candidates,
+        contextual=_contextual(sentences, n_tokens),
     )
+
+
+def _contextual(sentences: Sequence[SentenceFeatures], n_tokens: int) -> Tensor | None:
+    if not sentences or sentences[0].contextual is None:
+        return None
+    stacked = np.zeros((len(sentences), n_tokens, sentences[0].contextual.shape[1]), dtype=np.float32)
+    for b, sentence in enumerate(sentences):
+        stacked[b, : len(sentence.words)] = sentence.contextual
+    return torch.from_numpy(stacked)
 
 
 def _spellings(sentences: Sequence[SentenceFeatures], n_tokens: int) -> tuple[Tensor, Tensor]:

@@ -29,6 +29,7 @@ class ModelConfig:
     casing_dim: int = 8
     gazetteer_dim: int = 8  # KB alias matches as token features (0 = off)
     document_casing_dim: int = 0  # how the document writes each word elsewhere, as token features (0 = off)
+    contextual_dim: int = 0  # frozen MiniLM token vectors (384) as token features; 0 = off (the fast model)
     context_hidden: int = 100  # sentence BiLSTM over token vectors (0 = none, as in Lample's Stack-LSTM)
     # Stack-LSTM state
     hidden: int = 100

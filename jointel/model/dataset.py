@@ -6,6 +6,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from jointel.data.documents import Document
 from jointel.kb.lookup import KB, Candidate
 from jointel.kb.normalize import normalize
@@ -24,6 +26,7 @@ from jointel.model.features import (
 from jointel.model.vocab import Vocab
 
 DocumentLookup = Callable[[int, str], list[Candidate]]  # (AIDA document number, surface) → candidates
+ContextualLookup = Callable[[Sequence[Sequence[str]]], list[np.ndarray]]  # a document's sentences → token vectors
 
 
 @dataclass(frozen=True)
@@ -81,11 +84,13 @@ def document_features(
     access: KBAccess | None,
     held_out: HeldOut | None = None,
     with_candidates: bool = True,
+    contextual: ContextualLookup | None = None,
 ) -> list[SentenceFeatures]:
     """Network inputs of every sentence: gold actions, gazetteer codes and each gold mention's candidate set.
 
     With `held_out` (for training documents), each document's own gold links are taken out of its mentions' priors
-    and of the gazetteer, so that training sees the KB as unseen text will.
+    and of the gazetteer, so that training sees the KB as unseen text will. `contextual` adds each token's frozen
+    contextual vector (models with `contextual_dim`).
     """
     features = []
     lookup = access.candidates if access is not None and with_candidates else None
@@ -94,13 +99,17 @@ def document_features(
     for document in documents:
         own = own_links(document) if held_out is not None else {}
         own_totals = {key: float(sum(counts.values())) for key, counts in own.items()}
-        topic = document_words([sentence.tokens for sentence in document.sentences], token_ids)
+        tokens = [sentence.tokens for sentence in document.sentences]
+        topic = document_words(tokens, token_ids)
         sets = iter(gold_candidate_sets(document, lookup, held_out, own, topic) if lookup is not None else [])
-        casing = document_casing([sentence.tokens for sentence in document.sentences])
-        for sentence, sentence_casing in zip(document.sentences, casing, strict=True):
+        casing = document_casing(tokens)
+        vectors = contextual(tokens) if contextual is not None else [None] * len(tokens)
+        for sentence, sentence_casing, sentence_vectors in zip(document.sentences, casing, vectors, strict=True):
             sentence_sets = [next(sets) for _ in sentence.spans] if lookup is not None else []
             codes = gazetteer.codes(sentence.tokens, own_totals) if gazetteer is not None else None
-            features.append(sentence_features(sentence, token_ids, sentence_sets, codes, sentence_casing))
+            features.append(
+                sentence_features(sentence, token_ids, sentence_sets, codes, sentence_casing, sentence_vectors)
+            )
     return features
 
 

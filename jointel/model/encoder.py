@@ -1,4 +1,5 @@
-"""Token representations: word vectors, a character BiLSTM and casing, read in context by a sentence BiLSTM."""
+"""Token representations: word vectors, a character BiLSTM and casing (and optionally frozen contextual vectors),
+read in context by a sentence BiLSTM."""
 
 from __future__ import annotations
 
@@ -42,9 +43,10 @@ class TokenEncoder(nn.Module):
         self.document_casing = (
             nn.Embedding(DOCUMENT_CASING_CODES, config.document_casing_dim) if config.document_casing_dim else None
         )
+        self.contextual_dim = config.contextual_dim
         self.dropout = nn.Dropout(config.dropout)
         input_dim = config.word_dim + self.chars.output_dim + config.casing_dim + config.gazetteer_dim
-        input_dim += config.document_casing_dim
+        input_dim += config.document_casing_dim + config.contextual_dim
         self.context = None
         self.output_dim = input_dim
         if config.context_hidden:
@@ -59,6 +61,10 @@ class TokenEncoder(nn.Module):
             parts.append(self.gazetteer(batch.gazetteer))  # (B, T, E_g)
         if self.document_casing is not None:
             parts.append(self.document_casing(batch.document_casing))  # (B, T, E_d)
+        if self.contextual_dim:
+            if batch.contextual is None:
+                raise ValueError("this model reads contextual token vectors, and the batch has none")
+            parts.append(batch.contextual)  # (B, T, D)
         x = self.dropout(torch.cat(parts, dim=-1))  # (B, T, E)
         words, lengths = batch.words, batch.lengths
         if self.context is None:

@@ -9,7 +9,7 @@ import functools
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -265,6 +265,7 @@ class SentenceFeatures:
     spans: tuple[Span, ...]
     candidates: tuple[CandidateSet, ...]
     document_casing: tuple[int, ...] = ()  # `document_casing` codes; empty: all 0
+    contextual: np.ndarray | None = field(default=None, compare=False)  # (T, contextual_dim) frozen vectors
 
 
 class TokenIds:
@@ -288,6 +289,7 @@ def sentence_features(
     candidates: Sequence[CandidateSet] = (),
     gazetteer: Sequence[int] | None = None,
     document_casing: Sequence[int] = (),
+    contextual: np.ndarray | None = None,
 ) -> SentenceFeatures:
     spans = tuple(sorted(sentence.spans, key=lambda span: span.start))
     ids = [token_ids(token) for token in sentence.tokens]
@@ -300,4 +302,5 @@ def sentence_features(
         spans=spans,
         candidates=tuple(candidates),
         document_casing=tuple(document_casing),
+        contextual=contextual,
     )

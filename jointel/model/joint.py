@@ -7,8 +7,9 @@ mentions with the same encoder), so the single-task baselines differ from the jo
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from torch import Tensor, nn
 from jointel.data.documents import Span
 from jointel.model.batch import IGNORE, Batch, collate, collate_candidates, length_batches
 from jointel.model.config import ModelConfig
+from jointel.model.dataset import ContextualLookup
 from jointel.model.encoder import TokenEncoder
 from jointel.model.features import CandidateSet, SentenceFeatures
 from jointel.model.linker import Linker
@@ -66,6 +68,39 @@ class JointModel(nn.Module):
         self.encoder = TokenEncoder(config, len(vocabs["words"]), len(vocabs["chars"]))
         self.parser = StackLSTM(config, self.encoder.output_dim)
         self.linker = Linker(config, len(vocabs["entities"]), self.encoder.words, config.hidden)
+        self._contextual: ContextualLookup | None = None  # the frozen encoder, loaded on first use
+        self._remembered: dict[tuple[tuple[str, ...], ...], list[np.ndarray]] | None = None
+
+    def contextual_lookup(self) -> ContextualLookup | None:
+        """A document's sentences → their tokens' frozen contextual vectors (None unless `config.contextual_dim`).
+
+        MiniLM (and its transformers import) is loaded on first use, so fast models never pay for it.
+        """
+        if not self.config.contextual_dim:
+            return None
+        if self._contextual is None:
+            from jointel.model.contextual import ContextualEncoder
+
+            self._contextual = ContextualEncoder().encode_document
+        return self._lookup
+
+    def _lookup(self, sentences: Sequence[Sequence[str]]) -> list[np.ndarray]:
+        if self._remembered is None:
+            return self._contextual(sentences)
+        key = tuple(tuple(tokens) for tokens in sentences)
+        if key not in self._remembered:
+            self._remembered[key] = self._contextual(sentences)
+        return self._remembered[key]
+
+    @contextlib.contextmanager
+    def remembering_contextual(self) -> Iterator[None]:
+        """Within it each document's contextual vectors are computed once: training reads the dev split every
+        epoch. Outside it nothing is kept, so a server's memory does not grow with what it annotates."""
+        self._remembered = {}
+        try:
+            yield
+        finally:
+            self._remembered = None
 
     def set_word_vectors(self, words: Sequence[str], vectors: np.ndarray) -> None:
         """Initialise the embedding row of each of `words` that the vocabulary holds from its pre-trained vector."""

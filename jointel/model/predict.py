@@ -87,13 +87,15 @@ def _decode(
     """The mentions the parser finds in the sentences of `documents`, numbered by sentence over all documents."""
     token_ids = TokenIds(model.vocabs["words"], model.vocabs["chars"])
     gazetteer = access.gazetteer if model.config.gazetteer_dim else None
+    contextual = model.contextual_lookup()
     features = []
     for document in documents:
         tokens = [sentence.tokens for sentence in document]  # tokens only: gold spans must not reach the decoder
         casing = document_casing(tokens) if model.config.document_casing_dim else [()] * len(tokens)
-        for words, sentence_casing in zip(tokens, casing, strict=True):
+        vectors = contextual(tokens) if contextual is not None else [None] * len(tokens)
+        for words, sentence_casing, sentence_vectors in zip(tokens, casing, vectors, strict=True):
             codes = gazetteer.codes(words) if gazetteer else None
-            features.append(sentence_features(Sentence(words), token_ids, (), codes, sentence_casing))
+            features.append(sentence_features(Sentence(words), token_ids, (), codes, sentence_casing, sentence_vectors))
     decoded = model.decode(features, batch_size)
     mentions: list[_Mention] = []
     n = 0
@@ -167,7 +169,7 @@ def link_given_spans(
     """Links of the spans each sentence carries (sorted by start), per document and sentence, with scores and
     candidates; `link_documents` keeps only the linked spans."""
     model.eval()
-    features = document_features(documents, model.vocabs, access)
+    features = document_features(documents, model.vocabs, access, contextual=model.contextual_lookup())
     linked: list[list[Prediction]] = [[] for _ in features]
     for indices in length_batches([len(f.words) for f in features], batch_size):
         chosen = [features[i] for i in indices]

@@ -79,17 +79,20 @@ def train_model(
         history = _restore(load_checkpoint(out_dir / "checkpoint.pt"), model, optimizer)
     held_out = HeldOut(kb.alias_total, drop_unsupported=config.candidate_protocol == "realistic")
     held_out = held_out if config.leave_one_out_priors else None
-    features = document_features(train, model.vocabs, access, held_out, with_candidates=config.el_weight > 0)
-    singletons = _singleton_mask(model, train)
-    for epoch in range(len(history) + 1, config.epochs + 1):
-        if _patience_exhausted(history, config.patience, config.selection):
-            break
-        result = _train_epoch(model, optimizer, features, singletons, epoch, progress)
-        history.append(_evaluate_dev(model, dev, access, result))
-        logger.info("epoch %d: %s", epoch, history[-1])
-        if history[-1].selection_score(config.selection) >= max(r.selection_score(config.selection) for r in history):
-            _save_model(model, out_dir / "model")
-        _save_state(out_dir, model, optimizer, history)
+    with model.remembering_contextual():
+        contextual = model.contextual_lookup()
+        features = document_features(train, model.vocabs, access, held_out, config.el_weight > 0, contextual)
+        singletons = _singleton_mask(model, train)
+        for epoch in range(len(history) + 1, config.epochs + 1):
+            if _patience_exhausted(history, config.patience, config.selection):
+                break
+            result = _train_epoch(model, optimizer, features, singletons, epoch, progress)
+            history.append(_evaluate_dev(model, dev, access, result))
+            logger.info("epoch %d: %s", epoch, history[-1])
+            best = max(r.selection_score(config.selection) for r in history)
+            if history[-1].selection_score(config.selection) >= best:
+                _save_model(model, out_dir / "model")
+            _save_state(out_dir, model, optimizer, history)
     return history
 
 
