@@ -9,7 +9,7 @@ $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
 	$(PYTHON) -m pip install --quiet torch==2.13.0
-	$(PYTHON) -m pip install --quiet -e '.[dev,spacy,corpus]'
+	$(PYTHON) -m pip install --quiet -e '.[dev,spacy,corpus,contextual]' torch==2.13.0
 	touch $@
 
 setup: $(VENV)/.installed

