@@ -40,7 +40,7 @@ VARIANTS = ("joint", "ner", "el")
 def training_model(config: ModelConfig, data_dir: Path | None, kb: KB) -> tuple[JointModel, list[SentenceFeatures]]:
     """A fresh model and the features of every train sentence, as `train_model` prepares them before epoch 1."""
     train = split_documents("train", data_dir)
-    access = KBAccess.open(kb, config.candidate_protocol, config.max_candidates, config.gazetteer_dim > 0)
+    access = KBAccess.for_model(kb, config.candidate_protocol, config)
     words, vectors = load_glove(config.max_pretrained_words)
     model = JointModel(config, build_vocabs(train, words, access.candidates))
     model.set_word_vectors(words, vectors)

@@ -95,7 +95,7 @@ def run_pipeline(seed: int, root: Path, results: Path, data_dir: Path, kb_path: 
     with KB(kb_path) as kb:
         for split in SPLITS:
             for protocol in PROTOCOLS:
-                access = KBAccess.open(kb, protocol, el.config.max_candidates, el.config.gazetteer_dim > 0)
+                access = KBAccess.for_model(kb, protocol, el.config)
                 spans = predict_documents(ner, corpus[split], access)
                 linked = link_documents(el, spans, access, allow_nil=True)
                 scores[f"{split}/{protocol}"] = score_corpus(corpus[split], linked).to_dict()

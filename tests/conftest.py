@@ -162,7 +162,7 @@ def tiny_model_dir(tiny_kb: BuiltKB, tmp_path_factory: pytest.TempPathFactory) -
     torch.manual_seed(config.seed)
     out = tmp_path_factory.mktemp("tiny-model") / "model"
     with KB(tiny_kb.path) as kb:
-        access = KBAccess.open(kb, "realistic", config.max_candidates, with_gazetteer=config.gazetteer_dim > 0)
+        access = KBAccess.for_model(kb, "realistic", config)
         model = JointModel(config, build_vocabs(documents, [], access.candidates))
         features = document_features(documents, model.vocabs, access)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)

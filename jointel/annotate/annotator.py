@@ -109,8 +109,7 @@ class Annotator:
         self.kb = kb
         self.nil_threshold = model.config.nil_threshold if nil_threshold is None else nil_threshold
         self.document_tokens = document_tokens
-        with_gazetteer = model.config.gazetteer_dim > 0
-        self._access = KBAccess.open(kb, "realistic", model.config.max_candidates, with_gazetteer=with_gazetteer)
+        self._access = KBAccess.for_model(kb, "realistic", model.config)
 
     def annotate(self, text: str, nil_threshold: float | None = None, top_k: int = 0) -> list[Mention]:
         """The mentions of `text` in order, with character offsets; `top_k` candidates each when top_k > 0."""

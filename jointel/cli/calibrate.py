@@ -47,8 +47,7 @@ def calibrate_command(
     joint = JointModel.load(model)
     documents = load_corpus_with_status(data_dir)[split]
     with KB(_kb_path(model, kb, protocol)) as knowledge_base:
-        with_gazetteer = joint.config.gazetteer_dim > 0
-        access = KBAccess.open(knowledge_base, protocol, joint.config.max_candidates, with_gazetteer=with_gazetteer)
+        access = KBAccess.for_model(knowledge_base, protocol, joint.config)
         predictions = _predict_with_progress(joint, documents, access)
     result = calibrate(documents, predictions)
     plot_path = plot or model / "reliability.png"

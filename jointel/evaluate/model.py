@@ -58,7 +58,7 @@ def predict_scored(
 
 def evaluate_model(model: JointModel, documents: Sequence[Document], kb: KB, protocol: str) -> ModelEvaluation:
     """Score the model's predictions as users get them: links below the model's `nil_threshold` (if any) are NIL."""
-    access = KBAccess.open(kb, protocol, model.config.max_candidates, with_gazetteer=model.config.gazetteer_dim > 0)
+    access = KBAccess.for_model(kb, protocol, model.config)
     threshold = model.config.nil_threshold
     start = time.perf_counter()
     predictions = list(predict_scored(model, documents, access))

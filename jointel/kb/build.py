@@ -61,6 +61,7 @@ class KBStats:
     alias_entries: int  # (alias, entity) pairs with a prior
     ppr_entries: int  # (document, alias, entity) rows
     ppr_mentions: int  # ENTITY lines read from the PPR archive
+    links: int  # entity pairs with a Wikipedia link between them
     coverage: dict[str, PprCoverage]
     size_bytes: int
 
@@ -94,6 +95,7 @@ def build_kb(corpus: Corpus, data_dir: Path, out_path: Path, weights: PriorWeigh
     ppr_lists, coverage = _ppr_lists(corpus, mentions)
     alias_rows = _alias_rows(priors, popularity)
     ppr_rows = _ppr_rows(ppr_lists, priors, popularity)
+    links = _links(mentions, train_numbers)
     meta = {
         "schema_version": str(SCHEMA_VERSION),
         "jointel_version": version("jointel"),
@@ -102,11 +104,17 @@ def build_kb(corpus: Corpus, data_dir: Path, out_path: Path, weights: PriorWeigh
         "coverage": json.dumps({split: asdict(counts) for split, counts in coverage.items()}),
         "train_documents": str(len(train_numbers)),
         "counts": json.dumps(
-            {"entities": len(entities), "aliases": len(priors), "alias_entries": len(alias_rows), "ppr": len(ppr_rows)}
+            {
+                "entities": len(entities),
+                "aliases": len(priors),
+                "alias_entries": len(alias_rows),
+                "ppr": len(ppr_rows),
+                "links": len(links),
+            }
         ),
         **{f"sha256:{path.name}": file_digest(path) for path in sources},
     }
-    _write_atomic(out_path, entities, alias_rows, totals, ppr_rows, meta)
+    _write_atomic(out_path, entities, alias_rows, totals, ppr_rows, links, meta)
     return KBStats(
         path=out_path,
         entities=len(entities),
@@ -114,6 +122,7 @@ def build_kb(corpus: Corpus, data_dir: Path, out_path: Path, weights: PriorWeigh
         alias_entries=len(alias_rows),
         ppr_entries=len(ppr_rows),
         ppr_mentions=len(mentions),
+        links=len(links),
         coverage=coverage,
         size_bytes=out_path.stat().st_size,
     )
@@ -216,6 +225,26 @@ def _ppr_rows(
     return rows
 
 
+def _links(mentions: Iterable[PprMention], train_numbers: set[int]) -> dict[tuple[str, str], bool]:
+    """Linked entity pairs (titles in sorted order) → whether a train document's PPR list has the link.
+
+    A candidate's `links` are page ids of other candidates of its document; they are resolved within that document.
+    """
+    by_doc: dict[int, list[PprMention]] = defaultdict(list)
+    for mention in mentions:
+        by_doc[mention.doc].append(mention)
+    pairs: dict[tuple[str, str], bool] = {}
+    for doc, doc_mentions in by_doc.items():
+        title_of = {c.page_id: c.entity for mention in doc_mentions for c in mention.candidates}
+        for candidate in (c for mention in doc_mentions for c in mention.candidates):
+            for page_id in candidate.links:
+                other = title_of.get(page_id)
+                if other is not None and other != candidate.entity:
+                    pair = (min(candidate.entity, other), max(candidate.entity, other))
+                    pairs[pair] = pairs.get(pair, False) or doc in train_numbers
+    return pairs
+
+
 def _ranked(prior_of: Mapping[str, float], popularity: Mapping[str, float]) -> list[tuple[int, str]]:
     """(rank, entity) by prior, then popularity, then title; stored so that lookups read rows in order, unsorted."""
     order = sorted(prior_of, key=lambda title: rank_key(prior_of[title], popularity[title], title))
@@ -228,11 +257,12 @@ def _write_atomic(
     alias_rows: Iterable[tuple[str, str, float, float, int]],
     totals: Mapping[str, float],
     ppr_rows: Iterable[tuple[int, str, str, float, int]],
+    links: Mapping[tuple[str, str], bool],
     meta: Mapping[str, str],
 ) -> None:
     """Write everything to a temporary file beside `out_path`, then rename it over `out_path`."""
     with replaced_atomically(out_path) as temp, closing(sqlite3.connect(temp)) as db:
-        _fill(db, entities, alias_rows, totals, ppr_rows, meta)
+        _fill(db, entities, alias_rows, totals, ppr_rows, links, meta)
         db.commit()
 
 
@@ -242,6 +272,7 @@ def _fill(
     alias_rows: Iterable[tuple[str, str, float, float, int]],
     totals: Mapping[str, float],
     ppr_rows: Iterable[tuple[int, str, str, float, int]],
+    links: Mapping[tuple[str, str], bool],
     meta: Mapping[str, str],
 ) -> None:
     # No journal: the file is private until renamed, so a crash loses nothing that a rebuild does not restore.
@@ -265,6 +296,11 @@ def _fill(
     db.executemany(
         "INSERT INTO ppr_candidates (doc, alias, entity_id, prior, rank) VALUES (?, ?, ?, ?, ?)",
         ((doc, alias, id_of[title], prior, rank) for doc, alias, title, prior, rank in ppr_rows),
+    )
+    pairs = (sorted((id_of[one], id_of[other])) for one, other in links)
+    db.executemany(
+        "INSERT INTO entity_links (a, b, train) VALUES (?, ?, ?)",
+        sorted((a, b, int(links[pair])) for (a, b), pair in zip(pairs, links, strict=True)),
     )
     db.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", sorted(meta.items()))
     db.execute("ANALYZE")

@@ -83,6 +83,8 @@ _DELETE_MARKED_SQL = (
     "DELETE FROM entities WHERE id IN (SELECT id FROM temp.edited_entities)",
 )
 _DELETE_MARKED_DESCRIPTIONS_SQL = "DELETE FROM descriptions WHERE entity_id IN (SELECT id FROM temp.edited_entities)"
+_DELETE_MARKED_LINKS_SQL = """DELETE FROM entity_links
+    WHERE a IN (SELECT id FROM temp.edited_entities) OR b IN (SELECT id FROM temp.edited_entities)"""
 _DESCRIPTIONS_SQL = "SELECT entity_id, description FROM descriptions"
 _ENTITIES_SQL = "SELECT id, title, type, popularity FROM entities ORDER BY id"
 _ENTITY_SQL = "SELECT id, title, type, popularity FROM entities WHERE id = ?"
@@ -157,8 +159,10 @@ def remove_entities(source: Path, titles: Iterable[str], target: Path | None = N
         aliases, ppr_aliases = _aliases_of(db, ids)  # also marks `ids` in temp.edited_entities
         for sql in _DELETE_MARKED_SQL:
             db.execute(sql)
-        if _has_descriptions(db):
+        if _has_table(db, "descriptions"):
             db.execute(_DELETE_MARKED_DESCRIPTIONS_SQL)
+        if _has_table(db, "entity_links"):
+            db.execute(_DELETE_MARKED_LINKS_SQL)
         dropped = sum(not _rescore(db, alias, {}) for alias in aliases)
         _rerank_ppr(db, aliases | ppr_aliases)
         edit = KBEdit(target, removed=len(ids), aliases=len(aliases), dropped_aliases=dropped)
@@ -176,7 +180,7 @@ def export_entities(path: Path, titles: Iterable[str] | None = None) -> Iterator
     KB(path).close()  # clear errors: missing file, not a KB, wrong schema version
     uri = f"file:{quote(str(Path(path).resolve()))}?mode=ro&immutable=1"  # KB files never change in place
     with closing(sqlite3.connect(uri, uri=True)) as db:
-        descriptions = dict(db.execute(_DESCRIPTIONS_SQL)) if _has_descriptions(db) else {}
+        descriptions = dict(db.execute(_DESCRIPTIONS_SQL)) if _has_table(db, "descriptions") else {}
         if titles is None:
             rows: Iterable[tuple[int, str, str | None, float]] = db.execute(_ENTITIES_SQL)
             aliases = _aliases_by_entity(db.execute(_ALL_ALIASES_SQL))
@@ -295,8 +299,8 @@ def _alias_total(db: sqlite3.Connection, alias: str) -> float:
     return row[0] if row else 0.0
 
 
-def _has_descriptions(db: sqlite3.Connection) -> bool:
-    found = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'descriptions'").fetchone()
+def _has_table(db: sqlite3.Connection, name: str) -> bool:
+    found = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone()
     return found is not None
 
 

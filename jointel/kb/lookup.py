@@ -27,6 +27,8 @@ _ALIAS_TABLE_SQL = """
     FROM aliases AS a JOIN entities AS e ON e.id = a.entity_id JOIN alias_totals AS t ON t.alias = a.alias
     WHERE a.rank = 1"""
 _ENTITY_FACTS_SQL = "SELECT id, title, popularity, type FROM entities"
+_HAS_LINKS_SQL = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'entity_links'"
+_LINKS_SQL = "SELECT a, b FROM entity_links WHERE a IN ({ids}) AND b IN ({ids}){scope}"
 _ENTITY_SQL = "SELECT title, page_id, type, popularity, in_count, freebase FROM entities WHERE title = ?"
 _ALL = 2**62  # rank bound meaning "every candidate"
 _COUNT_SQL = {
@@ -35,6 +37,7 @@ _COUNT_SQL = {
     "alias_entries": "SELECT COUNT(*) FROM aliases",
     "ppr_entries": "SELECT COUNT(*) FROM ppr_candidates",
 }
+_LINK_COUNT_SQL = "SELECT COUNT(*) FROM entity_links"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,8 @@ class KB:
         self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
         self.meta = self._read_meta()
         self._facts = {row[0]: row[1:] for row in self._db.execute(_ENTITY_FACTS_SQL)}
+        self._ids = {title: entity_id for entity_id, (title, *_) in self._facts.items()}
+        self.has_links = self._db.execute(_HAS_LINKS_SQL).fetchone() is not None
         self._cached_candidates = functools.lru_cache(maxsize=cache_size)(self._candidates)
         self._cached_ppr_candidates = functools.lru_cache(maxsize=cache_size)(self._ppr_candidates)
 
@@ -140,6 +145,24 @@ class KB:
         """Every alias key → (coarse type of its top entity, Σ score): the gazetteer the NER features read."""
         return {alias: (kind, total) for alias, kind, total in self._db.execute(_ALIAS_TABLE_SQL)}
 
+    def links_among(self, titles: Iterable[str], train_only: bool) -> dict[str, set[str]]:
+        """Each of `titles` → those of `titles` it shares a Wikipedia link with (unknown titles have none).
+
+        `train_only` reads only links that a train document's PPR list has: the realistic protocol's view, which
+        no testa/testb candidate list shaped. A KB built without links answers {} (see `has_links`).
+        """
+        ids = sorted({self._ids[title] for title in titles if title in self._ids})
+        if not self.has_links or len(ids) < 2:
+            return {}
+        marks = ",".join("?" * len(ids))
+        sql = _LINKS_SQL.format(ids=marks, scope=" AND train = 1" if train_only else "")
+        linked: dict[str, set[str]] = {}
+        for a, b in self._db.execute(sql, (*ids, *ids)):
+            one, other = self._facts[a][0], self._facts[b][0]
+            linked.setdefault(one, set()).add(other)
+            linked.setdefault(other, set()).add(one)
+        return linked
+
     def _candidates(self, alias: str, k: int | None) -> tuple[Candidate, ...]:
         return self._first_known(_CANDIDATES_SQL, (), alias, k)
 
@@ -170,8 +193,10 @@ class KB:
         return None if row is None else Entity(*row)
 
     def counts(self) -> dict[str, int]:
-        """Entities, distinct aliases, alias entries and PPR rows."""
-        return {name: self._db.execute(sql).fetchone()[0] for name, sql in _COUNT_SQL.items()}
+        """Entities, distinct aliases, alias entries, PPR rows and entity links."""
+        counts = {name: self._db.execute(sql).fetchone()[0] for name, sql in _COUNT_SQL.items()}
+        counts["links"] = self._db.execute(_LINK_COUNT_SQL).fetchone()[0] if self.has_links else 0
+        return counts
 
     def __len__(self) -> int:
         return self._db.execute(_COUNT_SQL["entities"]).fetchone()[0]

@@ -10,6 +10,15 @@ from __future__ import annotations
 
 SCHEMA_VERSION = 3
 
+# Wikipedia links between entities, from the PPRforNED `links` column (which candidates of a document link to
+# which). Optional: a KB built before it existed has no such table and simply knows no links (`KB.has_links`).
+LINKS_TABLE = """CREATE TABLE entity_links (
+    a INTEGER NOT NULL REFERENCES entities(id),  -- the smaller id of the pair: links are read as undirected
+    b INTEGER NOT NULL REFERENCES entities(id),
+    train INTEGER NOT NULL,       -- 1 if a train document's list has the link: the realistic protocol reads these only
+    PRIMARY KEY (a, b)
+) WITHOUT ROWID"""
+
 SCHEMA = (
     """CREATE TABLE meta (
         key TEXT PRIMARY KEY,
@@ -46,6 +55,7 @@ SCHEMA = (
         rank INTEGER NOT NULL,        -- by prior DESC, popularity DESC, title: never the file order (gold first)
         PRIMARY KEY (doc, alias, rank)  -- clustered in lookup order; an entity appears once per (doc, alias)
     ) WITHOUT ROWID""",
+    LINKS_TABLE,
 )
 
 

@@ -1,7 +1,8 @@
 """A smaller copy of a KB for shipping beside a model: the realistic protocol only.
 
 The PPRforNED lists exist for the 1,393 AIDA documents alone; a user's text is linked with the alias table, so a
-shipped KB keeps entities, aliases and alias totals and drops `ppr_candidates` (about half the file).
+shipped KB keeps entities, aliases, alias totals and the links a train document's list has (the realistic protocol's),
+and drops `ppr_candidates` (about half the file).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ def slice_realistic(source: Path, target: Path) -> Path:
     target = Path(target)
     with edited_copy(source, target) as db:
         db.execute("DELETE FROM ppr_candidates")
+        if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'entity_links'").fetchone():
+            db.execute("DELETE FROM entity_links WHERE train = 0")
         db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('sliced', 'realistic only: no PPR lists')")
         db.commit()
         db.execute("VACUUM")

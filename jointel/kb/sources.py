@@ -23,8 +23,8 @@ FREEBASE_FILE = "ppr_Freebase_popularity.gz"
 UNKNOWN_TYPES = frozenset({"UNK", "UKN"})  # "UKN" is a typo for UNK on 438 candidate lines
 _ENTITY_FIELDS = ("text", "origText", "url")
 # CANDIDATE columns are positional (id, inCount, outCount, links, url, name, normalName, normalWikiTitle,
-# predictedType); reading the four we need by position keeps parsing 378k lines fast, and each is checked by name.
-_CANDIDATE_COLUMNS = {"id": 0, "inCount": 1, "url": 4, "predictedType": 8}
+# predictedType); reading the five we need by position keeps parsing 378k lines fast, and each is checked by name.
+_CANDIDATE_COLUMNS = {"id": 0, "inCount": 1, "links": 3, "url": 4, "predictedType": 8}
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class PprCandidate:
     page_id: int
     in_count: int  # Wikipedia in-links: the popularity signal
     type: str | None  # PPR predictedType (GPE, ORG, PER); None when UNK
+    links: tuple[int, ...] = ()  # page ids of the document's other candidates this one shares a Wikipedia link with
 
 
 @dataclass(frozen=True)
@@ -128,10 +129,11 @@ def _candidate(where: str, number: int, columns: list[str]) -> PprCandidate:
         values[name] = column[len(name) + 1 :]
     try:
         page_id, in_count, entity = int(values["id"]), int(values["inCount"]), title_of_url(values["url"])
+        links = tuple(int(link) for link in values["links"].split(";") if link)
     except ValueError as error:
         raise DataFormatError(where, number, f"bad CANDIDATE field: {error}") from None
     kind = values["predictedType"]
-    return PprCandidate(entity, page_id, in_count, None if kind in UNKNOWN_TYPES else kind)
+    return PprCandidate(entity, page_id, in_count, None if kind in UNKNOWN_TYPES else kind, links)
 
 
 def read_freebase_popularity(path: Path) -> dict[str, float]:

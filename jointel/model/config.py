@@ -42,6 +42,7 @@ class ModelConfig:
     entity_dropout: float = 0.5  # replace a training entity by UNK with this probability (see Linker)
     max_candidates: int = 30
     document_topic: bool = False  # score each candidate's title words against the words of the whole document
+    link_coherence: bool = False  # candidate features from the KB's Wikipedia links with other mentions' candidates
     el_weight: float = 1.0  # weight of the linking loss; 0.0 trains NER alone
     ner_weight: float = 1.0  # weight of the transition loss; 0.0 trains EL alone (on gold mentions)
     candidate_protocol: str = "realistic"  # realistic (KB aliases) | ppr (PPRforNED lists)

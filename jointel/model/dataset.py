@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -12,9 +13,11 @@ from jointel.data.documents import Document
 from jointel.kb.lookup import KB, Candidate
 from jointel.kb.normalize import normalize
 from jointel.kb.stats import PROTOCOLS
+from jointel.model.config import ModelConfig
 from jointel.model.features import (
     CandidateSet,
     Gazetteer,
+    LinksAmong,
     SentenceFeatures,
     TokenIds,
     candidate_set,
@@ -31,18 +34,29 @@ ContextualLookup = Callable[[Sequence[Sequence[str]]], list[np.ndarray]]  # a do
 
 @dataclass(frozen=True)
 class KBAccess:
-    """What the model reads from the KB: candidates of a (document, surface) and the alias gazetteer."""
+    """What the model reads from the KB: candidates of a (document, surface), the alias gazetteer, and the
+    Wikipedia links among entities (for `link_coherence`)."""
 
     candidates: DocumentLookup
     gazetteer: Gazetteer | None = None
+    links_among: LinksAmong | None = None
 
     @classmethod
-    def open(cls, kb: KB, protocol: str, k: int, with_gazetteer: bool = True) -> KBAccess:
-        """Candidates under a protocol (the KB alias table, or the document's PPRforNED list)."""
+    def open(cls, kb: KB, protocol: str, k: int, with_gazetteer: bool = True, with_links: bool = False) -> KBAccess:
+        """Candidates under a protocol (the KB alias table, or the document's PPRforNED list).
+
+        Links follow the protocol too: the realistic one reads only those that train documents' lists have.
+        """
         if protocol not in PROTOCOLS:
             raise ValueError(f"unknown candidate protocol {protocol!r}: expected one of {', '.join(PROTOCOLS)}")
         gazetteer = Gazetteer(kb.alias_table()) if with_gazetteer else None
-        return cls(lambda document_number, surface: kb.lookup(protocol, document_number, surface, k), gazetteer)
+        links = functools.partial(kb.links_among, train_only=protocol == "realistic") if with_links else None
+        return cls(lambda document_number, surface: kb.lookup(protocol, document_number, surface, k), gazetteer, links)
+
+    @classmethod
+    def for_model(cls, kb: KB, protocol: str, config: ModelConfig) -> KBAccess:
+        """What a model of `config` reads: its number of candidates, and the gazetteer and links if it uses them."""
+        return cls.open(kb, protocol, config.max_candidates, config.gazetteer_dim > 0, config.link_coherence)
 
 
 def build_vocabs(
@@ -101,7 +115,11 @@ def document_features(
         own_totals = {key: float(sum(counts.values())) for key, counts in own.items()}
         tokens = [sentence.tokens for sentence in document.sentences]
         topic = document_words(tokens, token_ids)
-        sets = iter(gold_candidate_sets(document, lookup, held_out, own, topic) if lookup is not None else [])
+        sets = iter(
+            gold_candidate_sets(document, lookup, held_out, own, topic, access.links_among)
+            if lookup is not None
+            else []
+        )
         casing = document_casing(tokens)
         vectors = contextual(tokens) if contextual is not None else [None] * len(tokens)
         for sentence, sentence_casing, sentence_vectors in zip(document.sentences, casing, vectors, strict=True):
@@ -119,6 +137,7 @@ def gold_candidate_sets(
     held_out: HeldOut | None,
     own: dict[str, Counter[str]],
     topic: tuple[int, ...] = (),
+    links_among: LinksAmong | None = None,
 ) -> list[CandidateSet]:
     """Candidate sets of the document's gold spans, sentence by sentence and span by span (sorted by start).
 
@@ -140,7 +159,7 @@ def gold_candidate_sets(
     return [
         candidate_set(surface, candidates, span.entity, span.is_annotated, context, topic)
         for (surface, _), (candidates, context), (_, span) in zip(
-            mentions, document_context(mentions), spans, strict=True
+            mentions, document_context(mentions, links_among=links_among), spans, strict=True
         )
     ]
 

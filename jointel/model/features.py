@@ -8,8 +8,9 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -23,7 +24,8 @@ ACTIONS = ("SHIFT", "OUT", *(f"REDUCE-{label}" for label in LABELS))
 SHIFT_ID, OUT_ID, REDUCE_ID = 0, 1, 2  # REDUCE-X is REDUCE_ID + LABELS.index(X)
 ENTITY_TYPES = ("PER", "ORG", "GPE", "UNK")
 _TYPE_INDEX = {kind: index for index, kind in enumerate(ENTITY_TYPES[:3])}  # any other type is UNK (3)
-N_CANDIDATE_FEATURES = 8
+N_CANDIDATE_FEATURES = 10  # candidate_features; the first N_LOCAL_FEATURES are all a model without links reads
+N_LOCAL_FEATURES = 8
 MAX_CHARS = 20
 _TITLE_WORD = re.compile(r"[^\W_]+")
 _DIGITS = re.compile(r"\d")
@@ -94,12 +96,20 @@ def title_key(title: str) -> str:
     return normalize(" ".join(title_words(title)))
 
 
-def candidate_features(
-    mention_key: str, candidate: Candidate, rank: int, context: tuple[float, float] = (0.0, 0.0)
-) -> list[float]:
+class CandidateContext(NamedTuple):
+    """What the rest of the document says about one candidate of a mention (see `document_context`)."""
+
+    coherence: float = 0.0  # Σ of its prior as a candidate of the document's mentions with another surface
+    containment: float = 0.0  # its prior as a candidate of a longer mention containing this one
+    link_prior: float = 0.0  # Σ over other surfaces of the best prior of their candidates it has a link with
+    link_share: float = 0.0  # share of the other surfaces with a candidate it has a link with
+
+
+def candidate_features(mention_key: str, candidate: Candidate, rank: int, context: CandidateContext) -> list[float]:
     """Features of a candidate that exist for any entity, seen in training or not (see `document_context`).
 
-    `mention_key` is the normalised mention.
+    `mention_key` is the normalised mention. The last two (Wikipedia links) are read only by models with
+    `link_coherence`: a model without it reads the first `N_LOCAL_FEATURES`.
     """
     candidate_key = title_key(candidate.entity)
     mention_words, candidate_words = set(mention_key.split()), set(candidate_key.split())
@@ -111,8 +121,10 @@ def candidate_features(
         float(mention_key == candidate_key),
         overlap,
         float(candidate.prior == 0.0),
-        math.log1p(context[0]),
-        context[1],
+        math.log1p(context.coherence),
+        context.containment,
+        math.log1p(context.link_prior),
+        context.link_share,
     ]
 
 
@@ -136,11 +148,11 @@ def candidate_set(
     candidates: Sequence[Candidate],
     gold: str | None,
     is_annotated: bool,
-    context: Sequence[tuple[float, float]] | None = None,
+    context: Sequence[CandidateContext] | None = None,
     document: tuple[int, ...] = (),
 ) -> CandidateSet:
     entities = tuple(candidate.entity for candidate in candidates)
-    context = context or [(0.0, 0.0)] * len(candidates)
+    context = context or [CandidateContext()] * len(candidates)
     features = np.array(
         [candidate_features(mention, c, rank, context[rank]) for rank, c in enumerate(candidates)], dtype=np.float32
     ).reshape(len(candidates), N_CANDIDATE_FEATURES)
@@ -154,16 +166,21 @@ def candidate_set(
     return CandidateSet(entities, features, types, index, document)
 
 
-MentionContext = tuple[list[Candidate], list[tuple[float, float]]]
+MentionContext = tuple[list[Candidate], list[CandidateContext]]
+LinksAmong = Callable[[Collection[str]], Mapping[str, Collection[str]]]  # titles → who links with whom among them
 
 
-def document_context(mentions: Sequence[tuple[str, Sequence[Candidate]]], borrowed: int = 2) -> list[MentionContext]:
-    """Candidates and two document features per mention: what the other mentions of the document say.
+def document_context(
+    mentions: Sequence[tuple[str, Sequence[Candidate]]], borrowed: int = 2, links_among: LinksAmong | None = None
+) -> list[MentionContext]:
+    """Candidates and their `CandidateContext` per mention: what the other mentions of the document say.
 
     - coherence: Σ of the candidate's prior over the document's mentions with another surface (PPRforNED's idea:
       entities of one story are candidates of each other's mentions);
     - containment: its prior as a candidate of a longer mention whose words include all of this one's
-      ("Simmons" after "Phil Simmons"), whose top `borrowed` candidates also join this mention's list.
+      ("Simmons" after "Phil Simmons"), whose top `borrowed` candidates also join this mention's list;
+    - with `links_among` (the KB's Wikipedia links), how strongly the candidate is linked with candidates of the
+      other surfaces: entities of one story link to each other ("Munich" the city and "Bayern_Munich").
     """
     keys = [normalize(surface) for surface, _ in mentions]
     words = [set(key.split()) for key in keys]
@@ -176,7 +193,7 @@ def document_context(mentions: Sequence[tuple[str, Sequence[Candidate]]], borrow
     for known in priors.values():
         for entity, prior in known.items():
             everywhere[entity] = everywhere.get(entity, 0.0) + prior
-    contexts = []
+    lists = []
     for i, (_, candidates) in enumerate(mentions):
         longer = [j for j in range(len(mentions)) if words[i] and words[i] < words[j]]
         extended = list(candidates)
@@ -186,14 +203,36 @@ def document_context(mentions: Sequence[tuple[str, Sequence[Candidate]]], borrow
                 if candidate.entity not in seen:
                     seen.add(candidate.entity)
                     extended.append(Candidate(candidate.entity, 0.0, candidate.popularity, candidate.type))
+        lists.append((longer, extended))
+    linked = _linked_surfaces(priors, {c.entity for _, extended in lists for c in extended}, links_among)
+    others = max(1, len(priors) - 1)
+    contexts = []
+    for i, (longer, extended) in enumerate(lists):
         context = []
         for candidate in extended:
             own = priors.get(keys[i], {}).get(candidate.entity, 0.0)
             coherence = everywhere.get(candidate.entity, 0.0) - own
             containment = max((priors.get(keys[j], {}).get(candidate.entity, 0.0) for j in longer), default=0.0)
-            context.append((coherence, containment))
+            links = {key: prior for key, prior in linked.get(candidate.entity, {}).items() if key != keys[i]}
+            context.append(CandidateContext(coherence, containment, sum(links.values()), len(links) / others))
         contexts.append((extended, context))
     return contexts
+
+
+def _linked_surfaces(
+    priors: Mapping[str, Mapping[str, float]], titles: Collection[str], links_among: LinksAmong | None
+) -> dict[str, dict[str, float]]:
+    """Entity → surface key → the best prior of that surface's candidates that the entity has a link with."""
+    if links_among is None:
+        return {}
+    links = links_among(titles | {entity for known in priors.values() for entity in known})
+    linked: dict[str, dict[str, float]] = {}
+    for key, known in priors.items():
+        for entity, prior in known.items():
+            for neighbour in links.get(entity, ()):
+                best = linked.setdefault(neighbour, {})
+                best[key] = max(best.get(key, 0.0), prior)
+    return linked
 
 
 GAZETTEER_TYPES = ("PER", "ORG", "GPE", None)

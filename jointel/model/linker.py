@@ -3,7 +3,8 @@
 The mention is the parser state p_t at the REDUCE with the composed chunk. A candidate is its entity embedding
 (learned for entities seen in training, UNK otherwise) plus its title words through the shared word vectors, so an
 entity never seen in training still has a representation; with it go the prior, popularity, rank, string match and
-the compatibility of the entity's coarse type with the NER label. With `document_topic`, a bilinear score of the
+the compatibility of the entity's coarse type with the NER label (and, with `link_coherence`, its Wikipedia links
+with the other mentions' candidates). With `document_topic`, a bilinear score of the
 document's words against every word of the title says whether the story is about what the entity is about.
 """
 
@@ -15,7 +16,7 @@ from torch import Tensor, nn
 from jointel.data.documents import LABELS
 from jointel.model.batch import Candidates
 from jointel.model.config import ModelConfig
-from jointel.model.features import ENTITY_TYPES, N_CANDIDATE_FEATURES
+from jointel.model.features import ENTITY_TYPES, N_CANDIDATE_FEATURES, N_LOCAL_FEATURES
 
 
 class Linker(nn.Module):
@@ -28,7 +29,8 @@ class Linker(nn.Module):
         self.mention = nn.Linear(2 * hidden, E)
         self.type_compatibility = nn.Embedding(len(LABELS) * len(ENTITY_TYPES), 1)
         self.topic = nn.Linear(words.embedding_dim, words.embedding_dim, bias=False) if config.document_topic else None
-        n_inputs = N_CANDIDATE_FEATURES + 2 + (self.topic is not None)
+        self.n_features = N_CANDIDATE_FEATURES if config.link_coherence else N_LOCAL_FEATURES
+        n_inputs = self.n_features + 2 + (self.topic is not None)
         self.combine = nn.Sequential(nn.Linear(n_inputs, 32), nn.ReLU(), nn.Linear(32, 1))
         self.nil = nn.Sequential(nn.Linear(2 * hidden, 32), nn.ReLU(), nn.Linear(32, 1))
         self.dropout = nn.Dropout(config.dropout)
@@ -65,6 +67,6 @@ class Linker(nn.Module):
         pair = labels.unsqueeze(1) * len(ENTITY_TYPES) + candidates.type  # (N, C)
         type_score = self.type_compatibility(pair).squeeze(-1)  # (N, C)
         scores = [similarity, type_score] + ([self.topic_scores(candidates)] if self.topic is not None else [])
-        inputs = torch.cat([torch.stack(scores, dim=-1), candidates.features], dim=-1)
+        inputs = torch.cat([torch.stack(scores, dim=-1), candidates.features[..., : self.n_features]], dim=-1)
         scores = self.combine(inputs).squeeze(-1).masked_fill(~candidates.mask, float("-inf"))  # (N, C)
         return torch.cat([scores, self.nil(mention)], dim=1)  # (N, C + 1)

@@ -120,7 +120,8 @@ def _link_documents(
     token_ids = TokenIds(model.vocabs["words"], model.vocabs["chars"])
     for index, (number, mentions, first, last) in enumerate(documents):
         surfaces = [" ".join(sentences[m.sentence].tokens[m.span.start : m.span.end]) for m in mentions]
-        contexts = document_context([(surface, access.candidates(number, surface)) for surface in surfaces])
+        mentions_candidates = [(surface, access.candidates(number, surface)) for surface in surfaces]
+        contexts = document_context(mentions_candidates, links_among=access.links_among)
         topic = document_words([sentence.tokens for sentence in sentences[first:last]], token_ids)
         for mention, surface, (candidates, context) in zip(mentions, surfaces, contexts, strict=True):
             queue.append((index, mention, candidate_set(surface, candidates, None, False, context, topic)))

@@ -70,7 +70,7 @@ def train_model(
     """Train until `config.epochs` or `config.patience` epochs without dev improvement; the best model is kept."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    access = KBAccess.open(kb, config.candidate_protocol, config.max_candidates, config.gazetteer_dim > 0)
+    access = KBAccess.for_model(kb, config.candidate_protocol, config)
     _seed(config.seed)
     model = _new_or_resumed_model(config, train, access, out_dir, resume)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)

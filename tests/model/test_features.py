@@ -3,6 +3,7 @@ import pytest
 from jointel.kb import Candidate
 from jointel.model.features import (
     COMMON_WORDS,
+    CandidateContext,
     TokenIds,
     casing,
     document_casing,
@@ -24,10 +25,41 @@ def test_document_context_coherence_and_borrowed_candidates():
     assert [c.entity for c in candidates] == ["Simmons_(band)", "Phil_Simmons", "Phil_Collins"]
     assert [c.prior for c in candidates] == [1.0, 0.0, 0.0]
     # coherence of Phil_Simmons for "Simmons": 0.9 (Phil Simmons) + 0.05 (Leicestershire); containment 0.9.
-    assert context[1] == pytest.approx((0.95, 0.9))
-    assert context[0] == (0.0, 0.0)
+    assert context[1] == pytest.approx((0.95, 0.9, 0.0, 0.0))
+    assert context[0] == CandidateContext()
     # "Phil Simmons" itself: coherence of Phil_Simmons comes from Leicestershire only; nothing contains it.
-    assert contexts[0][1][0] == pytest.approx((0.05, 0.0))
+    assert contexts[0][1][0] == pytest.approx((0.05, 0.0, 0.0, 0.0))
+
+
+def test_document_context_link_coherence():
+    """A candidate linked with the other surfaces' candidates gets their best prior and their share."""
+    munich = [Candidate("Munich", 0.8, 9.0, "GPE"), Candidate("Munich_(film)", 0.2, 5.0, None)]
+    bayern = [Candidate("FC_Bayern_Munich", 0.9, 8.0, "ORG"), Candidate("Bayern", 0.1, 7.0, "GPE")]
+    kahn = [Candidate("Oliver_Kahn", 0.6, 6.0, "PER")]
+    pairs = [("Munich", "FC_Bayern_Munich"), ("Munich", "Bayern"), ("FC_Bayern_Munich", "Oliver_Kahn")]
+    links = {}
+    for one, other in pairs:  # as KB.links_among answers: both ways
+        links.setdefault(one, set()).add(other)
+        links.setdefault(other, set()).add(one)
+    asked = []
+
+    def links_among(titles):
+        asked.append(set(titles))
+        return {title: linked & set(titles) for title, linked in links.items() if title in titles}
+
+    mentions = [("Munich", munich), ("Bayern", bayern), ("Kahn", kahn), ("Munich", munich)]
+    contexts = document_context(mentions, links_among=links_among)
+    assert len(asked) == 1  # one KB query for the whole document
+    (_, munich_context), (_, bayern_context), (_, kahn_context), (_, again) = contexts
+    # Munich links with both Bayern candidates (best prior 0.9) and none of Kahn's: 1 of 2 other surfaces.
+    assert munich_context[0][2:] == pytest.approx((0.9, 0.5))
+    assert munich_context[1][2:] == (0.0, 0.0)
+    assert again == munich_context  # the same surface never votes for itself
+    # FC_Bayern_Munich: Munich (0.8) and Kahn (0.6); Bayern the region: Munich only.
+    assert bayern_context[0][2:] == pytest.approx((1.4, 1.0))
+    assert bayern_context[1][2:] == pytest.approx((0.8, 0.5))
+    # Oliver_Kahn links with FC_Bayern_Munich only.
+    assert kahn_context[0][2:] == pytest.approx((0.9, 0.5))
 
 
 def test_title_words_drops_the_qualifier():
@@ -63,7 +95,7 @@ def test_casing_classes():
 
 def test_document_context_longer_mention_without_candidates():
     contexts = document_context([("EU wide", []), ("EU", [Candidate("European_Union", 0.9, 9.0, "ORG")])])
-    assert contexts[1][1] == [(0.0, 0.0)]
+    assert contexts[1][1] == [CandidateContext()]
 
 
 def test_gazetteer_marks_longest_alias_with_its_type():

@@ -5,14 +5,16 @@ import pytest
 import torch
 
 from jointel.model.batch import collate_candidates
-from jointel.model.features import CandidateSet
+from jointel.model.features import N_CANDIDATE_FEATURES, CandidateSet
 from jointel.model.linker import Linker
 from jointel.model.vocab import Vocab
 
 
 def _candidate_set(entities, document):
     n = len(entities)
-    return CandidateSet(tuple(entities), np.zeros((n, 8), np.float32), np.zeros(n, np.int64), 0, document)
+    return CandidateSet(
+        tuple(entities), np.zeros((n, N_CANDIDATE_FEATURES), np.float32), np.zeros(n, np.int64), 0, document
+    )
 
 
 def test_topic_score_prefers_the_title_about_what_the_document_is_about(tiny_config):
