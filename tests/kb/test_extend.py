@@ -146,6 +146,13 @@ def test_remove_entities_renormalises_shared_aliases_and_drops_its_own(kb_copy):
         ]  # ranks stay 1, 2, … without a gap
 
 
+def test_remove_entities_drops_their_links(kb_copy):
+    remove_entities(kb_copy, ["European Union"])
+    with KB(kb_copy) as kb:
+        assert kb.counts()["links"] == 1  # the testa pair of the football teams is left
+        assert kb.links_among(["Germany", "European_Union"], train_only=False) == {}
+
+
 def test_remove_entities_unknown_title_is_an_error_and_writes_nothing(kb_copy):
     before = kb_copy.read_bytes()
     with pytest.raises(

@@ -11,4 +11,10 @@ def test_slice_realistic_keeps_aliases_and_drops_ppr_lists(tiny_kb, tmp_path):
         assert sliced.candidates("Paris") == source.candidates("Paris")
         # without its PPR lists the KB answers the PPR protocol with the alias table
         assert sliced.ppr_candidates(4, "Paris") == source.candidates("Paris")
+        # the links of train documents' lists only: what the realistic protocol reads
+        assert (source.counts()["links"], sliced.counts()["links"]) == (2, 1)
+        assert sliced.links_among(["Germany", "European_Union"], train_only=False) == {
+            "Germany": {"European_Union"},
+            "European_Union": {"Germany"},
+        }
     assert [path.name for path in target.parent.iterdir()] == ["kb.sqlite"]  # no temporary file left
