@@ -64,7 +64,7 @@ def _print_build(stats: KBStats, seconds: float) -> None:
     console.print(f"Built {stats.path} in {seconds:.1f} s ({stats.size_bytes / 1e6:.1f} MB)")
     console.print(
         f"{stats.entities:,} entities, {stats.aliases:,} aliases, {stats.alias_entries:,} alias entries, "
-        f"{stats.ppr_entries:,} PPR rows from {stats.ppr_mentions:,} PPR mentions"
+        f"{stats.ppr_entries:,} PPR rows from {stats.ppr_mentions:,} PPR mentions, {stats.links:,} entity links"
     )
     table = Table(title="AIDA mentions with a PPR candidate list")
     for column in ("split", "by surface", "aligned by gold title", "none (realistic fallback)"):
@@ -171,7 +171,7 @@ def remove(
     kb: KBOption = None,
     out: EditedKBOption = None,
 ) -> None:
-    """Remove entities, with their aliases and PPR rows, from a copy of --kb; shared aliases are renormalised."""
+    """Remove entities, with their aliases, PPR rows and links, from a copy of --kb; shared aliases are renormalised."""
     wanted = [*(titles or []), *(_titles_in(titles_file) if titles_file else [])]
     if not wanted:
         raise typer.BadParameter("give entity titles, or --file with one title a line")
