@@ -35,6 +35,7 @@ from jointel.kb.schema import SCHEMA, SCHEMA_VERSION, rank_key
 from jointel.kb.sources import (
     FREEBASE_FILE,
     PPR_FILE,
+    PprCandidate,
     PprMention,
     file_digest,
     read_aida_page_ids,
@@ -95,7 +96,7 @@ def build_kb(corpus: Corpus, data_dir: Path, out_path: Path, weights: PriorWeigh
     ppr_lists, coverage = _ppr_lists(corpus, mentions)
     alias_rows = _alias_rows(priors, popularity)
     ppr_rows = _ppr_rows(ppr_lists, priors, popularity)
-    links = _links(mentions, train_numbers)
+    links = _links(mentions)
     meta = {
         "schema_version": str(SCHEMA_VERSION),
         "jointel_version": version("jointel"),
@@ -109,12 +110,12 @@ def build_kb(corpus: Corpus, data_dir: Path, out_path: Path, weights: PriorWeigh
                 "aliases": len(priors),
                 "alias_entries": len(alias_rows),
                 "ppr": len(ppr_rows),
-                "links": len(links),
+                "links": len(set().union(*links.values())),
             }
         ),
         **{f"sha256:{path.name}": file_digest(path) for path in sources},
     }
-    _write_atomic(out_path, entities, alias_rows, totals, ppr_rows, links, meta)
+    _write_atomic(out_path, entities, alias_rows, totals, ppr_rows, links, train_numbers, meta)
     return KBStats(
         path=out_path,
         entities=len(entities),
@@ -122,7 +123,7 @@ def build_kb(corpus: Corpus, data_dir: Path, out_path: Path, weights: PriorWeigh
         alias_entries=len(alias_rows),
         ppr_entries=len(ppr_rows),
         ppr_mentions=len(mentions),
-        links=len(links),
+        links=len(set().union(*links.values())),
         coverage=coverage,
         size_bytes=out_path.stat().st_size,
     )
@@ -225,23 +226,23 @@ def _ppr_rows(
     return rows
 
 
-def _links(mentions: Iterable[PprMention], train_numbers: set[int]) -> dict[tuple[str, str], bool]:
-    """Linked entity pairs (titles in sorted order) → whether a train document's PPR list has the link.
+def _links(mentions: Iterable[PprMention]) -> dict[int, set[tuple[str, str]]]:
+    """Per document, the entity pairs (titles in sorted order) its PPR list links.
 
     A candidate's `links` are page ids of other candidates of its document; they are resolved within that document.
     """
-    by_doc: dict[int, list[PprMention]] = defaultdict(list)
+    by_doc: dict[int, list[PprCandidate]] = defaultdict(list)
     for mention in mentions:
-        by_doc[mention.doc].append(mention)
-    pairs: dict[tuple[str, str], bool] = {}
-    for doc, doc_mentions in by_doc.items():
-        title_of = {c.page_id: c.entity for mention in doc_mentions for c in mention.candidates}
-        for candidate in (c for mention in doc_mentions for c in mention.candidates):
+        by_doc[mention.doc] += mention.candidates
+    pairs: dict[int, set[tuple[str, str]]] = {}
+    for doc, candidates in by_doc.items():
+        title_of = {candidate.page_id: candidate.entity for candidate in candidates}
+        linked = pairs[doc] = set()
+        for candidate in candidates:
             for page_id in candidate.links:
                 other = title_of.get(page_id)
                 if other is not None and other != candidate.entity:
-                    pair = (min(candidate.entity, other), max(candidate.entity, other))
-                    pairs[pair] = pairs.get(pair, False) or doc in train_numbers
+                    linked.add((min(candidate.entity, other), max(candidate.entity, other)))
     return pairs
 
 
@@ -257,12 +258,15 @@ def _write_atomic(
     alias_rows: Iterable[tuple[str, str, float, float, int]],
     totals: Mapping[str, float],
     ppr_rows: Iterable[tuple[int, str, str, float, int]],
-    links: Mapping[tuple[str, str], bool],
+    links: Mapping[int, set[tuple[str, str]]],
+    train_numbers: set[int],
     meta: Mapping[str, str],
 ) -> None:
     """Write everything to a temporary file beside `out_path`, then rename it over `out_path`."""
     with replaced_atomically(out_path) as temp, closing(sqlite3.connect(temp)) as db:
-        _fill(db, entities, alias_rows, totals, ppr_rows, links, meta)
+        _fill(db, entities, alias_rows, totals, ppr_rows, meta)
+        _fill_links(db, links, train_numbers)
+        db.execute("ANALYZE")
         db.commit()
 
 
@@ -272,7 +276,6 @@ def _fill(
     alias_rows: Iterable[tuple[str, str, float, float, int]],
     totals: Mapping[str, float],
     ppr_rows: Iterable[tuple[int, str, str, float, int]],
-    links: Mapping[tuple[str, str], bool],
     meta: Mapping[str, str],
 ) -> None:
     # No journal: the file is private until renamed, so a crash loses nothing that a rebuild does not restore.
@@ -297,10 +300,17 @@ def _fill(
         "INSERT INTO ppr_candidates (doc, alias, entity_id, prior, rank) VALUES (?, ?, ?, ?, ?)",
         ((doc, alias, id_of[title], prior, rank) for doc, alias, title, prior, rank in ppr_rows),
     )
-    pairs = (sorted((id_of[one], id_of[other])) for one, other in links)
-    db.executemany(
-        "INSERT INTO entity_links (a, b, train) VALUES (?, ?, ?)",
-        sorted((a, b, int(links[pair])) for (a, b), pair in zip(pairs, links, strict=True)),
-    )
     db.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", sorted(meta.items()))
-    db.execute("ANALYZE")
+
+
+def _fill_links(db: sqlite3.Connection, links: Mapping[int, set[tuple[str, str]]], train_numbers: set[int]) -> None:
+    """`ppr_links` per document, and `entity_links` with the number of train documents that have each pair."""
+    id_of = {title: number for number, title in db.execute("SELECT id, title FROM entities")}
+    rows = sorted((doc, *sorted((id_of[one], id_of[other]))) for doc, pairs in links.items() for one, other in pairs)
+    db.executemany("INSERT INTO ppr_links (doc, a, b) VALUES (?, ?, ?)", rows)
+    train: Counter[tuple[int, int]] = Counter()
+    for doc, a, b in rows:
+        train[a, b] += doc in train_numbers
+    db.executemany(
+        "INSERT INTO entity_links (a, b, train) VALUES (?, ?, ?)", ((a, b, n) for (a, b), n in sorted(train.items()))
+    )

@@ -83,8 +83,11 @@ _DELETE_MARKED_SQL = (
     "DELETE FROM entities WHERE id IN (SELECT id FROM temp.edited_entities)",
 )
 _DELETE_MARKED_DESCRIPTIONS_SQL = "DELETE FROM descriptions WHERE entity_id IN (SELECT id FROM temp.edited_entities)"
-_DELETE_MARKED_LINKS_SQL = """DELETE FROM entity_links
-    WHERE a IN (SELECT id FROM temp.edited_entities) OR b IN (SELECT id FROM temp.edited_entities)"""
+_DELETE_MARKED_LINKS_SQL = tuple(
+    f"DELETE FROM {table} WHERE a IN (SELECT id FROM temp.edited_entities)"
+    " OR b IN (SELECT id FROM temp.edited_entities)"
+    for table in ("entity_links", "ppr_links")
+)
 _DESCRIPTIONS_SQL = "SELECT entity_id, description FROM descriptions"
 _ENTITIES_SQL = "SELECT id, title, type, popularity FROM entities ORDER BY id"
 _ENTITY_SQL = "SELECT id, title, type, popularity FROM entities WHERE id = ?"
@@ -162,7 +165,8 @@ def remove_entities(source: Path, titles: Iterable[str], target: Path | None = N
         if _has_table(db, "descriptions"):
             db.execute(_DELETE_MARKED_DESCRIPTIONS_SQL)
         if _has_table(db, "entity_links"):
-            db.execute(_DELETE_MARKED_LINKS_SQL)
+            for sql in _DELETE_MARKED_LINKS_SQL:
+                db.execute(sql)
         dropped = sum(not _rescore(db, alias, {}) for alias in aliases)
         _rerank_ppr(db, aliases | ppr_aliases)
         edit = KBEdit(target, removed=len(ids), aliases=len(aliases), dropped_aliases=dropped)

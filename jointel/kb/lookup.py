@@ -28,7 +28,12 @@ _ALIAS_TABLE_SQL = """
     WHERE a.rank = 1"""
 _ENTITY_FACTS_SQL = "SELECT id, title, popularity, type FROM entities"
 _HAS_LINKS_SQL = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'entity_links'"
-_LINKS_SQL = "SELECT a, b FROM entity_links WHERE a IN ({ids}) AND b IN ({ids}){scope}"
+_LINKS_SQL = "SELECT a, b FROM entity_links WHERE a IN ({ids}) AND b IN ({ids}) AND train > 0"
+# Leaving a train document out: a link counts only if another train document's list has it too.
+_LINKS_LEFT_OUT_SQL = """
+    SELECT e.a, e.b FROM entity_links AS e LEFT JOIN ppr_links AS p ON p.doc = ? AND p.a = e.a AND p.b = e.b
+    WHERE e.a IN ({ids}) AND e.b IN ({ids}) AND e.train - (p.doc IS NOT NULL) > 0"""
+_PPR_LINKS_SQL = "SELECT a, b FROM ppr_links WHERE doc = ? AND a IN ({ids}) AND b IN ({ids})"
 _ENTITY_SQL = "SELECT title, page_id, type, popularity, in_count, freebase FROM entities WHERE title = ?"
 _ALL = 2**62  # rank bound meaning "every candidate"
 _COUNT_SQL = {
@@ -145,19 +150,30 @@ class KB:
         """Every alias key → (coarse type of its top entity, Σ score): the gazetteer the NER features read."""
         return {alias: (kind, total) for alias, kind, total in self._db.execute(_ALIAS_TABLE_SQL)}
 
-    def links_among(self, titles: Iterable[str], train_only: bool) -> dict[str, set[str]]:
-        """Each of `titles` → those of `titles` it shares a Wikipedia link with (unknown titles have none).
+    def links_among(self, titles: Iterable[str], leave_out: int | None = None) -> dict[str, set[str]]:
+        """Each of `titles` → those of `titles` it shares a Wikipedia link with, as train documents' PPR lists have
+        them: the realistic protocol's view, which no testa/testb list shaped.
 
-        `train_only` reads only links that a train document's PPR list has: the realistic protocol's view, which
-        no testa/testb candidate list shaped. A KB built without links answers {} (see `has_links`).
+        `leave_out` (a train document's number) ignores links only that document's list has, so that training sees
+        the links as unseen text will (the PPR lists of train documents hold their own gold entities).
         """
+        if leave_out is None:
+            return self._linked(_LINKS_SQL, (), titles)
+        return self._linked(_LINKS_LEFT_OUT_SQL, (leave_out,), titles)
+
+    def ppr_links_among(self, doc: int, titles: Iterable[str]) -> dict[str, set[str]]:
+        """`links_among` as document `doc`'s own PPRforNED list has them: the PPR protocol's view."""
+        return self._linked(_PPR_LINKS_SQL, (doc,), titles)
+
+    def _linked(self, sql: str, scope: tuple[int, ...], titles: Iterable[str]) -> dict[str, set[str]]:
+        """The pairs `sql` finds among the ids of `titles` (its parameters: `scope`, then the ids twice), both ways;
+        unknown titles have none, and a KB built without links answers {} (see `has_links`)."""
         ids = sorted({self._ids[title] for title in titles if title in self._ids})
         if not self.has_links or len(ids) < 2:
             return {}
         marks = ",".join("?" * len(ids))
-        sql = _LINKS_SQL.format(ids=marks, scope=" AND train = 1" if train_only else "")
         linked: dict[str, set[str]] = {}
-        for a, b in self._db.execute(sql, (*ids, *ids)):
+        for a, b in self._db.execute(sql.format(ids=marks), (*scope, *ids, *ids)):
             one, other = self._facts[a][0], self._facts[b][0]
             linked.setdefault(one, set()).add(other)
             linked.setdefault(other, set()).add(one)

@@ -10,14 +10,22 @@ from __future__ import annotations
 
 SCHEMA_VERSION = 3
 
-# Wikipedia links between entities, from the PPRforNED `links` column (which candidates of a document link to
-# which). Optional: a KB built before it existed has no such table and simply knows no links (`KB.has_links`).
-LINKS_TABLE = """CREATE TABLE entity_links (
-    a INTEGER NOT NULL REFERENCES entities(id),  -- the smaller id of the pair: links are read as undirected
-    b INTEGER NOT NULL REFERENCES entities(id),
-    train INTEGER NOT NULL,       -- 1 if a train document's list has the link: the realistic protocol reads these only
-    PRIMARY KEY (a, b)
-) WITHOUT ROWID"""
+# Wikipedia links between entities, from the PPRforNED `links` column (which candidates of a document's list link to
+# which). Optional: a KB built before they existed has neither table and knows no links (`KB.has_links`).
+LINKS_TABLES = (
+    """CREATE TABLE entity_links (
+        a INTEGER NOT NULL REFERENCES entities(id),  -- the smaller id: a link is read in both directions
+        b INTEGER NOT NULL REFERENCES entities(id),
+        train INTEGER NOT NULL,       -- train documents whose list has it; the realistic protocol reads train > 0
+        PRIMARY KEY (a, b)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE ppr_links (
+        doc INTEGER NOT NULL,         -- AIDA document number: the PPR protocol reads the document's own links
+        a INTEGER NOT NULL REFERENCES entities(id),
+        b INTEGER NOT NULL REFERENCES entities(id),
+        PRIMARY KEY (doc, a, b)
+    ) WITHOUT ROWID""",
+)
 
 SCHEMA = (
     """CREATE TABLE meta (
@@ -55,7 +63,7 @@ SCHEMA = (
         rank INTEGER NOT NULL,        -- by prior DESC, popularity DESC, title: never the file order (gold first)
         PRIMARY KEY (doc, alias, rank)  -- clustered in lookup order; an entity appears once per (doc, alias)
     ) WITHOUT ROWID""",
-    LINKS_TABLE,
+    *LINKS_TABLES,
 )
 
 

@@ -19,6 +19,7 @@ def slice_realistic(source: Path, target: Path) -> Path:
         db.execute("DELETE FROM ppr_candidates")
         if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'entity_links'").fetchone():
             db.execute("DELETE FROM entity_links WHERE train = 0")
+            db.execute("DELETE FROM ppr_links")
         db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('sliced', 'realistic only: no PPR lists')")
         db.commit()
         db.execute("VACUUM")

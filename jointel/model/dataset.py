@@ -29,6 +29,8 @@ from jointel.model.features import (
 from jointel.model.vocab import Vocab
 
 DocumentLookup = Callable[[int, str], list[Candidate]]  # (AIDA document number, surface) → candidates
+# (AIDA document number, held out?) → the links among titles that the document's candidates may use
+DocumentLinks = Callable[[int, bool], LinksAmong]
 ContextualLookup = Callable[[Sequence[Sequence[str]]], list[np.ndarray]]  # a document's sentences → token vectors
 
 
@@ -39,24 +41,34 @@ class KBAccess:
 
     candidates: DocumentLookup
     gazetteer: Gazetteer | None = None
-    links_among: LinksAmong | None = None
+    links: DocumentLinks | None = None
 
     @classmethod
     def open(cls, kb: KB, protocol: str, k: int, with_gazetteer: bool = True, with_links: bool = False) -> KBAccess:
-        """Candidates under a protocol (the KB alias table, or the document's PPRforNED list).
-
-        Links follow the protocol too: the realistic one reads only those that train documents' lists have.
-        """
+        """Candidates and links under a protocol: the KB alias table and the links of train documents' lists
+        (realistic), or the document's own PPRforNED list and its links (ppr)."""
         if protocol not in PROTOCOLS:
             raise ValueError(f"unknown candidate protocol {protocol!r}: expected one of {', '.join(PROTOCOLS)}")
         gazetteer = Gazetteer(kb.alias_table()) if with_gazetteer else None
-        links = functools.partial(kb.links_among, train_only=protocol == "realistic") if with_links else None
+        links = None
+        if with_links:
+            links = _ppr_links(kb) if protocol == "ppr" else _realistic_links(kb)
         return cls(lambda document_number, surface: kb.lookup(protocol, document_number, surface, k), gazetteer, links)
 
     @classmethod
     def for_model(cls, kb: KB, protocol: str, config: ModelConfig) -> KBAccess:
         """What a model of `config` reads: its number of candidates, and the gazetteer and links if it uses them."""
         return cls.open(kb, protocol, config.max_candidates, config.gazetteer_dim > 0, config.link_coherence)
+
+
+def _realistic_links(kb: KB) -> DocumentLinks:
+    """Links of train documents' lists; a held-out (training) document does without those only its list has."""
+    return lambda number, held_out: functools.partial(kb.links_among, leave_out=number if held_out else None)
+
+
+def _ppr_links(kb: KB) -> DocumentLinks:
+    """The links of the document's own PPRforNED list, the protocol's data (training documents read theirs too)."""
+    return lambda number, held_out: functools.partial(kb.ppr_links_among, number)
 
 
 def build_vocabs(
@@ -112,14 +124,11 @@ def document_features(
     token_ids = TokenIds(vocabs["words"], vocabs["chars"])
     for document in documents:
         own = own_links(document) if held_out is not None else {}
+        links = access.links(document.number, held_out is not None) if access is not None and access.links else None
         own_totals = {key: float(sum(counts.values())) for key, counts in own.items()}
         tokens = [sentence.tokens for sentence in document.sentences]
         topic = document_words(tokens, token_ids)
-        sets = iter(
-            gold_candidate_sets(document, lookup, held_out, own, topic, access.links_among)
-            if lookup is not None
-            else []
-        )
+        sets = iter(gold_candidate_sets(document, lookup, held_out, own, topic, links) if lookup is not None else [])
         casing = document_casing(tokens)
         vectors = contextual(tokens) if contextual is not None else [None] * len(tokens)
         for sentence, sentence_casing, sentence_vectors in zip(document.sentences, casing, vectors, strict=True):

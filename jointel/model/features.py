@@ -225,7 +225,7 @@ def _linked_surfaces(
     """Entity → surface key → the best prior of that surface's candidates that the entity has a link with."""
     if links_among is None:
         return {}
-    links = links_among(titles | {entity for known in priors.values() for entity in known})
+    links = links_among(titles)  # every candidate of `priors` is among `titles`
     linked: dict[str, dict[str, float]] = {}
     for key, known in priors.items():
         for entity, prior in known.items():

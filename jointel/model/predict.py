@@ -121,7 +121,8 @@ def _link_documents(
     for index, (number, mentions, first, last) in enumerate(documents):
         surfaces = [" ".join(sentences[m.sentence].tokens[m.span.start : m.span.end]) for m in mentions]
         mentions_candidates = [(surface, access.candidates(number, surface)) for surface in surfaces]
-        contexts = document_context(mentions_candidates, links_among=access.links_among)
+        links = access.links(number, False) if access.links is not None else None
+        contexts = document_context(mentions_candidates, links_among=links)
         topic = document_words([sentence.tokens for sentence in sentences[first:last]], token_ids)
         for mention, surface, (candidates, context) in zip(mentions, surfaces, contexts, strict=True):
             queue.append((index, mention, candidate_set(surface, candidates, None, False, context, topic)))

@@ -112,18 +112,24 @@ def test_build_kb_bad_ppr_line_is_a_data_error(kb_data_dir, tmp_path):
     assert not (tmp_path / "kb.sqlite").exists()
 
 
-def test_build_kb_links_read_both_ways_and_realistic_sees_train_links_only(tiny_kb):
+def test_build_kb_links_by_protocol(tiny_kb):
     assert tiny_kb.stats.links == 2  # doc 2's link to a page id outside the document is dropped
     titles = ["Germany", "European_Union", "Germany_national_football_team", "Argentina_national_football_team"]
+    germany_eu = {"Germany": {"European_Union"}, "European_Union": {"Germany"}}
+    teams = {"Argentina_national_football_team": {"Germany_national_football_team"}}
+    teams["Germany_national_football_team"] = {"Argentina_national_football_team"}  # doc 3 lists it one way only
     with KB(tiny_kb.path) as kb:
         assert kb.has_links
         assert kb.counts()["links"] == 2
-        assert kb.links_among(titles, train_only=True) == {"Germany": {"European_Union"}, "European_Union": {"Germany"}}
-        everything = kb.links_among([*titles, "Not_in_the_KB"], train_only=False)
-        assert everything["Argentina_national_football_team"] == {"Germany_national_football_team"}
-        assert everything["Germany_national_football_team"] == {"Argentina_national_football_team"}
-        assert kb.links_among(["Germany", "Germany_national_football_team"], train_only=False) == {}
-        assert kb.links_among(["Germany"], train_only=False) == {}
+        # realistic: train documents' links only; doc 1 left out, nothing else supports Germany–EU
+        assert kb.links_among([*titles, "Not_in_the_KB"]) == germany_eu
+        assert kb.links_among(titles, leave_out=1) == {}
+        assert kb.links_among(titles, leave_out=2) == germany_eu
+        # ppr: the document's own list
+        assert kb.ppr_links_among(1, titles) == germany_eu
+        assert kb.ppr_links_among(3, titles) == teams
+        assert kb.ppr_links_among(2, titles) == {}
+        assert kb.ppr_links_among(3, ["Germany_national_football_team"]) == {}
 
 
 def test_kb_without_a_links_table_knows_no_links(tiny_kb, tmp_path):
@@ -131,7 +137,10 @@ def test_kb_without_a_links_table_knows_no_links(tiny_kb, tmp_path):
     shutil.copy(tiny_kb.path, old)
     with sqlite3.connect(old) as db:
         db.execute("DROP TABLE entity_links")
+        db.execute("DROP TABLE ppr_links")
     with KB(old) as kb:
         assert not kb.has_links
         assert kb.counts()["links"] == 0
-        assert kb.links_among(["Germany", "European_Union"], train_only=False) == {}
+        assert (
+            kb.links_among(["Germany", "European_Union"]) == kb.ppr_links_among(1, ["Germany", "European_Union"]) == {}
+        )

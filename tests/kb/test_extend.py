@@ -150,7 +150,7 @@ def test_remove_entities_drops_their_links(kb_copy):
     remove_entities(kb_copy, ["European Union"])
     with KB(kb_copy) as kb:
         assert kb.counts()["links"] == 1  # the testa pair of the football teams is left
-        assert kb.links_among(["Germany", "European_Union"], train_only=False) == {}
+        assert kb.ppr_links_among(1, ["Germany", "European_Union"]) == {}
 
 
 def test_remove_entities_unknown_title_is_an_error_and_writes_nothing(kb_copy):

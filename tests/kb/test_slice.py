@@ -13,7 +13,8 @@ def test_slice_realistic_keeps_aliases_and_drops_ppr_lists(tiny_kb, tmp_path):
         assert sliced.ppr_candidates(4, "Paris") == source.candidates("Paris")
         # the links of train documents' lists only: what the realistic protocol reads
         assert (source.counts()["links"], sliced.counts()["links"]) == (2, 1)
-        assert sliced.links_among(["Germany", "European_Union"], train_only=False) == {
+        assert sliced.ppr_links_among(1, ["Germany", "European_Union"]) == {}
+        assert sliced.links_among(["Germany", "European_Union"]) == {
             "Germany": {"European_Union"},
             "European_Union": {"Germany"},
         }

@@ -2,8 +2,8 @@ from collections import Counter
 
 import pytest
 
-from jointel.kb import Candidate
-from jointel.model.dataset import HeldOut
+from jointel.kb import KB, Candidate
+from jointel.model.dataset import HeldOut, KBAccess, document_features
 
 
 def candidates():
@@ -32,3 +32,28 @@ def test_held_out_drops_candidates_only_this_document_supported():
 
 def test_held_out_without_own_links_changes_nothing():
     assert HeldOut(lambda alias: 10.0, True).remove(candidates(), "Paris", Counter()) == candidates()
+
+
+def _link_features(access, documents, vocabs, held_out):
+    """Per gold mention of the first document: its candidates' link features (log1p link prior, link share)."""
+    features = document_features(documents[:1], vocabs, access, held_out)
+    return {
+        entity: tuple(row[-2:])
+        for sentence in features
+        for candidates in sentence.candidates
+        for entity, row in zip(candidates.entities, candidates.features.tolist(), strict=True)
+    }
+
+
+def test_training_documents_do_without_the_links_only_their_own_list_has(tiny_kb, tiny_documents, tiny_vocabs):
+    """Doc 1 (train) is the only list linking Germany and the EU: held out, neither links; evaluated, both do."""
+    held_out = HeldOut(lambda alias: 0.0, drop_unsupported=False)
+    with KB(tiny_kb.path) as kb:
+        realistic = KBAccess.open(kb, "realistic", 30, with_gazetteer=False, with_links=True)
+        ppr = KBAccess.open(kb, "ppr", 30, with_gazetteer=False, with_links=True)
+        seen = _link_features(realistic, tiny_documents, tiny_vocabs, None)
+        hidden = _link_features(realistic, tiny_documents, tiny_vocabs, held_out)
+        own_list = _link_features(ppr, tiny_documents, tiny_vocabs, held_out)
+    assert seen["Germany"][1] == seen["European_Union"][1] == 1.0  # the one other surface links
+    assert hidden["Germany"] == hidden["European_Union"] == (0.0, 0.0)
+    assert own_list["Germany"][1] == 1.0  # the PPR protocol reads the document's own list, in training too
