@@ -43,6 +43,7 @@ class ModelConfig:
     max_candidates: int = 30
     document_topic: bool = False  # score each candidate's title words against the words of the whole document
     link_coherence: bool = False  # candidate features from the KB's Wikipedia links with other mentions' candidates
+    link_isolation: bool = False  # with link_coherence: also flag candidates linked with nothing in the document
     el_weight: float = 1.0  # weight of the linking loss; 0.0 trains NER alone
     ner_weight: float = 1.0  # weight of the transition loss; 0.0 trains EL alone (on gold mentions)
     candidate_protocol: str = "realistic"  # realistic (KB aliases) | ppr (PPRforNED lists)
@@ -61,6 +62,8 @@ class ModelConfig:
     def __post_init__(self) -> None:
         if self.selection not in SELECTIONS:
             raise ConfigError(f"selection must be one of {', '.join(SELECTIONS)}, not {self.selection!r}")
+        if self.link_isolation and not self.link_coherence:
+            raise ConfigError("link_isolation is a link coherence feature: it needs link_coherence")
 
     def save(self, path: Path) -> None:
         """Write the config as JSON in one rename: `jointel calibrate` rewrites it inside a model in use.

@@ -24,7 +24,7 @@ ACTIONS = ("SHIFT", "OUT", *(f"REDUCE-{label}" for label in LABELS))
 SHIFT_ID, OUT_ID, REDUCE_ID = 0, 1, 2  # REDUCE-X is REDUCE_ID + LABELS.index(X)
 ENTITY_TYPES = ("PER", "ORG", "GPE", "UNK")
 _TYPE_INDEX = {kind: index for index, kind in enumerate(ENTITY_TYPES[:3])}  # any other type is UNK (3)
-N_CANDIDATE_FEATURES = 10  # candidate_features; the first N_LOCAL_FEATURES are all a model without links reads
+N_CANDIDATE_FEATURES = 11  # candidate_features; models read a prefix of them, see `features_read`
 N_LOCAL_FEATURES = 8
 MAX_CHARS = 20
 _TITLE_WORD = re.compile(r"[^\W_]+")
@@ -103,13 +103,14 @@ class CandidateContext(NamedTuple):
     containment: float = 0.0  # its prior as a candidate of a longer mention containing this one
     link_prior: float = 0.0  # Σ over other surfaces of the best prior of their candidates it has a link with
     link_share: float = 0.0  # share of the other surfaces with a candidate it has a link with
+    link_isolated: float = 0.0  # 1 if it links with no candidate of the document at all: its links say nothing
 
 
 def candidate_features(mention_key: str, candidate: Candidate, rank: int, context: CandidateContext) -> list[float]:
     """Features of a candidate that exist for any entity, seen in training or not (see `document_context`).
 
-    `mention_key` is the normalised mention. The last two (Wikipedia links) are read only by models with
-    `link_coherence`: a model without it reads the first `N_LOCAL_FEATURES`.
+    `mention_key` is the normalised mention. The last three (Wikipedia links) are read only by models with
+    `link_coherence` (see `features_read`).
     """
     candidate_key = title_key(candidate.entity)
     mention_words, candidate_words = set(mention_key.split()), set(candidate_key.split())
@@ -125,7 +126,14 @@ def candidate_features(mention_key: str, candidate: Candidate, rank: int, contex
         context.containment,
         math.log1p(context.link_prior),
         context.link_share,
+        context.link_isolated,
     ]
+
+
+def features_read(link_coherence: bool, link_isolation: bool) -> int:
+    """How many of the `candidate_features` a model reads: the local ones, then the link features it was made with
+    (models made before a feature existed read the prefix they knew)."""
+    return N_LOCAL_FEATURES + (2 + link_isolation if link_coherence else 0)
 
 
 @dataclass(frozen=True, eq=False)
@@ -180,7 +188,9 @@ def document_context(
     - containment: its prior as a candidate of a longer mention whose words include all of this one's
       ("Simmons" after "Phil Simmons"), whose top `borrowed` candidates also join this mention's list;
     - with `links_among` (the KB's Wikipedia links), how strongly the candidate is linked with candidates of the
-      other surfaces: entities of one story link to each other ("Munich" the city and "Bayern_Munich").
+      other surfaces: entities of one story link to each other ("Munich" the city and "Bayern_Munich"); and
+      whether it links with no candidate of the document at all, as an entity the KB knows no links of (one a
+      user added) does: its silence is then no evidence against it.
     """
     keys = [normalize(surface) for surface, _ in mentions]
     words = [set(key.split()) for key in keys]
@@ -204,7 +214,9 @@ def document_context(
                     seen.add(candidate.entity)
                     extended.append(Candidate(candidate.entity, 0.0, candidate.popularity, candidate.type))
         lists.append((longer, extended))
-    linked = _linked_surfaces(priors, {c.entity for _, extended in lists for c in extended}, links_among)
+    titles = {c.entity for _, extended in lists for c in extended}
+    links = links_among(titles) if links_among is not None else None  # every candidate of `priors` is in `titles`
+    linked = _linked_surfaces(priors, links or {})
     others = max(1, len(priors) - 1)
     contexts = []
     for i, (longer, extended) in enumerate(lists):
@@ -213,19 +225,18 @@ def document_context(
             own = priors.get(keys[i], {}).get(candidate.entity, 0.0)
             coherence = everywhere.get(candidate.entity, 0.0) - own
             containment = max((priors.get(keys[j], {}).get(candidate.entity, 0.0) for j in longer), default=0.0)
-            links = {key: prior for key, prior in linked.get(candidate.entity, {}).items() if key != keys[i]}
-            context.append(CandidateContext(coherence, containment, sum(links.values()), len(links) / others))
+            surfaces = {key: prior for key, prior in linked.get(candidate.entity, {}).items() if key != keys[i]}
+            isolated = float(links is not None and not links.get(candidate.entity))
+            link_prior, link_share = sum(surfaces.values()), len(surfaces) / others
+            context.append(CandidateContext(coherence, containment, link_prior, link_share, isolated))
         contexts.append((extended, context))
     return contexts
 
 
 def _linked_surfaces(
-    priors: Mapping[str, Mapping[str, float]], titles: Collection[str], links_among: LinksAmong | None
+    priors: Mapping[str, Mapping[str, float]], links: Mapping[str, Collection[str]]
 ) -> dict[str, dict[str, float]]:
     """Entity → surface key → the best prior of that surface's candidates that the entity has a link with."""
-    if links_among is None:
-        return {}
-    links = links_among(titles)  # every candidate of `priors` is among `titles`
     linked: dict[str, dict[str, float]] = {}
     for key, known in priors.items():
         for entity, prior in known.items():

@@ -16,7 +16,7 @@ from torch import Tensor, nn
 from jointel.data.documents import LABELS
 from jointel.model.batch import Candidates
 from jointel.model.config import ModelConfig
-from jointel.model.features import ENTITY_TYPES, N_CANDIDATE_FEATURES, N_LOCAL_FEATURES
+from jointel.model.features import ENTITY_TYPES, features_read
 
 
 class Linker(nn.Module):
@@ -29,7 +29,7 @@ class Linker(nn.Module):
         self.mention = nn.Linear(2 * hidden, E)
         self.type_compatibility = nn.Embedding(len(LABELS) * len(ENTITY_TYPES), 1)
         self.topic = nn.Linear(words.embedding_dim, words.embedding_dim, bias=False) if config.document_topic else None
-        self.n_features = N_CANDIDATE_FEATURES if config.link_coherence else N_LOCAL_FEATURES
+        self.n_features = features_read(config.link_coherence, config.link_isolation)
         n_inputs = self.n_features + 2 + (self.topic is not None)
         self.combine = nn.Sequential(nn.Linear(n_inputs, 32), nn.ReLU(), nn.Linear(32, 1))
         self.nil = nn.Sequential(nn.Linear(2 * hidden, 32), nn.ReLU(), nn.Linear(32, 1))

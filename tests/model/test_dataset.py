@@ -35,10 +35,10 @@ def test_held_out_without_own_links_changes_nothing():
 
 
 def _link_features(access, documents, vocabs, held_out):
-    """Per gold mention of the first document: its candidates' link features (log1p link prior, link share)."""
+    """Per candidate of the first document's gold mentions: its link features (log1p link prior, share, isolated)."""
     features = document_features(documents[:1], vocabs, access, held_out)
     return {
-        entity: tuple(row[-2:])
+        entity: tuple(row[-3:])
         for sentence in features
         for candidates in sentence.candidates
         for entity, row in zip(candidates.entities, candidates.features.tolist(), strict=True)
@@ -54,6 +54,6 @@ def test_training_documents_do_without_the_links_only_their_own_list_has(tiny_kb
         seen = _link_features(realistic, tiny_documents, tiny_vocabs, None)
         hidden = _link_features(realistic, tiny_documents, tiny_vocabs, held_out)
         own_list = _link_features(ppr, tiny_documents, tiny_vocabs, held_out)
-    assert seen["Germany"][1] == seen["European_Union"][1] == 1.0  # the one other surface links
-    assert hidden["Germany"] == hidden["European_Union"] == (0.0, 0.0)
-    assert own_list["Germany"][1] == 1.0  # the PPR protocol reads the document's own list, in training too
+    assert seen["Germany"][1:] == seen["European_Union"][1:] == (1.0, 0.0)  # the one other surface links
+    assert hidden["Germany"] == hidden["European_Union"] == (0.0, 0.0, 1.0)  # and now they link with nothing
+    assert own_list["Germany"][1:] == (1.0, 0.0)  # the PPR protocol reads the document's own list, in training too

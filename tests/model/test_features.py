@@ -25,10 +25,10 @@ def test_document_context_coherence_and_borrowed_candidates():
     assert [c.entity for c in candidates] == ["Simmons_(band)", "Phil_Simmons", "Phil_Collins"]
     assert [c.prior for c in candidates] == [1.0, 0.0, 0.0]
     # coherence of Phil_Simmons for "Simmons": 0.9 (Phil Simmons) + 0.05 (Leicestershire); containment 0.9.
-    assert context[1] == pytest.approx((0.95, 0.9, 0.0, 0.0))
+    assert context[1] == pytest.approx((0.95, 0.9, 0.0, 0.0, 0.0))
     assert context[0] == CandidateContext()
     # "Phil Simmons" itself: coherence of Phil_Simmons comes from Leicestershire only; nothing contains it.
-    assert contexts[0][1][0] == pytest.approx((0.05, 0.0, 0.0, 0.0))
+    assert contexts[0][1][0] == pytest.approx((0.05, 0.0, 0.0, 0.0, 0.0))
 
 
 def test_document_context_link_coherence():
@@ -52,14 +52,17 @@ def test_document_context_link_coherence():
     assert len(asked) == 1  # one KB query for the whole document
     (_, munich_context), (_, bayern_context), (_, kahn_context), (_, again) = contexts
     # Munich links with both Bayern candidates (best prior 0.9) and none of Kahn's: 1 of 2 other surfaces.
-    assert munich_context[0][2:] == pytest.approx((0.9, 0.5))
-    assert munich_context[1][2:] == (0.0, 0.0)
+    assert munich_context[0][2:4] == pytest.approx((0.9, 0.5))
+    assert munich_context[1][2:4] == (0.0, 0.0)
     assert again == munich_context  # the same surface never votes for itself
     # FC_Bayern_Munich: Munich (0.8) and Kahn (0.6); Bayern the region: Munich only.
-    assert bayern_context[0][2:] == pytest.approx((1.4, 1.0))
-    assert bayern_context[1][2:] == pytest.approx((0.8, 0.5))
+    assert bayern_context[0][2:4] == pytest.approx((1.4, 1.0))
+    assert bayern_context[1][2:4] == pytest.approx((0.8, 0.5))
     # Oliver_Kahn links with FC_Bayern_Munich only.
-    assert kahn_context[0][2:] == pytest.approx((0.9, 0.5))
+    assert kahn_context[0][2:4] == pytest.approx((0.9, 0.5))
+    # Munich_(film) links with no candidate of the document: its silence is flagged, not read as evidence.
+    assert [c.link_isolated for c in munich_context] == [0.0, 1.0]
+    assert [c.link_isolated for c in bayern_context + kahn_context] == [0.0, 0.0, 0.0]
 
 
 def test_title_words_drops_the_qualifier():

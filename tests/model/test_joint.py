@@ -29,6 +29,12 @@ def test_config_load_bad_json_names_line(tmp_path):
         ModelConfig.load(path)
 
 
+def test_config_link_isolation_needs_link_coherence():
+    with pytest.raises(ConfigError, match="link_isolation .* needs link_coherence"):
+        ModelConfig(link_isolation=True)
+    assert ModelConfig(link_coherence=True, link_isolation=True).link_isolation
+
+
 def test_load_missing_model_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"config\.json: missing; is .* a model saved by jointel"):
         JointModel.load(tmp_path)
