@@ -30,7 +30,7 @@ def test_config_load_bad_json_names_line(tmp_path):
 
 
 def test_config_link_isolation_needs_link_coherence():
-    with pytest.raises(ConfigError, match="link_isolation .* needs link_coherence"):
+    with pytest.raises(ConfigError, match=r"link_isolation .* needs link_coherence"):
         ModelConfig(link_isolation=True)
     assert ModelConfig(link_coherence=True, link_isolation=True).link_isolation
 
