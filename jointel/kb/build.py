@@ -97,6 +97,7 @@ def build_kb(corpus: Corpus, data_dir: Path, out_path: Path, weights: PriorWeigh
     alias_rows = _alias_rows(priors, popularity)
     ppr_rows = _ppr_rows(ppr_lists, priors, popularity)
     links = _links(mentions)
+    n_links = len(set().union(*links.values()))
     meta = {
         "schema_version": str(SCHEMA_VERSION),
         "jointel_version": version("jointel"),
@@ -110,7 +111,7 @@ def build_kb(corpus: Corpus, data_dir: Path, out_path: Path, weights: PriorWeigh
                 "aliases": len(priors),
                 "alias_entries": len(alias_rows),
                 "ppr": len(ppr_rows),
-                "links": len(set().union(*links.values())),
+                "links": n_links,
             }
         ),
         **{f"sha256:{path.name}": file_digest(path) for path in sources},
@@ -123,7 +124,7 @@ def build_kb(corpus: Corpus, data_dir: Path, out_path: Path, weights: PriorWeigh
         alias_entries=len(alias_rows),
         ppr_entries=len(ppr_rows),
         ppr_mentions=len(mentions),
-        links=len(set().union(*links.values())),
+        links=n_links,
         coverage=coverage,
         size_bytes=out_path.stat().st_size,
     )

@@ -8,6 +8,7 @@ popularity, never by file order (PPR injected the gold candidate first).
 from __future__ import annotations
 
 import functools
+import json
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -28,12 +29,14 @@ _ALIAS_TABLE_SQL = """
     WHERE a.rank = 1"""
 _ENTITY_FACTS_SQL = "SELECT id, title, popularity, type FROM entities"
 _HAS_LINKS_SQL = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'entity_links'"
-_LINKS_SQL = "SELECT a, b FROM entity_links WHERE a IN ({ids}) AND b IN ({ids}) AND train > 0"
+# The ids come as one JSON array (`:ids`): a long text's candidates outnumber SQLite's limit on parameters.
+_IDS = "(SELECT value FROM json_each(:ids))"
+_LINKS_SQL = f"SELECT a, b FROM entity_links WHERE a IN {_IDS} AND b IN {_IDS} AND train > 0"
 # Leaving a train document out: a link counts only if another train document's list has it too.
-_LINKS_LEFT_OUT_SQL = """
-    SELECT e.a, e.b FROM entity_links AS e LEFT JOIN ppr_links AS p ON p.doc = ? AND p.a = e.a AND p.b = e.b
-    WHERE e.a IN ({ids}) AND e.b IN ({ids}) AND e.train - (p.doc IS NOT NULL) > 0"""
-_PPR_LINKS_SQL = "SELECT a, b FROM ppr_links WHERE doc = ? AND a IN ({ids}) AND b IN ({ids})"
+_LINKS_LEFT_OUT_SQL = f"""
+    SELECT e.a, e.b FROM entity_links AS e LEFT JOIN ppr_links AS p ON p.doc = :doc AND p.a = e.a AND p.b = e.b
+    WHERE e.a IN {_IDS} AND e.b IN {_IDS} AND e.train - (p.doc IS NOT NULL) > 0"""
+_PPR_LINKS_SQL = f"SELECT a, b FROM ppr_links WHERE doc = :doc AND a IN {_IDS} AND b IN {_IDS}"
 _ENTITY_SQL = "SELECT title, page_id, type, popularity, in_count, freebase FROM entities WHERE title = ?"
 _ALL = 2**62  # rank bound meaning "every candidate"
 _COUNT_SQL = {
@@ -158,22 +161,21 @@ class KB:
         the links as unseen text will (the PPR lists of train documents hold their own gold entities).
         """
         if leave_out is None:
-            return self._linked(_LINKS_SQL, (), titles)
-        return self._linked(_LINKS_LEFT_OUT_SQL, (leave_out,), titles)
+            return self._linked(_LINKS_SQL, titles)
+        return self._linked(_LINKS_LEFT_OUT_SQL, titles, doc=leave_out)
 
     def ppr_links_among(self, doc: int, titles: Iterable[str]) -> dict[str, set[str]]:
         """`links_among` as document `doc`'s own PPRforNED list has them: the PPR protocol's view."""
-        return self._linked(_PPR_LINKS_SQL, (doc,), titles)
+        return self._linked(_PPR_LINKS_SQL, titles, doc=doc)
 
-    def _linked(self, sql: str, scope: tuple[int, ...], titles: Iterable[str]) -> dict[str, set[str]]:
-        """The pairs `sql` finds among the ids of `titles` (its parameters: `scope`, then the ids twice), both ways;
-        unknown titles have none, and a KB built without links answers {} (see `has_links`)."""
+    def _linked(self, sql: str, titles: Iterable[str], doc: int | None = None) -> dict[str, set[str]]:
+        """The pairs `sql` finds among the ids of `titles`, both ways; unknown titles have none, and a KB built
+        without links answers {} (see `has_links`)."""
         ids = sorted({self._ids[title] for title in titles if title in self._ids})
         if not self.has_links or len(ids) < 2:
             return {}
-        marks = ",".join("?" * len(ids))
         linked: dict[str, set[str]] = {}
-        for a, b in self._db.execute(sql.format(ids=marks), (*scope, *ids, *ids)):
+        for a, b in self._db.execute(sql, {"ids": json.dumps(ids), "doc": doc}):
             one, other = self._facts[a][0], self._facts[b][0]
             linked.setdefault(one, set()).add(other)
             linked.setdefault(other, set()).add(one)

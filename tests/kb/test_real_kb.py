@@ -5,6 +5,8 @@ recall@1 0.86, @all 0.97. Bounds are loose enough for small changes, tight enoug
 a leak of test links into the realistic aliases, or PPR lists ranked by file order (gold first).
 """
 
+import sqlite3
+
 import pytest
 
 from jointel.kb import KB, candidate_recall, gold_mentions, prior_baseline
@@ -57,3 +59,13 @@ def test_real_prior_baseline_protocols(kb, real_kb):
         realistic = prior_baseline(kb, real_kb.corpus[split], "realistic")
         ppr = prior_baseline(kb, real_kb.corpus[split], "ppr")
         assert realistic.accuracy < ppr.accuracy  # the PPR lists add the test-only gold entities
+
+
+def test_real_links_counts_and_any_number_of_titles(real_kb, kb):
+    assert real_kb.stats.links == kb.counts()["links"] == 123_770
+    with sqlite3.connect(real_kb.path) as db:
+        titles = [title for (title,) in db.execute("SELECT title FROM entities")]
+    assert len(titles) > 32_766  # more than SQLite's limit on parameters: the ids travel as one JSON array
+    linked = kb.links_among(titles)
+    assert linked["Munich"] >= {"FC_Bayern_Munich", "Germany"}
+    assert all(title in linked[other] for title, others in linked.items() for other in others)  # both ways
