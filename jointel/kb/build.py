@@ -264,9 +264,10 @@ def _write_atomic(
     meta: Mapping[str, str],
 ) -> None:
     """Write everything to a temporary file beside `out_path`, then rename it over `out_path`."""
+    id_of = {title: number for number, title in enumerate(entities, start=1)}
     with replaced_atomically(out_path) as temp, closing(sqlite3.connect(temp)) as db:
-        _fill(db, entities, alias_rows, totals, ppr_rows, meta)
-        _fill_links(db, links, train_numbers)
+        _fill(db, entities, id_of, alias_rows, totals, ppr_rows, meta)
+        _fill_links(db, id_of, links, train_numbers)
         db.execute("ANALYZE")
         db.commit()
 
@@ -274,6 +275,7 @@ def _write_atomic(
 def _fill(
     db: sqlite3.Connection,
     entities: Mapping[str, _Entity],
+    id_of: Mapping[str, int],
     alias_rows: Iterable[tuple[str, str, float, float, int]],
     totals: Mapping[str, float],
     ppr_rows: Iterable[tuple[int, str, str, float, int]],
@@ -284,7 +286,6 @@ def _fill(
     db.execute("PRAGMA synchronous = OFF")
     for statement in SCHEMA:
         db.execute(statement)
-    id_of = {title: number for number, title in enumerate(entities, start=1)}
     db.executemany(
         "INSERT INTO entities (id, title, page_id, type, popularity, in_count, freebase) VALUES (?, ?, ?, ?, ?, ?, ?)",
         (
@@ -304,9 +305,13 @@ def _fill(
     db.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", sorted(meta.items()))
 
 
-def _fill_links(db: sqlite3.Connection, links: Mapping[int, set[tuple[str, str]]], train_numbers: set[int]) -> None:
+def _fill_links(
+    db: sqlite3.Connection,
+    id_of: Mapping[str, int],
+    links: Mapping[int, set[tuple[str, str]]],
+    train_numbers: set[int],
+) -> None:
     """`ppr_links` per document, and `entity_links` with the number of train documents that have each pair."""
-    id_of = {title: number for number, title in db.execute("SELECT id, title FROM entities")}
     rows = sorted((doc, *sorted((id_of[one], id_of[other]))) for doc, pairs in links.items() for one, other in pairs)
     db.executemany("INSERT INTO ppr_links (doc, a, b) VALUES (?, ?, ?)", rows)
     train: Counter[tuple[int, int]] = Counter()

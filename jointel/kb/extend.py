@@ -50,7 +50,7 @@ from jointel.kb.atomic import edited_copy
 from jointel.kb.lookup import KB
 from jointel.kb.normalize import normalize
 from jointel.kb.records import KB_TYPE_OF, RECORD_TYPE_OF, EntityRecord, entity_title
-from jointel.kb.schema import rank_key
+from jointel.kb.schema import has_table, rank_key
 
 # log1p(in-links) of a new entity whose record gives none: the median popularity of the entities that AIDA train
 # links to (5.85 in the bundled KB), i.e. as well-known as a typical linked entity. The KB's "unknown" value, 0,
@@ -162,9 +162,9 @@ def remove_entities(source: Path, titles: Iterable[str], target: Path | None = N
         aliases, ppr_aliases = _aliases_of(db, ids)  # also marks `ids` in temp.edited_entities
         for sql in _DELETE_MARKED_SQL:
             db.execute(sql)
-        if _has_table(db, "descriptions"):
+        if has_table(db, "descriptions"):
             db.execute(_DELETE_MARKED_DESCRIPTIONS_SQL)
-        if _has_table(db, "entity_links"):
+        if has_table(db, "entity_links"):
             for sql in _DELETE_MARKED_LINKS_SQL:
                 db.execute(sql)
         dropped = sum(not _rescore(db, alias, {}) for alias in aliases)
@@ -184,7 +184,7 @@ def export_entities(path: Path, titles: Iterable[str] | None = None) -> Iterator
     KB(path).close()  # clear errors: missing file, not a KB, wrong schema version
     uri = f"file:{quote(str(Path(path).resolve()))}?mode=ro&immutable=1"  # KB files never change in place
     with closing(sqlite3.connect(uri, uri=True)) as db:
-        descriptions = dict(db.execute(_DESCRIPTIONS_SQL)) if _has_table(db, "descriptions") else {}
+        descriptions = dict(db.execute(_DESCRIPTIONS_SQL)) if has_table(db, "descriptions") else {}
         if titles is None:
             rows: Iterable[tuple[int, str, str | None, float]] = db.execute(_ENTITIES_SQL)
             aliases = _aliases_by_entity(db.execute(_ALL_ALIASES_SQL))
@@ -301,11 +301,6 @@ def _entity_id(db: sqlite3.Connection, title: str, path: Path) -> int:
 def _alias_total(db: sqlite3.Connection, alias: str) -> float:
     row = db.execute(_TOTAL_SQL, (alias,)).fetchone()
     return row[0] if row else 0.0
-
-
-def _has_table(db: sqlite3.Connection, name: str) -> bool:
-    found = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone()
-    return found is not None
 
 
 def _log_edit(db: sqlite3.Connection, command: str, edit: KBEdit) -> None:

@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from jointel.data import DataFormatError
 from jointel.kb.normalize import alias_variants, normalize
-from jointel.kb.schema import SCHEMA_VERSION
+from jointel.kb.schema import SCHEMA_VERSION, has_table
 
 _CANDIDATES_SQL = "SELECT entity_id, prior FROM aliases WHERE alias = ? AND rank <= ? ORDER BY rank"
 _PPR_SQL = "SELECT entity_id, prior FROM ppr_candidates WHERE doc = ? AND alias = ? AND rank <= ? ORDER BY rank"
@@ -28,7 +28,6 @@ _ALIAS_TABLE_SQL = """
     FROM aliases AS a JOIN entities AS e ON e.id = a.entity_id JOIN alias_totals AS t ON t.alias = a.alias
     WHERE a.rank = 1"""
 _ENTITY_FACTS_SQL = "SELECT id, title, popularity, type FROM entities"
-_HAS_LINKS_SQL = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'entity_links'"
 # The ids come as one JSON array (`:ids`): a long text's candidates outnumber SQLite's limit on parameters.
 _IDS = "(SELECT value FROM json_each(:ids))"
 _LINKS_SQL = f"SELECT a, b FROM entity_links WHERE a IN {_IDS} AND b IN {_IDS} AND train > 0"
@@ -100,7 +99,7 @@ class KB:
         self.meta = self._read_meta()
         self._facts = {row[0]: row[1:] for row in self._db.execute(_ENTITY_FACTS_SQL)}
         self._ids = {title: entity_id for entity_id, (title, *_) in self._facts.items()}
-        self.has_links = self._db.execute(_HAS_LINKS_SQL).fetchone() is not None
+        self.has_links = has_table(self._db, "entity_links")
         self._cached_candidates = functools.lru_cache(maxsize=cache_size)(self._candidates)
         self._cached_ppr_candidates = functools.lru_cache(maxsize=cache_size)(self._ppr_candidates)
 

@@ -8,6 +8,8 @@ PPRforNED per-mention lists of all 1,393 documents (gold injected, so recall is 
 
 from __future__ import annotations
 
+import sqlite3
+
 SCHEMA_VERSION = 3
 
 # Wikipedia links between entities, from the PPRforNED `links` column (which candidates of a document's list link to
@@ -71,3 +73,8 @@ def rank_key(prior: float, popularity: float, title: str) -> tuple[float, float,
     """Sort key of the `rank` columns: prior, then popularity (both descending), then title; building and editing
     a KB both rank with it, so that lookups read rows in one order."""
     return (-prior, -popularity, title)
+
+
+def has_table(db: sqlite3.Connection, name: str) -> bool:
+    """Whether the KB has table `name`: tables added after a KB was built (links, descriptions) may be missing."""
+    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from jointel.kb.atomic import edited_copy
+from jointel.kb.schema import has_table
 
 
 def slice_realistic(source: Path, target: Path) -> Path:
@@ -17,7 +18,7 @@ def slice_realistic(source: Path, target: Path) -> Path:
     target = Path(target)
     with edited_copy(source, target) as db:
         db.execute("DELETE FROM ppr_candidates")
-        if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'entity_links'").fetchone():
+        if has_table(db, "entity_links"):
             db.execute("DELETE FROM entity_links WHERE train = 0")
             db.execute("DELETE FROM ppr_links")
         db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('sliced', 'realistic only: no PPR lists')")
