@@ -17,6 +17,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from jointel.cli.provenance import run_header, write_section
+from jointel.evaluate.report import points
 from jointel.model.config import ModelConfig
 
 BASELINE = "reproduce"
@@ -30,11 +31,6 @@ COLUMNS = (
     ("ED testb ppr", "testb/ppr", "ed"),
 )
 NOT_SCORED = {"ner": {"el", "ed"}, "el": {"ner", "el"}}  # what a single-task variant cannot be scored on
-
-
-def score(result: dict, where: str, metric: str) -> float:
-    scores = result["scores"][where]
-    return 100 * (scores["ed"]["accuracy"] if metric == "ed" else scores[metric]["micro"]["f1"])
 
 
 def changed_fields(result: dict, baseline: dict) -> str:
@@ -60,7 +56,10 @@ def rows(results_dir: Path) -> list[str]:
                 if metric in NOT_SCORED.get(variant, set()):
                     cells.append("–")
                     continue
-                deltas = [score(result, where, metric) - score(paired, where, metric) for result, paired in pairs]
+                deltas = [
+                    points(result["scores"][where], metric) - points(paired["scores"][where], metric)
+                    for result, paired in pairs
+                ]
                 cells.append(f"{statistics.mean(deltas):+.2f}")
             seeds = ",".join(str(result["seed"]) for result, _ in sorted(pairs, key=lambda pair: pair[0]["seed"]))
             change = changed_fields(*pairs[0])

@@ -26,7 +26,7 @@ from jointel.cli.paths import default_cache_dir, default_kb_path, resolve_data_d
 from jointel.cli.provenance import git_commit, run_header, write_section
 from jointel.data import load_corpus
 from jointel.evaluate.model import evaluate_model
-from jointel.evaluate.report import score_corpus
+from jointel.evaluate.report import points, score_corpus
 from jointel.kb import KB
 from jointel.model.config import ModelConfig
 from jointel.model.dataset import KBAccess
@@ -124,7 +124,7 @@ def table(results: list[dict]) -> str:
             cells = []
             for metric in ("ner", "el", "ed"):
                 for split in SPLITS:
-                    cells.append(mean_std([_metric(run["scores"][f"{split}/{protocol}"], metric) for run in runs]))
+                    cells.append(mean_std([points(run["scores"][f"{split}/{protocol}"], metric) for run in runs]))
             if variant == "ner":
                 cells = cells[:2] + ["–"] * 4  # the NER-only model's linker is untrained
             if variant == "el":
@@ -136,14 +136,6 @@ def table(results: list[dict]) -> str:
     lines.append(f"| paper (joint) | | ppr | | {PAPER['ner_testb']} | {PAPER['el_testa']} | {PAPER['el_testb']} | | |")
     lines.append(f"| Lample et al. 2016 Stack-LSTM | | | | {PAPER['lample_ner_testb']} | | | | |")
     return "\n".join(lines)
-
-
-def _metric(scores: dict, metric: str) -> float:
-    if metric == "ner":
-        return 100 * scores["ner"]["micro"]["f1"]
-    if metric == "el":
-        return 100 * scores["el"]["micro"]["f1"]
-    return 100 * scores["ed"]["accuracy"]
 
 
 def joint_minus_single(results: list[dict]) -> str:
@@ -159,8 +151,8 @@ def joint_minus_single(results: list[dict]) -> str:
             for single, metric in (("ner", "ner"), ("pipeline", "el"), ("el", "ed")):
                 seeds = [seed for variant, seed in by_run if variant == "joint" and (single, seed) in by_run]
                 deltas = [
-                    _metric(by_run["joint", seed][f"{split}/{protocol}"], metric)
-                    - _metric(by_run[single, seed][f"{split}/{protocol}"], metric)
+                    points(by_run["joint", seed][f"{split}/{protocol}"], metric)
+                    - points(by_run[single, seed][f"{split}/{protocol}"], metric)
                     for seed in seeds
                 ]
                 cells.append(f"{statistics.mean(deltas):+.2f} (n={len(deltas)})" if deltas else "–")

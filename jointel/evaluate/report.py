@@ -55,3 +55,12 @@ def score_corpus(gold_docs: Sequence[Document], pred_docs: Sequence[Document]) -
 
 def _prf_dict(prf: PRF) -> dict[str, float]:
     return {"tp": prf.tp, "fp": prf.fp, "fn": prf.fn, "precision": prf.precision, "recall": prf.recall, "f1": prf.f1}
+
+
+def points(scores: dict, metric: str) -> float:
+    """One headline figure, in percent, of a `CorpusScores.to_dict()`: `ner` or `el` micro F1, or `ed` accuracy."""
+    if metric == "ed":
+        return 100 * scores["ed"]["accuracy"]
+    if metric in ("ner", "el"):
+        return 100 * scores[metric]["micro"]["f1"]
+    raise ValueError(f"unknown metric {metric!r}: expected ner, el or ed")

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from jointel.data.documents import Document, Sentence, Span
-from jointel.evaluate.report import score_corpus
+from jointel.evaluate.report import points, score_corpus
 
 GOLD = [
     Document(
@@ -53,3 +53,12 @@ def test_score_corpus_to_dict_hand_computed():
 def test_score_corpus_rejects_unparallel_documents():
     with pytest.raises(ValueError, match="gold has 2 documents but predictions have 1"):
         score_corpus(GOLD, PRED[:1])
+
+
+def test_points_reads_the_headline_figures_in_percent():
+    scores = score_corpus(GOLD, PRED).to_dict()
+    assert points(scores, "ner") == pytest.approx(400 / 7)
+    assert points(scores, "el") == pytest.approx(40.0)
+    assert points(scores, "ed") == pytest.approx(50.0)
+    with pytest.raises(ValueError, match="unknown metric 'nil'"):
+        points(scores, "nil")

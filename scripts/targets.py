@@ -1,0 +1,104 @@
+"""Where we stand against the joint model's targets: every configuration's joint scores beside the target, and
+joint minus single-task seed for seed (the paper's claim).
+
+Reads `results/<name>/<variant>-seed<N>.json` (written by `reproduce.py --name NAME`) and writes the RESULTS.md
+section `targets`. A configuration is one results directory; its joint scores are the mean over its joint seeds,
+and each joint − single difference is the mean over the seeds both variants have (paired).
+
+    .venv/bin/python scripts/targets.py [--results results] [--out RESULTS.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from pathlib import Path
+
+from jointel.cli.provenance import run_header, write_section
+from jointel.evaluate.report import points
+
+TEST = "testb/ppr"  # the paper's protocol (PPRforNED candidates) on the test split
+TARGETS = {"ner": 92.5, "el": 83.0}  # NER F1 and EL micro F1 on testb, both above the paper's 92.43 and 81.9
+# joint minus: the NER-only model on NER, the pipeline (NER-only spans + EL-only linker) on EL, EL-only on ED
+SINGLE = (("ner", "ner"), ("pipeline", "el"), ("el", "ed"))
+
+
+def load(directory: Path) -> dict[tuple[str, int], dict]:
+    """(variant, seed) → its scores, for every finished run of one configuration."""
+    runs = (json.loads(path.read_text()) for path in sorted(directory.glob("*-seed*.json")))
+    return {(run["variant"], run["seed"]): run["scores"] for run in runs}
+
+
+def joint_mean(runs: dict[tuple[str, int], dict], where: str, metric: str) -> float | None:
+    values = [points(scores[where], metric) for (variant, _), scores in runs.items() if variant == "joint"]
+    return statistics.mean(values) if values else None
+
+
+def joint_minus(runs: dict[tuple[str, int], dict], single: str, metric: str) -> tuple[float, int] | None:
+    """Mean of joint − single over the seeds both have, and how many that is; None without a pair."""
+    seeds = [seed for variant, seed in runs if variant == "joint" and (single, seed) in runs]
+    if not seeds:
+        return None
+    deltas = [points(runs["joint", s][TEST], metric) - points(runs[single, s][TEST], metric) for s in seeds]
+    return statistics.mean(deltas), len(seeds)
+
+
+def row(name: str, runs: dict[tuple[str, int], dict]) -> str:
+    seeds = ",".join(str(seed) for variant, seed in sorted(runs) if variant == "joint")
+    cells = []
+    for metric in ("ner", "el"):
+        mean = joint_mean(runs, TEST, metric)
+        cells.append("–" if mean is None else f"{mean:.2f} ({mean - TARGETS[metric]:+.2f})")
+    realistic = joint_mean(runs, "testb/realistic", "el")
+    cells.append("–" if realistic is None else f"{realistic:.2f}")
+    for single, metric in SINGLE:
+        delta = joint_minus(runs, single, metric)
+        cells.append("–" if delta is None else f"{delta[0]:+.2f} (n={delta[1]})")
+    return f"| {name} | {seeds or '–'} | " + " | ".join(cells) + " |"
+
+
+def best(configurations: dict[str, dict], metric: str) -> str:
+    """The configuration whose joint model scores highest on `metric`, and its gap to the target."""
+    scored = [(joint_mean(runs, TEST, metric), name) for name, runs in configurations.items()]
+    scored = [(mean, name) for mean, name in scored if mean is not None]
+    if not scored:
+        return "no joint run yet"
+    mean, name = max(scored)
+    verdict = "reached" if mean >= TARGETS[metric] else f"{TARGETS[metric] - mean:.2f} points short"
+    return f"best joint: {name}, {mean:.2f} ({verdict})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--results", type=Path, default=Path("results"))
+    parser.add_argument("--out", type=Path, default=Path("RESULTS.md"))
+    arguments = parser.parse_args()
+    configurations = {
+        path.name: load(path) for path in sorted(arguments.results.iterdir()) if path.is_dir() and load(path)
+    }
+    text = "\n".join(
+        [
+            "## Targets: where we stand",
+            "",
+            run_header(),
+            f"Targets: NER F1 on CoNLL testb ≥ {TARGETS['ner']} (the paper: 92.43); EL strong-match micro F1 on",
+            f"AIDA-B ≥ {TARGETS['el']} with PPRforNED candidates (the paper: 81.9); the joint model better than",
+            "single-task on both, mean of 3 seeds. Joint columns: mean over the joint seeds (difference from the",
+            "target). Joint − single: paired by seed, testb, PPR; positive = joint training helps.",
+            "",
+            f"- NER F1 testb ≥ {TARGETS['ner']}: {best(configurations, 'ner')}.",
+            f"- EL micro F1 testb ≥ {TARGETS['el']}: {best(configurations, 'el')}.",
+            "",
+            "| configuration | joint seeds | NER F1 testb | EL F1 testb (PPR) | EL F1 testb (realistic) | "
+            "NER: joint − NER-only | EL: joint − pipeline | ED: joint − EL-only |",
+            "|---|---|---|---|---|---|---|---|",
+            *(row(name, runs) for name, runs in configurations.items()),
+        ]
+    )
+    print(text)
+    write_section(arguments.out, "targets", text)
+
+
+if __name__ == "__main__":
+    main()
