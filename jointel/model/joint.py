@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -26,6 +27,9 @@ from jointel.model.features import CandidateSet, SentenceFeatures
 from jointel.model.linker import Linker
 from jointel.model.stack_lstm import Decoded, StackLSTM
 from jointel.model.vocab import Vocab, load_vocabs, save_vocabs
+
+if TYPE_CHECKING:
+    from jointel.model.contextual import ContextualCache, ContextualEncoder
 
 
 @dataclass(frozen=True)
@@ -68,39 +72,68 @@ class JointModel(nn.Module):
         self.encoder = TokenEncoder(config, len(vocabs["words"]), len(vocabs["chars"]))
         self.parser = StackLSTM(config, self.encoder.output_dim)
         self.linker = Linker(config, len(vocabs["entities"]), self.encoder.words, config.hidden)
-        self._contextual: ContextualLookup | None = None  # the frozen encoder, loaded on first use
+        self._encoder: ContextualEncoder | None = None  # MiniLM, loaded on first use
         self._remembered: dict[tuple[tuple[str, ...], ...], list[np.ndarray]] | None = None
+        self._disk: ContextualCache | None = None  # where remembered vectors are also kept, if anywhere
 
     def contextual_lookup(self) -> ContextualLookup | None:
         """A document's sentences → their tokens' frozen contextual vectors (None unless `config.contextual_dim`).
 
         MiniLM (and its transformers import) is loaded on first use, so fast models never pay for it.
         """
-        if not self.config.contextual_dim:
-            return None
-        if self._contextual is None:
-            from jointel.model.contextual import ContextualEncoder
-
-            self._contextual = ContextualEncoder().encode_document
-        return self._lookup
+        return self._lookup if self.config.contextual_dim else None
 
     def _lookup(self, sentences: Sequence[Sequence[str]]) -> list[np.ndarray]:
-        if self._remembered is None:
-            return self._contextual(sentences)
-        key = tuple(tuple(tokens) for tokens in sentences)
-        if key not in self._remembered:
-            self._remembered[key] = self._contextual(sentences)
-        return self._remembered[key]
+        return self.contextual_vectors([sentences])[0]
+
+    def _minilm(self) -> ContextualEncoder:
+        if self._encoder is None:
+            from jointel.model.contextual import ContextualEncoder
+
+            with torch.random.fork_rng(devices=[]):  # loading it must not move training's random stream
+                self._encoder = ContextualEncoder()
+        return self._encoder
 
     @contextlib.contextmanager
-    def remembering_contextual(self) -> Iterator[None]:
+    def remembering_contextual(self, cache_dir: Path | None = None) -> Iterator[None]:
         """Within it each document's contextual vectors are computed once: training reads the dev split every
-        epoch. Outside it nothing is kept, so a server's memory does not grow with what it annotates."""
+        epoch. Outside it nothing is kept, so a server's memory does not grow with what it annotates.
+
+        With `cache_dir` the vectors also go to files there and come from them (`ContextualCache`), so that the
+        runs of an experiment compute each document once between them.
+        """
+        if cache_dir is not None and self.config.contextual_dim:
+            from jointel.model.contextual import ContextualCache, encoder_key
+
+            self._disk = ContextualCache(cache_dir, self._encoder.key if self._encoder is not None else encoder_key())
         self._remembered = {}
         try:
             yield
         finally:
-            self._remembered = None
+            self._remembered, self._disk = None, None
+
+    def contextual_vectors(
+        self, documents: Sequence[Sequence[Sequence[str]]], progress: Callable[[int, int], None] | None = None
+    ) -> list[list[np.ndarray]]:
+        """Each document's contextual vectors, one array per sentence. Documents not remembered (or cached, see
+        `remembering_contextual`) are computed together: windows of several documents share MiniLM's batches,
+        which is faster than one document at a time. `progress(done, total)` counts the computed documents."""
+        keys = [tuple(tuple(tokens) for tokens in document) for document in documents]
+        found = dict.fromkeys(keys) if self._remembered is None else self._remembered
+        missing: dict[tuple[tuple[str, ...], ...], None] = {}  # in order, each document once
+        for key in keys:
+            if found.get(key) is None and key not in missing:
+                cached = self._disk.get(key) if self._disk is not None else None
+                if cached is None:
+                    missing[key] = None
+                else:
+                    found[key] = cached
+        if missing:
+            for key, vectors in zip(missing, self._minilm().encode_documents(list(missing), progress), strict=True):
+                found[key] = vectors
+                if self._disk is not None:
+                    self._disk.put(key, vectors)
+        return [found[key] for key in keys]
 
     def set_word_vectors(self, words: Sequence[str], vectors: np.ndarray) -> None:
         """Initialise the embedding row of each of `words` that the vocabulary holds from its pre-trained vector."""

@@ -87,12 +87,11 @@ def _decode(
     """The mentions the parser finds in the sentences of `documents`, numbered by sentence over all documents."""
     token_ids = TokenIds(model.vocabs["words"], model.vocabs["chars"])
     gazetteer = access.gazetteer if model.config.gazetteer_dim else None
-    contextual = model.contextual_lookup()
+    texts = [[sentence.tokens for sentence in document] for document in documents]  # tokens only: no gold spans
+    contextual = model.contextual_vectors(texts) if model.config.contextual_dim else [[None] * len(t) for t in texts]
     features = []
-    for document in documents:
-        tokens = [sentence.tokens for sentence in document]  # tokens only: gold spans must not reach the decoder
+    for tokens, vectors in zip(texts, contextual, strict=True):
         casing = document_casing(tokens) if model.config.document_casing_dim else [()] * len(tokens)
-        vectors = contextual(tokens) if contextual is not None else [None] * len(tokens)
         for words, sentence_casing, sentence_vectors in zip(tokens, casing, vectors, strict=True):
             codes = gazetteer.codes(words) if gazetteer else None
             features.append(sentence_features(Sentence(words), token_ids, (), codes, sentence_casing, sentence_vectors))

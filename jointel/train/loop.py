@@ -36,7 +36,7 @@ from jointel.train.checkpoint import load_checkpoint, replace_directory, save_ch
 from jointel.train.curve import plot_history
 
 logger = logging.getLogger(__name__)
-Progress = Callable[[int, int], None]  # (batches done, batches in the epoch)
+Progress = Callable[[int, int], None]  # (done, total): documents read by MiniLM, then batches of each epoch
 
 
 @dataclass
@@ -66,8 +66,13 @@ def train_model(
     out_dir: Path,
     resume: bool = False,
     progress: Progress | None = None,
+    contextual_cache: Path | None = None,
 ) -> list[EpochResult]:
-    """Train until `config.epochs` or `config.patience` epochs without dev improvement; the best model is kept."""
+    """Train until `config.epochs` or `config.patience` epochs without dev improvement; the best model is kept.
+
+    A model with contextual features first reads every document with MiniLM (`progress` counts documents then),
+    from and into `contextual_cache` if given (see `JointModel.remembering_contextual`).
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     access = KBAccess.for_model(kb, config.candidate_protocol, config)
@@ -79,7 +84,8 @@ def train_model(
         history = _restore(load_checkpoint(out_dir / "checkpoint.pt"), model, optimizer)
     held_out = HeldOut(kb.alias_total, drop_unsupported=config.candidate_protocol == "realistic")
     held_out = held_out if config.leave_one_out_priors else None
-    with model.remembering_contextual():
+    with model.remembering_contextual(contextual_cache):
+        model.contextual_vectors([[s.tokens for s in document.sentences] for document in [*train, *dev]], progress)
         contextual = model.contextual_lookup()
         features = document_features(train, model.vocabs, access, held_out, config.el_weight > 0, contextual)
         singletons = _singleton_mask(model, train)

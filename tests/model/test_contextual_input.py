@@ -11,19 +11,30 @@ from jointel.model.joint import JointModel
 from jointel.model.predict import predict_documents
 
 
-class FakeContextual:
-    """Vector of a token: (is capitalised, position in its sentence); records every document it is asked for."""
+class FakeEncoder:
+    """Stands in for `ContextualEncoder`. Vector of a token: (is capitalised, position in its sentence); `calls`
+    counts the documents computed, `batches` the calls that computed them."""
+
+    key = "fake encoder"
 
     def __init__(self):
         self.calls = 0
+        self.batches = 0
 
-    def __call__(self, sentences):
-        self.calls += 1
+    def encode_document(self, sentences):
+        return self.encode_documents([sentences])[0]
+
+    def encode_documents(self, documents, progress=None):
+        self.calls += len(documents)
+        self.batches += 1
+        if progress is not None:
+            progress(len(documents), len(documents))
         return [
-            np.array([[float(token[:1].isupper()), float(i)] for i, token in enumerate(tokens)], np.float32).reshape(
-                len(tokens), 2
-            )
-            for tokens in sentences
+            [
+                np.array([[float(t[:1].isupper()), float(i)] for i, t in enumerate(tokens)], np.float32).reshape(-1, 2)
+                for tokens in sentences
+            ]
+            for sentences in documents
         ]
 
 
@@ -31,7 +42,7 @@ class FakeContextual:
 def contextual_model(tiny_config, tiny_documents):
     config = dataclasses.replace(tiny_config, contextual_dim=2)
     model = JointModel(config, build_vocabs(tiny_documents, [], None)).eval()
-    model._contextual = FakeContextual()
+    model._encoder = FakeEncoder()
     return model
 
 
@@ -58,7 +69,7 @@ def test_contextual_vectors_are_computed_once_per_document_while_remembering(con
     from jointel.model.dataset import KBAccess
 
     documents = tiny_kb.corpus["testa"]
-    fake = contextual_model._contextual
+    fake = contextual_model._encoder
     with KB(tiny_kb.path) as kb:
         access = KBAccess.open(kb, "ppr", 30)
         first = predict_documents(contextual_model, documents, access)
@@ -74,3 +85,72 @@ def test_contextual_vectors_are_computed_once_per_document_while_remembering(con
 
 def test_fast_models_have_no_contextual_lookup(tiny_config, tiny_documents):
     assert JointModel(tiny_config, build_vocabs(tiny_documents, [], None)).contextual_lookup() is None
+
+
+def test_a_cache_directory_serves_the_next_run(contextual_model, tiny_kb, tiny_config, tmp_path):
+    from jointel.kb import KB
+    from jointel.model.dataset import KBAccess
+
+    documents = tiny_kb.corpus["testa"]
+    with KB(tiny_kb.path) as kb:
+        access = KBAccess.open(kb, "ppr", 30)
+        with contextual_model.remembering_contextual(tmp_path):
+            first = predict_documents(contextual_model, documents, access)
+        assert contextual_model._encoder.calls == len(documents)
+        assert len(list(tmp_path.glob("*.npy"))) == len(documents)
+        other = JointModel(contextual_model.config, contextual_model.vocabs).eval()
+        other.load_state_dict(contextual_model.state_dict())
+        other._encoder = FakeEncoder()
+        with other.remembering_contextual(tmp_path):
+            again = predict_documents(other, documents, access)
+        assert other._encoder.calls == 0  # every document came from the files
+    assert again == first
+
+
+def test_documents_not_yet_known_are_computed_together(contextual_model):
+    one, two = [["Ann", "met", "Bob"]], [["Cork", "won"], ["Rain", "."]]
+    fake = contextual_model._encoder
+    with contextual_model.remembering_contextual():
+        vectors = contextual_model.contextual_vectors([one, two, one])
+        assert (fake.batches, fake.calls) == (1, 2)  # one MiniLM call for both, the repeated document once
+        contextual_model.contextual_vectors([two, [["New"]]])
+        assert (fake.batches, fake.calls) == (2, 3)
+    assert [v.tolist() for v in vectors[1]] == [[[1.0, 0.0], [0.0, 1.0]], [[1.0, 0.0], [0.0, 1.0]]]
+    assert all(np.array_equal(a, b) for a, b in zip(vectors[0], vectors[2], strict=True))
+
+
+def test_the_cache_misses_on_other_tokens_other_encoders_and_unreadable_files(tmp_path):
+    from jointel.model.contextual import ContextualCache
+
+    cache = ContextualCache(tmp_path, "encoder A")
+    sentences = [["EU", "rejects"], [], ["Peter"]]
+    vectors = [np.ones((2, 3), np.float32), np.zeros((0, 3), np.float32), np.full((1, 3), 2.0, np.float32)]
+    assert cache.get(sentences) is None
+    cache.put(sentences, vectors)
+    got = cache.get(sentences)
+    assert [v.tolist() for v in got] == [v.tolist() for v in vectors]
+    assert cache.get([["EU", "accepts"], [], ["Peter"]]) is None
+    assert ContextualCache(tmp_path, "encoder B").get(sentences) is None
+    cache.path(sentences).write_bytes(b"half a file")
+    assert cache.get(sentences) is None  # a miss, computed and written again
+    cache.put(sentences, vectors)
+    assert cache.get(sentences) is not None
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_loading_minilm_leaves_the_random_stream_alone(contextual_model, monkeypatch):
+    import jointel.model.contextual as contextual
+
+    class RandomInitEncoder(FakeEncoder):
+        def __init__(self):
+            super().__init__()
+            torch.rand(10)  # as a model's weight initialisation does before the weights are loaded
+
+    monkeypatch.setattr(contextual, "ContextualEncoder", RandomInitEncoder)
+    contextual_model._encoder = None
+    torch.manual_seed(0)
+    contextual_model._minilm()
+    assert isinstance(contextual_model._encoder, RandomInitEncoder)
+    after = torch.rand(1)
+    torch.manual_seed(0)
+    assert torch.equal(after, torch.rand(1))
