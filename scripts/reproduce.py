@@ -8,6 +8,7 @@ runs side by side (one thread each). The pipeline row needs the NER-only and EL-
 The RESULTS.md section `reproduction` is rewritten from whatever results exist, mean ± std over seeds.
 
     .venv/bin/python scripts/reproduce.py [--seeds 1 2 3] [--variants joint ner el] [--jobs 2] [--table-only]
+                                          [--rescore]
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ import torch
 from jointel.cli.paths import default_cache_dir, default_contextual_cache, default_kb_path, resolve_data_dir
 from jointel.cli.provenance import git_commit, run_header, write_section
 from jointel.data import load_corpus
+from jointel.evaluate.el import el_scores
 from jointel.evaluate.model import evaluate_model
-from jointel.evaluate.report import points, score_corpus
+from jointel.evaluate.report import el_dict, points, score_corpus
 from jointel.kb import KB
 from jointel.model.config import ModelConfig
 from jointel.model.dataset import KBAccess
@@ -62,13 +64,7 @@ def run_one(
         resume = (out / "checkpoint.pt").is_file()
         cache = default_contextual_cache()
         history = train_model(config, corpus["train"], corpus["testa"], kb, out, resume=resume, contextual_cache=cache)
-        model = JointModel.load(out / "model")
-        with model.remembering_contextual(cache):  # MiniLM reads each split once, not once per protocol or run
-            scores = {
-                f"{split}/{protocol}": evaluate_model(model, corpus[split], kb, protocol).to_dict()
-                for split in SPLITS
-                for protocol in PROTOCOLS
-            }
+        scores = score_model(JointModel.load(out / "model"), corpus, kb)
     result = {
         "variant": variant,
         "seed": seed,
@@ -80,6 +76,37 @@ def run_one(
         "scores": scores,
     }
     return _write(result_path(results, variant, seed), result)
+
+
+def score_model(model: JointModel, corpus: dict, kb: KB) -> dict:
+    """Scores of testa and testb under both protocols (`evaluate_model`, as `jointel evaluate` reports them)."""
+    with model.remembering_contextual(default_contextual_cache()):  # MiniLM reads each split once, if at all
+        return {
+            f"{split}/{protocol}": evaluate_model(model, corpus[split], kb, protocol).to_dict()
+            for split in SPLITS
+            for protocol in PROTOCOLS
+        }
+
+
+def rescore(root: Path, results: Path, data_dir: Path, kb_path: Path) -> list[Path]:
+    """Score again the finished runs whose model is still on disk and whose result lacks a metric added since
+    (`el_no_nil`); the pipeline too when both its models are there. The rest of each result is kept."""
+    corpus, done = load_corpus(data_dir, default_cache_dir()), []
+    with KB(kb_path) as kb:
+        for path in sorted(results.glob("*-seed*.json")):
+            result = json.loads(path.read_text())
+            if result["variant"] == "ner" or all("el_no_nil" in scores for scores in result["scores"].values()):
+                continue  # the NER-only model links nothing worth scoring
+            variant, seed, commit = result["variant"], result["seed"], git_commit()
+            if variant == "pipeline":
+                if all((root / f"{v}-seed{seed}" / "model").is_dir() for v in ("ner", "el")):
+                    done.append(run_pipeline(seed, root, results, data_dir, kb_path, commit))
+                continue
+            model = root / f"{variant}-seed{seed}" / "model"
+            if model.is_dir():
+                scores = score_model(JointModel.load(model), corpus, kb)
+                done.append(_write(path, {**result, "scores": scores, "rescored_by_commit": commit}))
+    return done
 
 
 def _write(path: Path, result: dict) -> Path:
@@ -104,6 +131,8 @@ def run_pipeline(seed: int, root: Path, results: Path, data_dir: Path, kb_path: 
                 spans = predict_documents(ner, corpus[split], access)
                 linked = link_documents(el, spans, access, allow_nil=True)
                 scores[f"{split}/{protocol}"] = score_corpus(corpus[split], linked).to_dict()
+                no_nil = el_scores(corpus[split], link_documents(el, spans, access, allow_nil=False))
+                scores[f"{split}/{protocol}"]["el_no_nil"] = el_dict(no_nil)
     result = {"variant": "pipeline", "seed": seed, "commit": commit, "train_seconds": 0.0, "scores": scores}
     return _write(result_path(results, "pipeline", seed), result)
 
@@ -116,50 +145,58 @@ def mean_std(values: list[float]) -> str:
     return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
 
 
+METRICS = ("ner", "el", "el_no_nil", "ed")  # the table's score columns, each on testa and testb
+SHOWN = {"ner": {"ner"}, "el": {"ed"}, "pipeline": {"ner", "el", "el_no_nil"}}  # what a variant can be scored on
+
+
+def values(runs: list[dict], where: str, metric: str) -> list[float]:
+    """The runs' scores (percent), leaving out runs older than the metric."""
+    return [points(run["scores"][where], metric) for run in runs if metric in run["scores"][where]]
+
+
 def table(results: list[dict]) -> str:
-    """Markdown: per variant, mean ± std over seeds of NER F1, EL micro F1 and ED accuracy (percent)."""
+    """Markdown: per variant, mean ± std over seeds of NER F1, EL micro F1 (as predicted, and never NIL) and ED
+    accuracy (percent)."""
     lines = [
-        "| variant | seeds | protocol | NER F1 testa | NER F1 testb | EL F1 testa | EL F1 testb | ED acc testa | "
-        "ED acc testb |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| variant | seeds | protocol | NER F1 testa | NER F1 testb | EL F1 testa | EL F1 testb | EL F1 no NIL testa | "
+        "EL F1 no NIL testb | ED acc testa | ED acc testb |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for variant in ROWS:
         runs = [result for result in results if result["variant"] == variant]
         for protocol in PROTOCOLS:
-            cells = []
-            for metric in ("ner", "el", "ed"):
-                for split in SPLITS:
-                    cells.append(mean_std([points(run["scores"][f"{split}/{protocol}"], metric) for run in runs]))
-            if variant == "ner":
-                cells = cells[:2] + ["–"] * 4  # the NER-only model's linker is untrained
-            if variant == "el":
-                cells = ["–", "–", "–", "–", *cells[4:]]  # EL-only decodes no mentions of its own
-            if variant == "pipeline":
-                cells = [*cells[:4], "–", "–"]  # its ED is the EL-only model's
+            cells = [
+                mean_std(values(runs, f"{split}/{protocol}", metric)) if metric in SHOWN.get(variant, METRICS) else "–"
+                for metric in METRICS
+                for split in SPLITS
+            ]
             seeds = ",".join(str(run["seed"]) for run in runs) or "–"
             lines.append(f"| {variant} | {seeds} | {protocol} | " + " | ".join(cells) + " |")
-    lines.append(f"| paper (joint) | | ppr | | {PAPER['ner_testb']} | {PAPER['el_testa']} | {PAPER['el_testb']} | | |")
-    lines.append(f"| Lample et al. 2016 Stack-LSTM | | | | {PAPER['lample_ner_testb']} | | | | |")
+    paper = f"{PAPER['ner_testb']} | {PAPER['el_testa']} | {PAPER['el_testb']} | | | | |"
+    lines.append(f"| paper (joint) | | ppr | | {paper}")
+    lines.append(f"| Lample et al. 2016 Stack-LSTM | | | | {PAPER['lample_ner_testb']} | | | | | | |")
     return "\n".join(lines)
 
 
 def joint_minus_single(results: list[dict]) -> str:
     """Markdown: the paper's claim in numbers — joint minus single-task, mean over the seeds both have."""
+    pairs = (("ner", "ner"), ("pipeline", "el"), ("pipeline", "el_no_nil"), ("el", "ed"))
     lines = [
-        "| protocol | split | NER F1: joint − NER-only | EL F1: joint − pipeline | ED acc: joint − EL-only |",
-        "|---|---|---|---|---|",
+        "| protocol | split | NER F1: joint − NER-only | EL F1: joint − pipeline | EL F1 no NIL: joint − pipeline | "
+        "ED acc: joint − EL-only |",
+        "|---|---|---|---|---|---|",
     ]
     by_run = {(result["variant"], result["seed"]): result["scores"] for result in results}
     for protocol in PROTOCOLS:
         for split in SPLITS:
-            cells = []
-            for single, metric in (("ner", "ner"), ("pipeline", "el"), ("el", "ed")):
-                seeds = [seed for variant, seed in by_run if variant == "joint" and (single, seed) in by_run]
-                deltas = [
-                    points(by_run["joint", seed][f"{split}/{protocol}"], metric)
-                    - points(by_run[single, seed][f"{split}/{protocol}"], metric)
-                    for seed in seeds
+            where, cells = f"{split}/{protocol}", []
+            for single, metric in pairs:
+                both = [
+                    (by_run["joint", seed][where], by_run[single, seed][where])
+                    for variant, seed in by_run
+                    if variant == "joint" and (single, seed) in by_run
                 ]
+                deltas = [points(j, metric) - points(o, metric) for j, o in both if metric in j and metric in o]
                 cells.append(f"{statistics.mean(deltas):+.2f} (n={len(deltas)})" if deltas else "–")
             lines.append(f"| {protocol} | {split} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -205,6 +242,7 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=Path("RESULTS.md"))
     parser.add_argument("--table-only", action="store_true", help="only rewrite the table from finished runs")
+    parser.add_argument("--rescore", action="store_true", help="score finished runs again for metrics added since")
     args = parser.parse_args()
     base = dataclasses.asdict(ModelConfig.load(args.config) if args.config else ModelConfig())
     root, results = args.root or Path("runs") / args.name, Path("results") / args.name
@@ -215,6 +253,10 @@ def main() -> None:
         if not result_path(results, variant, seed).is_file()
     ]
     data_dir, kb_path = resolve_data_dir(args.data_dir), args.kb or default_kb_path()
+    if args.rescore:
+        torch.set_num_threads(1)
+        for path in rescore(root, results, data_dir, kb_path):
+            print(f"rescored {path}", flush=True)
     if not args.table_only and todo:
         with ProcessPoolExecutor(max_workers=args.jobs) as pool:
             commit = git_commit()  # taken before training: commits made while it runs are not its code

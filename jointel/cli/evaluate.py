@@ -94,6 +94,12 @@ def evaluate_model(
             f"NIL threshold {evaluation.nil_threshold:.4f} from {model / 'config.json'} applied, as in annotation: "
             f"{evaluation.made_nil:,} links below it became NIL"
         )
+    if evaluation.el_no_nil is not None:
+        no_nil = evaluation.el_no_nil.micro
+        Console().print(
+            f"EL micro F1 with every mention linked to its best candidate (never NIL; InKB scoring ignores gold NIL "
+            f"mentions): {100 * no_nil.f1:.2f} (P {100 * no_nil.precision:.2f}, R {100 * no_nil.recall:.2f})"
+        )
     Console().print(
         f"{evaluation.tokens_per_second:,.0f} tokens/s end to end ({evaluation.seconds:.1f} s for "
         f"{len(documents)} documents)"

@@ -8,7 +8,8 @@ from dataclasses import dataclass, replace
 
 from jointel.data.documents import Document
 from jointel.evaluate.calibrate import predicted_documents
-from jointel.evaluate.report import CorpusScores, score_corpus
+from jointel.evaluate.el import ELScores, el_scores
+from jointel.evaluate.report import CorpusScores, el_dict, score_corpus
 from jointel.kb.lookup import KB
 from jointel.model.dataset import KBAccess
 from jointel.model.joint import JointModel, Prediction
@@ -26,6 +27,7 @@ class ModelEvaluation:
     tokens: int
     nil_threshold: float | None = None  # the model's calibrated threshold, applied to `predicted`
     made_nil: int = 0  # predicted links below it, made NIL
+    el_no_nil: ELScores | None = None  # end-to-end EL with every predicted mention linked to its best candidate
 
     @property
     def tokens_per_second(self) -> float:
@@ -37,6 +39,7 @@ class ModelEvaluation:
             "nil_threshold": self.nil_threshold,
             "links_made_nil": self.made_nil,
             **self.scores.to_dict(),
+            **({"el_no_nil": el_dict(self.el_no_nil)} if self.el_no_nil is not None else {}),
             "seconds": self.seconds,
             "tokens": self.tokens,
         }
@@ -57,7 +60,12 @@ def predict_scored(
 
 
 def evaluate_model(model: JointModel, documents: Sequence[Document], kb: KB, protocol: str) -> ModelEvaluation:
-    """Score the model's predictions as users get them: links below the model's `nil_threshold` (if any) are NIL."""
+    """Score the model's predictions as users get them: links below the model's `nil_threshold` (if any) are NIL.
+
+    `el_no_nil` scores the same predictions with every mention linked to its best candidate. InKB scoring ignores
+    links on gold NIL mentions, so there a NIL earns nothing (it only spares a spurious span an error): the
+    decision rule of systems tuned for the benchmark rather than for users, who need NIL.
+    """
     access = KBAccess.for_model(kb, protocol, model.config)
     threshold = model.config.nil_threshold
     start = time.perf_counter()
@@ -71,4 +79,6 @@ def evaluate_model(model: JointModel, documents: Sequence[Document], kb: KB, pro
         )
     tokens = sum(document.n_tokens for document in documents)
     made_nil = sum(p.is_made_nil(threshold) for rows in predictions for row in rows for p in row)
-    return ModelEvaluation(protocol, scores, predicted, seconds, tokens, threshold, made_nil)
+    anyway = [[[p.linked_anyway() for p in row] for row in rows] for rows in predictions]
+    no_nil = el_scores(documents, predicted_documents(documents, anyway)) if model.config.el_weight > 0 else None
+    return ModelEvaluation(protocol, scores, predicted, seconds, tokens, threshold, made_nil, no_nil)

@@ -28,15 +28,7 @@ class CorpusScores:
                 "micro": _prf_dict(self.ner.micro),
                 "per_type": {label: _prf_dict(prf) for label, prf in self.ner.per_type.items()},
             },
-            "el": {
-                "micro": _prf_dict(self.el.micro),
-                "macro": {
-                    "precision": self.el.macro_precision,
-                    "recall": self.el.macro_recall,
-                    "f1": self.el.macro_f1,
-                },
-                "n_documents": self.el.n_documents,
-            },
+            "el": el_dict(self.el),
             "ed": {"correct": self.ed.correct, "total": self.ed.total, "accuracy": self.ed.accuracy},
             "nil": _prf_dict(self.nil),
         }
@@ -53,14 +45,23 @@ def score_corpus(gold_docs: Sequence[Document], pred_docs: Sequence[Document]) -
     )
 
 
+def el_dict(el: ELScores) -> dict:
+    return {
+        "micro": _prf_dict(el.micro),
+        "macro": {"precision": el.macro_precision, "recall": el.macro_recall, "f1": el.macro_f1},
+        "n_documents": el.n_documents,
+    }
+
+
 def _prf_dict(prf: PRF) -> dict[str, float]:
     return {"tp": prf.tp, "fp": prf.fp, "fn": prf.fn, "precision": prf.precision, "recall": prf.recall, "f1": prf.f1}
 
 
 def points(scores: dict, metric: str) -> float:
-    """One headline figure, in percent, of a `CorpusScores.to_dict()`: `ner` or `el` micro F1, or `ed` accuracy."""
+    """One headline figure, in percent, of a `CorpusScores.to_dict()` (or a `ModelEvaluation.to_dict()`): `ner`, `el`
+    or `el_no_nil` micro F1, or `ed` accuracy. KeyError when the scores lack it (results older than the metric)."""
     if metric == "ed":
         return 100 * scores["ed"]["accuracy"]
-    if metric in ("ner", "el"):
+    if metric in ("ner", "el", "el_no_nil"):
         return 100 * scores[metric]["micro"]["f1"]
-    raise ValueError(f"unknown metric {metric!r}: expected ner, el or ed")
+    raise ValueError(f"unknown metric {metric!r}: expected ner, el, el_no_nil or ed")

@@ -57,6 +57,14 @@ class Prediction:
         """The linked entity once `nil_threshold` applies (None = NIL)."""
         return None if self.is_made_nil(nil_threshold) else self.span.entity
 
+    def linked_anyway(self) -> Prediction:
+        """This mention linked to its best candidate even where NIL won (unchanged without candidates): the
+        decision rule for scoring by InKB convention, where NIL can earn nothing (see `evaluate_model`)."""
+        if self.span.entity is not None or not self.candidates:
+            return self
+        entity, probability = self.candidates[0]
+        return replace(self, span=replace(self.span, entity=entity), el_score=probability)
+
 
 class JointModel(nn.Module):
     """The shared token encoder feeds the Stack-LSTM parser; the parser's state at each REDUCE feeds the linker.

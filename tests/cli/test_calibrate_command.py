@@ -119,6 +119,9 @@ def test_stored_threshold_applies_to_annotation_and_evaluation(model_dir, env, t
     # join Argentina (whose football team is no candidate) as false positives.
     assert _rows(result.output)["EL strong match micro (InKB)"] == ["0.00", "0.00", "0.00", "0", "0", "3"]
     assert _rows(result.output)["NIL detection"] == ["0.00", "0.00", "0.00", "0", "3", "0"]
+    # Never NIL, every mention gets its best candidate whatever the threshold: Germany and Rio de Janeiro are
+    # right again, and Argentina is linked to the country (one FP and one FN).
+    assert "(never NIL; InKB scoring ignores gold NIL mentions): 66.67 (P 66.67, R 66.67)" in result.output
 
 
 def test_evaluate_without_threshold_says_nothing_of_one(model_dir, env, tiny_kb):

@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 import torch
 
+from jointel.data.documents import Span
 from jointel.model.config import ConfigError, ModelConfig
-from jointel.model.joint import JointModel
+from jointel.model.joint import JointModel, Prediction
 
 
 def test_set_word_vectors_puts_each_vector_on_its_words_row(tiny_config, tiny_vocabs):
@@ -49,3 +50,12 @@ def test_load_reads_half_precision_weights(tiny_config, tiny_vocabs, tmp_path):
     weight = loaded.encoder.words.weight
     assert weight.dtype == torch.float32
     assert torch.allclose(weight, model.encoder.words.weight, atol=1e-2)
+
+
+def test_linked_anyway_takes_the_best_candidate_only_where_nil_won():
+    nil = Prediction(Span(0, 1, "LOC", None), 0.9, 0.6, (("Paris", 0.3), ("Paris,_Texas", 0.1)))
+    assert nil.linked_anyway() == Prediction(Span(0, 1, "LOC", "Paris"), 0.9, 0.3, nil.candidates)
+    linked = Prediction(Span(0, 1, "LOC", "Paris"), 0.9, 0.7, (("Paris", 0.7),))
+    assert linked.linked_anyway() is linked
+    no_candidates = Prediction(Span(0, 1, "LOC", None), 0.9, 1.0)
+    assert no_candidates.linked_anyway() is no_candidates
