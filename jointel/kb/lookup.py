@@ -10,11 +10,13 @@ from __future__ import annotations
 import functools
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import quote
+
+import numpy as np
 
 from jointel.data import DataFormatError
 from jointel.kb.normalize import alias_variants, normalize
@@ -30,7 +32,7 @@ _ALIAS_TABLE_SQL = """
 _ENTITY_FACTS_SQL = "SELECT id, title, popularity, type FROM entities"
 # The ids come as one JSON array (`:ids`): a long text's candidates outnumber SQLite's limit on parameters.
 _IDS = "(SELECT value FROM json_each(:ids))"
-_LINKS_SQL = f"SELECT a, b FROM entity_links WHERE a IN {_IDS} AND b IN {_IDS} AND train > 0"
+_TRAIN_LINKS_SQL = "SELECT a, b FROM entity_links WHERE train > 0"
 # Leaving a train document out: a link counts only if another train document's list has it too.
 _LINKS_LEFT_OUT_SQL = f"""
     SELECT e.a, e.b FROM entity_links AS e LEFT JOIN ppr_links AS p ON p.doc = :doc AND p.a = e.a AND p.b = e.b
@@ -160,8 +162,13 @@ class KB:
         the links as unseen text will (the PPR lists of train documents hold their own gold entities).
         """
         if leave_out is None:
-            return self._linked(_LINKS_SQL, titles)
+            return self._train_links.among(titles, self._ids, self._facts)
         return self._linked(_LINKS_LEFT_OUT_SQL, titles, doc=leave_out)
+
+    @functools.cached_property
+    def _train_links(self) -> _LinkGraph:
+        """The links of train documents' lists, read once: annotation asks for them with every document."""
+        return _LinkGraph.read(self._db if self.has_links else None)
 
     def ppr_links_among(self, doc: int, titles: Iterable[str]) -> dict[str, set[str]]:
         """`links_among` as document `doc`'s own PPRforNED list has them: the PPR protocol's view."""
@@ -230,3 +237,38 @@ class KB:
         self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
     ) -> None:
         self.close()
+
+
+@dataclass(frozen=True)
+class _LinkGraph:
+    """Undirected links by entity id, as sorted arrays (a few MB where Python sets would take tens): the
+    neighbours of entity `i` are `neighbours[start[i]:start[i + 1]]`."""
+
+    start: np.ndarray
+    neighbours: np.ndarray
+
+    @classmethod
+    def read(cls, db: sqlite3.Connection | None) -> _LinkGraph:
+        pairs = np.array(db.execute(_TRAIN_LINKS_SQL).fetchall() if db is not None else [], dtype=np.int32)
+        pairs = pairs.reshape(-1, 2)
+        source = np.concatenate([pairs[:, 0], pairs[:, 1]])
+        target = np.concatenate([pairs[:, 1], pairs[:, 0]])
+        order = np.argsort(source, kind="stable")
+        size = int(source.max()) + 2 if len(source) else 1
+        start = np.searchsorted(source[order], np.arange(size)).astype(np.int64)
+        return cls(start, target[order])
+
+    def among(self, titles: Iterable[str], ids: Mapping[str, int], facts: Mapping[int, tuple]) -> dict[str, set[str]]:
+        """`KB.links_among` without `leave_out`: each title → the titles among `titles` it links with."""
+        wanted = {ids[title] for title in titles if title in ids}
+        last = len(self.start) - 1
+        linked: dict[str, set[str]] = {}
+        for one in wanted:
+            if one >= last:
+                continue
+            others = [
+                other for other in self.neighbours[self.start[one] : self.start[one + 1]].tolist() if other in wanted
+            ]
+            if others:
+                linked[facts[one][0]] = {facts[other][0] for other in others}
+        return linked

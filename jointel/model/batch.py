@@ -90,8 +90,9 @@ def as_tensor(rows: list, dtype: type[np.generic]) -> Tensor:
     return torch.from_numpy(np.array(rows, dtype=dtype))
 
 
-def collate(sentences: Sequence[SentenceFeatures], words: Vocab, entities: Vocab | None) -> Batch:
-    """Stack sentences into a Batch; `entities` None skips the linking inputs (NER only, or prediction)."""
+def collate(sentences: Sequence[SentenceFeatures], words: Vocab, entities: Vocab | None, topic: bool = False) -> Batch:
+    """Stack sentences into a Batch; `entities` None skips the linking inputs (NER only, or prediction), and
+    `topic` adds those of the document-topic score (see `collate_candidates`)."""
     n_tokens = max(1, max(len(sentence.words) for sentence in sentences))
     n_actions = max(1, max(len(sentence.actions) for sentence in sentences))
     spellings, spelling_of = _spellings(sentences, n_tokens)
@@ -99,7 +100,7 @@ def collate(sentences: Sequence[SentenceFeatures], words: Vocab, entities: Vocab
     candidates = None
     if entities is not None:
         sets = [candidate_set for sentence in sentences for candidate_set in sentence.candidates]
-        candidates = collate_candidates(sets, words, entities)
+        candidates = collate_candidates(sets, words, entities, topic)
     return Batch(
         words=pad([sentence.words for sentence in sentences], width=n_tokens),
         spellings=spellings,
@@ -194,11 +195,13 @@ class _StepIndices:
         self.items.append(items)
 
 
-def collate_candidates(sets: Sequence[CandidateSet], words: Vocab, entities: Vocab) -> Candidates:
+def collate_candidates(sets: Sequence[CandidateSet], words: Vocab, entities: Vocab, topic: bool = False) -> Candidates:
     """Pad candidate sets of N mentions to the largest set; gold NIL becomes index C.
 
     Title words are listed once per distinct entity (`title` (U, W) and `slot` (N, C) into it): the candidate
-    lists of a document's mentions repeat the same entities.
+    lists of a document's mentions repeat the same entities. The inputs of the document-topic score (every title
+    word, the document's words) are made only with `topic`, for models with `document_topic`: they cost a
+    vocabulary lookup per title word.
     """
     n, width = len(sets), max([1] + [len(candidate_set.entities) for candidate_set in sets])
     features = np.zeros((n, width, N_CANDIDATE_FEATURES), dtype=np.float32)
@@ -208,7 +211,9 @@ def collate_candidates(sets: Sequence[CandidateSet], words: Vocab, entities: Voc
     mask = np.zeros((n, width), dtype=bool)
     distinct: dict[str, int] = {"": 0}  # row 0: padding, no title words
     documents: dict[int, int] = {}  # id() of a shared `document` tuple → row
-    document_of = [documents.setdefault(id(candidate_set.document), len(documents)) for candidate_set in sets]
+    document_of = [
+        documents.setdefault(id(candidate_set.document), len(documents)) if topic else 0 for candidate_set in sets
+    ]
     gold = []
     for i, candidate_set in enumerate(sets):
         count = len(candidate_set.entities)
@@ -220,8 +225,8 @@ def collate_candidates(sets: Sequence[CandidateSet], words: Vocab, entities: Voc
         is_nil = candidate_set.gold == count
         gold.append(width if is_nil else candidate_set.gold if candidate_set.gold >= 0 else IGNORE)
     title = [[0] * MAX_TITLE_WORDS] + [_title_ids(entity, words) for entity in list(distinct)[1:]]
-    topic_title = [[]] + [_word_ids(topic_words(entity), words) for entity in list(distinct)[1:]]
-    by_id = {id(candidate_set.document): candidate_set.document for candidate_set in sets}
+    topic_title = [[]] + [_word_ids(topic_words(entity), words) for entity in list(distinct)[1:]] if topic else [[]]
+    by_id = {id(candidate_set.document): candidate_set.document for candidate_set in sets} if topic else {}
     return Candidates(
         entity=torch.from_numpy(entity_ids),
         title=as_tensor(title, np.int64),
@@ -231,7 +236,7 @@ def collate_candidates(sets: Sequence[CandidateSet], words: Vocab, entities: Voc
         mask=torch.from_numpy(mask),
         gold=torch.tensor(gold, dtype=torch.long),
         topic_title=pad(topic_title, width=MAX_TOPIC_WORDS),
-        documents=pad([by_id[key] for key in documents]),
+        documents=pad([by_id[key] for key in documents] if topic else [()]),
         document_of=torch.tensor(document_of, dtype=torch.long),
     )
 

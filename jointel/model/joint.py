@@ -153,7 +153,8 @@ class JointModel(nn.Module):
             self.encoder.words.weight[targets] = torch.from_numpy(np.array(vectors))[sources]
 
     def batch(self, sentences: Sequence[SentenceFeatures], with_candidates: bool = True) -> Batch:
-        return collate(sentences, self.vocabs["words"], self.vocabs["entities"] if with_candidates else None)
+        entities = self.vocabs["entities"] if with_candidates else None
+        return collate(sentences, self.vocabs["words"], entities, self.config.document_topic)
 
     def loss(self, batch: Batch) -> LossParts:
         tokens = self.encoder(batch)
@@ -223,7 +224,7 @@ class JointModel(nn.Module):
         the disambiguation setting where every mention is known to be in the KB)."""
         if not sets:
             return []
-        candidates = collate_candidates(sets, self.vocabs["words"], self.vocabs["entities"])
+        candidates = collate_candidates(sets, self.vocabs["words"], self.vocabs["entities"], self.config.document_topic)
         probabilities = self.linker(states, items, labels, candidates).softmax(-1).tolist()  # one conversion
         return [
             _choose(span, score, candidate_set, row, allow_nil)

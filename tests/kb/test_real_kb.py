@@ -69,3 +69,19 @@ def test_real_links_counts_and_any_number_of_titles(real_kb, kb):
     linked = kb.links_among(titles)
     assert linked["Munich"] >= {"FC_Bayern_Munich", "Germany"}
     assert all(title in linked[other] for title, others in linked.items() for other in others)  # both ways
+
+
+def test_real_links_among_answers_as_the_table_says(real_kb, kb):
+    """`links_among` reads the train links from memory: check it against the table itself on real documents."""
+    with sqlite3.connect(real_kb.path) as db:
+        title_of = dict(db.execute("SELECT id, title FROM entities"))
+        pairs = {(title_of[a], title_of[b]) for a, b in db.execute("SELECT a, b FROM entity_links WHERE train > 0")}
+    for document in real_kb.corpus["testb"][:40]:
+        surfaces = [" ".join(s.tokens[span.start : span.end]) for s in document.sentences for span in s.spans]
+        titles = {candidate.entity for surface in surfaces for candidate in kb.candidates(surface)}
+        expected: dict[str, set[str]] = {}
+        for one, other in pairs:
+            if one in titles and other in titles:
+                expected.setdefault(one, set()).add(other)
+                expected.setdefault(other, set()).add(one)
+        assert kb.links_among(titles) == expected

@@ -35,7 +35,8 @@ def test_topic_score_prefers_the_title_about_what_the_document_is_about(tiny_con
         _candidate_set(entities.items[2:], cricket),  # same document: its words are stored once
         _candidate_set(entities.items[2:], football),
     ]
-    candidates = collate_candidates(sets, words, entities)
+    assert collate_candidates(sets, words, entities).documents.shape == (1, 1)  # no topic inputs unless asked
+    candidates = collate_candidates(sets, words, entities, topic=True)
     assert candidates.documents.shape[0] == 2
     assert candidates.document_of.tolist() == [0, 0, 1]
     scores = linker.topic_scores(candidates).detach()
