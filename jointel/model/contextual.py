@@ -52,9 +52,8 @@ def encoder_key(max_wordpieces: int = MAX_WORDPIECES) -> str:
     """What an encoder's vectors depend on besides the words: the model's release and the read-out settings (the
     batch size changes padding only). Known without loading the model, so a cache hit never loads it."""
     version = importlib.metadata.version(MINILM_DISTRIBUTION)
-    return f"{MINILM_DISTRIBUTION}=={version} wordpieces={max_wordpieces} layers={LAST_LAYERS} " + (
-        f"pieces_per_word={MAX_PIECES_PER_WORD}"
-    )
+    settings = f"wordpieces={max_wordpieces} layers={LAST_LAYERS} pieces_per_word={MAX_PIECES_PER_WORD}"
+    return f"{MINILM_DISTRIBUTION}=={version} {settings}"
 
 
 @functools.lru_cache(maxsize=1)
