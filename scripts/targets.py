@@ -69,8 +69,9 @@ def best(configurations: dict[str, dict], metric: str) -> str:
     if not scored:
         return "no joint run scored on it yet"
     mean, name = max(scored)
+    seeds = sum(variant == "joint" and metric in scores[TEST] for (variant, _), scores in configurations[name].items())
     verdict = "reached" if mean >= TARGETS[metric] else f"{TARGETS[metric] - mean:.2f} points short"
-    return f"best joint: {name}, {mean:.2f} ({verdict})"
+    return f"best joint: {name}, {mean:.2f} over {seeds} seed{'s' * (seeds > 1)} ({verdict})"
 
 
 def main() -> None:
