@@ -26,14 +26,14 @@ import torch
 from jointel.cli.paths import default_cache_dir, default_contextual_cache, default_kb_path, resolve_data_dir
 from jointel.cli.provenance import git_commit, run_header, write_section
 from jointel.data import load_corpus
-from jointel.evaluate.el import el_scores
-from jointel.evaluate.model import evaluate_model
+from jointel.evaluate.calibrate import predicted_documents
+from jointel.evaluate.model import el_scores_no_nil, evaluate_model
 from jointel.evaluate.report import el_dict, points, score_corpus
 from jointel.kb import KB
 from jointel.model.config import ModelConfig
 from jointel.model.dataset import KBAccess
 from jointel.model.joint import JointModel
-from jointel.model.predict import link_documents, predict_documents
+from jointel.model.predict import link_given_spans, predict_documents
 from jointel.train.loop import train_model
 
 VARIANTS = {
@@ -129,10 +129,11 @@ def run_pipeline(seed: int, root: Path, results: Path, data_dir: Path, kb_path: 
             for protocol in PROTOCOLS:
                 access = KBAccess.for_model(kb, protocol, el.config)
                 spans = predict_documents(ner, corpus[split], access)
-                linked = link_documents(el, spans, access, allow_nil=True)
-                scores[f"{split}/{protocol}"] = score_corpus(corpus[split], linked).to_dict()
-                no_nil = el_scores(corpus[split], link_documents(el, spans, access, allow_nil=False))
-                scores[f"{split}/{protocol}"]["el_no_nil"] = el_dict(no_nil)
+                linked = link_given_spans(el, spans, access)  # once: never NIL is read off the same predictions
+                scores[f"{split}/{protocol}"] = {
+                    **score_corpus(corpus[split], predicted_documents(spans, linked)).to_dict(),
+                    "el_no_nil": el_dict(el_scores_no_nil(corpus[split], linked)),
+                }
     result = {"variant": "pipeline", "seed": seed, "commit": commit, "train_seconds": 0.0, "scores": scores}
     return _write(result_path(results, "pipeline", seed), result)
 

@@ -79,6 +79,11 @@ def evaluate_model(model: JointModel, documents: Sequence[Document], kb: KB, pro
         )
     tokens = sum(document.n_tokens for document in documents)
     made_nil = sum(p.is_made_nil(threshold) for rows in predictions for row in rows for p in row)
-    anyway = [[[p.linked_anyway() for p in row] for row in rows] for rows in predictions]
-    no_nil = el_scores(documents, predicted_documents(documents, anyway)) if model.config.el_weight > 0 else None
+    no_nil = el_scores_no_nil(documents, predictions) if model.config.el_weight > 0 else None
     return ModelEvaluation(protocol, scores, predicted, seconds, tokens, threshold, made_nil, no_nil)
+
+
+def el_scores_no_nil(documents: Sequence[Document], predictions: Sequence[list[list[Prediction]]]) -> ELScores:
+    """End-to-end EL of `predictions` with every mention linked to its best candidate (`Prediction.linked_anyway`)."""
+    anyway = [[[p.linked_anyway() for p in row] for row in rows] for rows in predictions]
+    return el_scores(documents, predicted_documents(documents, anyway))
