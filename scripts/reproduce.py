@@ -28,7 +28,7 @@ from jointel.cli.provenance import git_commit, run_header, write_section
 from jointel.data import load_corpus
 from jointel.evaluate.calibrate import predicted_documents
 from jointel.evaluate.model import el_scores_no_nil, evaluate_model
-from jointel.evaluate.report import el_dict, points, score_corpus
+from jointel.evaluate.report import el_dict, paired_deltas, points, score_corpus
 from jointel.kb import KB
 from jointel.model.config import ModelConfig
 from jointel.model.dataset import KBAccess
@@ -190,14 +190,9 @@ def joint_minus_single(results: list[dict]) -> str:
     by_run = {(result["variant"], result["seed"]): result["scores"] for result in results}
     for protocol in PROTOCOLS:
         for split in SPLITS:
-            where, cells = f"{split}/{protocol}", []
+            cells = []
             for single, metric in pairs:
-                both = [
-                    (by_run["joint", seed][where], by_run[single, seed][where])
-                    for variant, seed in by_run
-                    if variant == "joint" and (single, seed) in by_run
-                ]
-                deltas = [points(j, metric) - points(o, metric) for j, o in both if metric in j and metric in o]
+                deltas = paired_deltas(by_run, single, f"{split}/{protocol}", metric)
                 cells.append(f"{statistics.mean(deltas):+.2f} (n={len(deltas)})" if deltas else "–")
             lines.append(f"| {protocol} | {split} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -16,7 +16,7 @@ import statistics
 from pathlib import Path
 
 from jointel.cli.provenance import run_header, write_section
-from jointel.evaluate.report import points
+from jointel.evaluate.report import paired_deltas, points
 
 TEST = "testb/ppr"  # the paper's protocol (PPRforNED candidates) on the test split
 # NER F1 and EL micro F1 on testb, both above the paper's 92.43 and 81.9; EL as predicted, or never NIL
@@ -40,11 +40,7 @@ def joint_mean(runs: dict[tuple[str, int], dict], where: str, metric: str) -> fl
 
 def joint_minus(runs: dict[tuple[str, int], dict], single: str, metric: str) -> tuple[float, int] | None:
     """Mean of joint − single over the seeds both have, and how many that is; None without a pair."""
-    seeds = [seed for variant, seed in runs if variant == "joint" and (single, seed) in runs]
-    pairs = [(runs["joint", seed][TEST], runs[single, seed][TEST]) for seed in seeds]
-    deltas = [
-        points(joint, metric) - points(other, metric) for joint, other in pairs if metric in joint and metric in other
-    ]
+    deltas = paired_deltas(runs, single, TEST, metric)
     return (statistics.mean(deltas), len(deltas)) if deltas else None
 
 

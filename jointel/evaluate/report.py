@@ -65,3 +65,13 @@ def points(scores: dict, metric: str) -> float:
     if metric in ("ner", "el", "el_no_nil"):
         return 100 * scores[metric]["micro"]["f1"]
     raise ValueError(f"unknown metric {metric!r}: expected ner, el, el_no_nil or ed")
+
+
+def paired_deltas(by_run: dict[tuple[str, int], dict], single: str, where: str, metric: str) -> list[float]:
+    """Joint minus `single` on `metric` (points) for every seed both have, from results keyed (variant, seed) whose
+    values are their `scores` (by "split/protocol"); pairs where either side predates the metric are left out."""
+    seeds = [seed for variant, seed in by_run if variant == "joint" and (single, seed) in by_run]
+    pairs = [(by_run["joint", seed][where], by_run[single, seed][where]) for seed in seeds]
+    return [
+        points(joint, metric) - points(other, metric) for joint, other in pairs if metric in joint and metric in other
+    ]
