@@ -53,4 +53,4 @@ def write_section(path: Path, name: str, text: str) -> None:
     old = path.read_text() if path.is_file() else ""
     pattern = re.compile(rf"<!-- {re.escape(name)}:start -->.*?<!-- {re.escape(name)}:end -->", re.DOTALL)
     new = pattern.sub(lambda _: block, old) if pattern.search(old) else (old.rstrip() + "\n\n" + block).lstrip()
-    path.write_text(new + "\n")
+    path.write_text(new.rstrip("\n") + "\n")  # one final newline, however often a section is rewritten
