@@ -91,13 +91,13 @@ def score_model(model: JointModel, corpus: dict, kb: KB) -> dict:
 def rescore(root: Path, results: Path, data_dir: Path, kb_path: Path) -> list[Path]:
     """Score again the finished runs whose model is still on disk and whose result lacks a metric added since
     (`el_no_nil`); the pipeline too when both its models are there. The rest of each result is kept."""
-    corpus, done = load_corpus(data_dir, default_cache_dir()), []
+    corpus, done, commit = load_corpus(data_dir, default_cache_dir()), [], git_commit()
     with KB(kb_path) as kb:
         for path in sorted(results.glob("*-seed*.json")):
             result = json.loads(path.read_text())
             if result["variant"] == "ner" or all("el_no_nil" in scores for scores in result["scores"].values()):
                 continue  # the NER-only model links nothing worth scoring
-            variant, seed, commit = result["variant"], result["seed"], git_commit()
+            variant, seed = result["variant"], result["seed"]
             if variant == "pipeline":
                 if all((root / f"{v}-seed{seed}" / "model").is_dir() for v in ("ner", "el")):
                     done.append(run_pipeline(seed, root, results, data_dir, kb_path, commit))
