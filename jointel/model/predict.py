@@ -59,7 +59,8 @@ def predict(
     """Predictions per document, per sentence, for `(document number, sentences)` pairs (tokens only are read)."""
     model.eval()
     sentences = [sentence for _, document in documents for sentence in document]
-    mentions = iter(_decode(model, [document for _, document in documents], access, batch_size))  # by sentence
+    token_ids = TokenIds(model.vocabs["words"], model.vocabs["chars"])  # one memo for both passes
+    mentions = iter(_decode(model, [document for _, document in documents], access, token_ids, batch_size))
     per_document, end = [], 0
     pending = next(mentions, None)
     for number, document in documents:
@@ -69,7 +70,7 @@ def predict(
             inside.append(pending)
             pending = next(mentions, None)
         per_document.append((number, inside, end - len(document), end))
-    linked = _link_documents(model, per_document, sentences, access)
+    linked = _link_documents(model, per_document, sentences, access, token_ids)
     results: list[list[list[Prediction]]] = []
     first = 0
     for (_, document), predictions in zip(documents, linked, strict=True):
@@ -82,10 +83,9 @@ def predict(
 
 
 def _decode(
-    model: JointModel, documents: Sequence[Sequence[Sentence]], access: KBAccess, batch_size: int
+    model: JointModel, documents: Sequence[Sequence[Sentence]], access: KBAccess, token_ids: TokenIds, batch_size: int
 ) -> list[_Mention]:
     """The mentions the parser finds in the sentences of `documents`, numbered by sentence over all documents."""
-    token_ids = TokenIds(model.vocabs["words"], model.vocabs["chars"])
     gazetteer = access.gazetteer if model.config.gazetteer_dim else None
     texts = [[sentence.tokens for sentence in document] for document in documents]  # tokens only: no gold spans
     contextual = model.contextual_vectors(texts) if model.config.contextual_dim else [[None] * len(t) for t in texts]
@@ -111,18 +111,20 @@ def _link_documents(
     documents: Sequence[tuple[int, list[_Mention], int, int]],
     sentences: Sequence[Sentence],
     access: KBAccess,
+    token_ids: TokenIds,
 ) -> list[list[tuple[Prediction, _Mention]]]:
     """Candidates with document context for every mention, then linking in large batches.
 
     `documents` holds (document number, its mentions, its first sentence, one past its last) over `sentences`."""
     queue = []
-    token_ids = TokenIds(model.vocabs["words"], model.vocabs["chars"])
     for index, (number, mentions, first, last) in enumerate(documents):
         surfaces = [" ".join(sentences[m.sentence].tokens[m.span.start : m.span.end]) for m in mentions]
         mentions_candidates = [(surface, access.candidates(number, surface)) for surface in surfaces]
         links = access.links(number, False) if access.links is not None else None
         contexts = document_context(mentions_candidates, links_among=links)
-        topic = document_words([sentence.tokens for sentence in sentences[first:last]], token_ids)
+        topic = ()  # only a `document_topic` model reads the document's words
+        if model.config.document_topic:
+            topic = document_words([sentence.tokens for sentence in sentences[first:last]], token_ids)
         for mention, surface, (candidates, context) in zip(mentions, surfaces, contexts, strict=True):
             queue.append((index, mention, candidate_set(surface, candidates, None, False, context, topic)))
     results: list[list[tuple[Prediction, _Mention]]] = [[] for _ in documents]
