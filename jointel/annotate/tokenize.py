@@ -67,6 +67,10 @@ def tokenize(text: str, boundaries: Collection[int] = ()) -> Iterator[Token]:
     `boundaries` lets a caller's spans (`Annotator.link`) start and end on token edges whatever the rules say.
     """
     cuts = sorted(set(boundaries))
+    if not cuts:  # the common case, spared the bisections
+        for match in _TOKEN.finditer(text):
+            yield Token(match.group(), *match.span())
+        return
     for match in _TOKEN.finditer(text):
         start, end = match.span()
         inside = cuts[bisect_right(cuts, start) : bisect_left(cuts, end)]
