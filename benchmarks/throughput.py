@@ -5,15 +5,18 @@ tokens for both, so the ratio compares the same work. For each thread count (tor
 threadpoolctl): the whole of testb in one stream (`annotate_many`, `nlp.pipe`; rounds interleaved, warm-up
 excluded, median and spread), which is also the end-to-end wall time from raw texts to mentions with the model
 loaded; then single-document requests (`annotate(text)`, `nlp(text)`), one at a time, for latency p50/p95.
-`jointel.load()` is timed once, apart. Writes the `throughput` section of BENCHMARKS.md.
+`jointel.load()` is timed once, apart. Writes the `throughput` section of BENCHMARKS.md; `--model DIR` benchmarks
+a model of your own instead of the bundled one (give `--out` another file to keep BENCHMARKS.md's row).
 
     .venv/bin/python benchmarks/throughput.py [--threads 1 2] [--repeat 3] [--documents N] [--out BENCHMARKS.md]
+                                              [--model DIR [--kb KB]]
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from common import (
@@ -56,19 +59,20 @@ class Row:
 
 
 def measure(
-    threads: int, texts: list[str], annotator: jointel.Annotator, nlp: Language, repeat: int
+    threads: int, texts: list[str], annotator: jointel.Annotator, nlp: Language, repeat: int, system: str = JOINTEL
 ) -> tuple[list[Row], str]:
-    """Both systems at `threads` threads; also returns the note of what the thread limit set."""
+    """Both systems at `threads` threads (jointel's row named `system`); also returns the note of what the thread
+    limit set."""
     with thread_limit(threads) as note:
         streams = time_rounds(
             {
-                JOINTEL: lambda: list(annotator.annotate_many(texts)),
+                system: lambda: list(annotator.annotate_many(texts)),
                 SPACY: lambda: list(nlp.pipe(texts, batch_size=64)),
             },
             repeat,
         )
         rows = [
-            Row(JOINTEL, threads, streams[JOINTEL], latencies(annotator.annotate, texts, repeat)),
+            Row(system, threads, streams[system], latencies(annotator.annotate, texts, repeat)),
             Row(SPACY, threads, streams[SPACY], latencies(nlp, texts, repeat)),
         ]
     return rows, note
@@ -88,19 +92,19 @@ def table(rows: list[Row], n_texts: int, tokens: int) -> list[str]:
     return lines
 
 
-def verdicts(rows: list[Row], n_texts: int) -> list[str]:
+def verdicts(rows: list[Row], n_texts: int, system: str = JOINTEL) -> list[str]:
     """The ratio and end-to-end lines, one per thread count, each against its target."""
     by_key = {(row.system, row.threads): row for row in rows}
     lines = []
     for threads in sorted({row.threads for row in rows}):
-        jointel_seconds = by_key[JOINTEL, threads].stream.median
+        jointel_seconds = by_key[system, threads].stream.median
         ratio = by_key[SPACY, threads].stream.median / jointel_seconds
         lines.append(
             f"- jointel / spaCy throughput ratio at {threads} thread(s): **{ratio:.2f}** "
             f"(target ≥ {RATIO_TARGET} on 2 cores: {verdict(ratio, RATIO_TARGET, higher_is_better=True)})."
         )
     for threads in sorted({row.threads for row in rows}):
-        seconds = by_key[JOINTEL, threads].stream.median
+        seconds = by_key[system, threads].stream.median
         lines.append(
             f"- All {n_texts} AIDA testb documents annotated end to end (raw texts to mentions, model "
             f"loaded) at {threads} thread(s): **{seconds:.2f} s** "
@@ -114,7 +118,10 @@ def main() -> None:
     arguments = parser(__doc__, repeat=3)
     arguments.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     arguments.add_argument("--documents", type=int, default=None, help="only the first N testb documents (a check)")
+    arguments.add_argument("--model", type=Path, default=None, help="a model directory (default: the bundled model)")
+    arguments.add_argument("--kb", type=Path, default=None, help="its KB (default: the model directory's kb.sqlite)")
     args = arguments.parse_args()
+    system = JOINTEL if args.model is None else f"jointel NER+EL ({args.model})"
     import spacy
 
     load_at_start = load_average()
@@ -122,12 +129,12 @@ def main() -> None:
     texts = [raw_text(document) for document in documents]
     tokens = sum(document.n_tokens for document in documents)
     start = time.perf_counter()
-    annotator = jointel.load()
+    annotator = jointel.load(args.model, args.kb)
     load_seconds = time.perf_counter() - start
     nlp = spacy.load(SPACY_MODEL, exclude=SPACY_EXCLUDED)
     rows, notes = [], []
     for threads in args.threads:
-        measured, note = measure(threads, texts, annotator, nlp, args.repeat)
+        measured, note = measure(threads, texts, annotator, nlp, args.repeat, system)
         rows += measured
         notes.append(f"- {threads} thread(s): {note}.")
     publish(
@@ -144,8 +151,8 @@ def main() -> None:
             "",
             *table(rows, len(texts), tokens),
             "",
-            *verdicts(rows, len(texts)),
-            f"- `jointel.load()` (bundled model and KB, first call in the process, after imports): "
+            *verdicts(rows, len(texts), system),
+            f"- `jointel.load()` ({args.model or 'bundled model'} and KB, first call in the process, after imports): "
             f"**{load_seconds:.2f} s**, outside every timing above.",
             "",
             "Thread settings (spaCy's matrix products go through the `blis` package, which threadpoolctl does not "
