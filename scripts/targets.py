@@ -3,7 +3,8 @@ joint minus single-task seed for seed (the paper's claim).
 
 Reads `results/<name>/<variant>-seed<N>.json` (written by `reproduce.py --name NAME`) and writes the RESULTS.md
 section `targets`. A configuration is one results directory; its joint scores are the mean over its joint seeds,
-and each joint − single difference is the mean over the seeds both variants have (paired).
+and each joint − single difference is the mean over the seeds both variants have (paired); a configuration
+without NER-only runs shares those of one that differs only in what they do not use (`ner_only_lenders`).
 
     .venv/bin/python scripts/targets.py [--results results] [--out RESULTS.md]
 """
@@ -16,7 +17,7 @@ import statistics
 from pathlib import Path
 
 from jointel.cli.provenance import run_header, write_section
-from jointel.evaluate.report import paired_deltas, points
+from jointel.evaluate.report import ner_only_lenders, paired_deltas, points
 
 TEST = "testb/ppr"  # the paper's protocol (PPRforNED candidates) on the test split
 # NER F1 and EL micro F1 on testb, both above the paper's 92.43 and 81.9; EL as predicted, or never NIL
@@ -26,9 +27,21 @@ SINGLE = (("ner", "ner"), ("pipeline", "el"), ("pipeline", "el_no_nil"), ("el", 
 
 
 def load(directory: Path) -> dict[tuple[str, int], dict]:
-    """(variant, seed) → its scores, for every finished run of one configuration."""
+    """(variant, seed) → its result (config, scores, …), for every finished run of one configuration."""
     runs = (json.loads(path.read_text()) for path in sorted(directory.glob("*-seed*.json")))
-    return {(run["variant"], run["seed"]): run["scores"] for run in runs}
+    return {(run["variant"], run["seed"]): run for run in runs}
+
+
+def scores_with_shared_ner_only(configurations: dict[str, dict]) -> tuple[dict[str, dict], dict[str, str]]:
+    """(variant, seed) → scores per configuration, NER-only runs shared where `ner_only_lenders` finds a lender."""
+    lenders = ner_only_lenders(configurations)
+    scores = {}
+    for name, runs in configurations.items():
+        scores[name] = {key: run["scores"] for key, run in runs.items()}
+        if name in lenders:
+            lent = configurations[lenders[name]].items()
+            scores[name].update({key: run["scores"] for key, run in lent if key[0] == "ner"})
+    return scores, lenders
 
 
 def joint_mean(runs: dict[tuple[str, int], dict], where: str, metric: str) -> float | None:
@@ -44,7 +57,7 @@ def joint_minus(runs: dict[tuple[str, int], dict], single: str, metric: str) -> 
     return (statistics.mean(deltas), len(deltas)) if deltas else None
 
 
-def row(name: str, runs: dict[tuple[str, int], dict]) -> str:
+def row(name: str, runs: dict[tuple[str, int], dict], ner_from: str | None = None) -> str:
     seeds = ",".join(str(seed) for variant, seed in sorted(runs) if variant == "joint")
     cells = []
     for metric in ("ner", "el", "el_no_nil"):
@@ -54,7 +67,8 @@ def row(name: str, runs: dict[tuple[str, int], dict]) -> str:
     cells.append("–" if realistic is None else f"{realistic:.2f}")
     for single, metric in SINGLE:
         delta = joint_minus(runs, single, metric)
-        cells.append("–" if delta is None else f"{delta[0]:+.2f} (n={delta[1]})")
+        lender = f", {ner_from}'s NER-only" if single == "ner" and ner_from else ""
+        cells.append("–" if delta is None else f"{delta[0]:+.2f} (n={delta[1]}{lender})")
     return f"| {name} | {seeds or '–'} | " + " | ".join(cells) + " |"
 
 
@@ -75,9 +89,8 @@ def main() -> None:
     parser.add_argument("--results", type=Path, default=Path("results"))
     parser.add_argument("--out", type=Path, default=Path("RESULTS.md"))
     arguments = parser.parse_args()
-    configurations = {
-        path.name: load(path) for path in sorted(arguments.results.iterdir()) if path.is_dir() and load(path)
-    }
+    found = {path.name: load(path) for path in sorted(arguments.results.iterdir()) if path.is_dir() and load(path)}
+    configurations, lenders = scores_with_shared_ner_only(found)
     text = "\n".join(
         [
             "## Targets: where we stand",
@@ -88,7 +101,9 @@ def main() -> None:
             "single-task on both, mean of 3 seeds. Joint columns: mean over the joint seeds (difference from the",
             "target). *No NIL*: the same predictions with every mention linked to its best candidate (InKB scoring",
             "ignores gold NIL mentions, so a NIL earns nothing there; chosen on testa, where it helps too). Joint −",
-            "single: paired by seed, testb, PPR; positive = joint training helps.",
+            "single: paired by seed, testb, PPR; positive = joint training helps. A configuration that differs from",
+            "another only in what a NER-only model does not use (candidates, link features) shares that one's",
+            "NER-only runs, as its NER cell says.",
             "",
             f"- NER F1 testb ≥ {TARGETS['ner']}: {best(configurations, 'ner')}.",
             f"- EL micro F1 testb ≥ {TARGETS['el']}: {best(configurations, 'el')}; never NIL: "
@@ -98,7 +113,7 @@ def main() -> None:
             "EL F1 testb (realistic) | NER: joint − NER-only | EL: joint − pipeline | EL no NIL: joint − pipeline | "
             "ED: joint − EL-only |",
             "|---|---|---|---|---|---|---|---|---|---|",
-            *(row(name, runs) for name, runs in configurations.items()),
+            *(row(name, runs, lenders.get(name)) for name, runs in configurations.items()),
         ]
     )
     print(text)

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
 
 from jointel.data.documents import Document
 from jointel.evaluate.el import EDScores, ELScores, ed_accuracy, el_scores, nil_scores
 from jointel.evaluate.ner import NERScores, ner_scores_documents
 from jointel.evaluate.parallel import check_parallel
 from jointel.evaluate.prf import PRF
+from jointel.model.config import ModelConfig
+
+# Settings a NER-only model does not use: it trains no linker (so reads no candidates or links), and picks its epoch
+# by NER alone whatever `selection` says. Configurations that differ only in these share their NER-only runs.
+NOT_FOR_NER_ONLY = frozenset(
+    {"seed", "el_weight", "selection", "nil_threshold", "candidate_protocol", "max_candidates"}
+    | {"link_coherence", "link_isolation", "document_topic"}
+)
 
 
 @dataclass(frozen=True)
@@ -75,3 +83,30 @@ def paired_deltas(by_run: dict[tuple[str, int], dict], single: str, where: str, 
     return [
         points(joint, metric) - points(other, metric) for joint, other in pairs if metric in joint and metric in other
     ]
+
+
+def ner_only_lenders(configurations: Mapping[str, Mapping[tuple[str, int], dict]]) -> dict[str, str]:
+    """Configuration → the configuration whose NER-only runs it shares, for each one with joint runs and none
+    NER-only: the first that has NER-only runs and differs from it only in `NOT_FOR_NER_ONLY` settings (the
+    accurate configuration trained on PPRforNED lists shares the accurate one's). Runs are results as
+    `scripts/reproduce.py` writes them, keyed (variant, seed), each with its "config"."""
+    lenders = {}
+    for name, runs in configurations.items():
+        joint = [run for (variant, _), run in runs.items() if variant == "joint"]
+        if not joint or any(variant == "ner" for variant, _ in runs):
+            continue
+        for lender, theirs in configurations.items():
+            ner = [run for (variant, _), run in theirs.items() if variant == "ner"]
+            if ner and all(_ner_settings(run) == _ner_settings(joint[0]) for run in ner):
+                lenders[name] = lender
+                break
+    return lenders
+
+
+def _ner_settings(run: dict) -> dict:
+    """The run's settings a NER-only model uses; settings its config predates take their defaults."""
+    settings = {**_DEFAULTS, **run["config"]}
+    return {key: value for key, value in settings.items() if key not in NOT_FOR_NER_ONLY}
+
+
+_DEFAULTS = {field.name: field.default for field in fields(ModelConfig)}

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from jointel.data.documents import Document, Sentence, Span
-from jointel.evaluate.report import points, score_corpus
+from jointel.evaluate.report import ner_only_lenders, points, score_corpus
 
 GOLD = [
     Document(
@@ -62,3 +62,23 @@ def test_points_reads_the_headline_figures_in_percent():
     assert points(scores, "ed") == pytest.approx(50.0)
     with pytest.raises(ValueError, match="unknown metric 'nil'"):
         points(scores, "nil")
+
+
+def _run(variant: str, seed: int, **config) -> dict:
+    return {"variant": variant, "seed": seed, "config": {"seed": seed, **config}, "scores": {}}
+
+
+def test_ner_only_runs_are_shared_across_linker_settings_only():
+    """accurate-ppr (other candidates) borrows accurate's NER-only runs; a wider encoder does not; nor do
+    configurations with NER-only runs of their own. Settings older results omit count as their defaults."""
+    accurate = {"contextual_dim": 384, "link_coherence": True}
+    configurations = {
+        "accurate": {("ner", 1): _run("ner", 1, el_weight=0.0, **accurate), ("joint", 1): _run("joint", 1, **accurate)},
+        "accurate-ppr": {
+            ("joint", s): _run("joint", s, candidate_protocol="ppr", max_candidates=100, **accurate) for s in (1, 2)
+        },
+        "wide": {("joint", 1): _run("joint", 1, hidden=400, **accurate)},
+        "old": {("ner", 1): {"variant": "ner", "seed": 1, "config": {"seed": 1, "el_weight": 0.0}}},
+        "plain": {("joint", 1): _run("joint", 1, contextual_dim=0, link_isolation=True)},
+    }
+    assert ner_only_lenders(configurations) == {"accurate-ppr": "accurate", "plain": "old"}
