@@ -59,7 +59,7 @@ class Row:
 
 
 def measure(
-    threads: int, texts: list[str], annotator: jointel.Annotator, nlp: Language, repeat: int, system: str = JOINTEL
+    threads: int, texts: list[str], annotator: jointel.Annotator, nlp: Language, repeat: int, system: str
 ) -> tuple[list[Row], str]:
     """Both systems at `threads` threads (jointel's row named `system`); also returns the note of what the thread
     limit set."""
@@ -92,7 +92,7 @@ def table(rows: list[Row], n_texts: int, tokens: int) -> list[str]:
     return lines
 
 
-def verdicts(rows: list[Row], n_texts: int, system: str = JOINTEL) -> list[str]:
+def verdicts(rows: list[Row], n_texts: int, system: str) -> list[str]:
     """The ratio and end-to-end lines, one per thread count, each against its target."""
     by_key = {(row.system, row.threads): row for row in rows}
     lines = []

@@ -67,13 +67,12 @@ def tokenize(text: str, boundaries: Collection[int] = ()) -> Iterator[Token]:
     `boundaries` lets a caller's spans (`Annotator.link`) start and end on token edges whatever the rules say.
     """
     cuts = sorted(set(boundaries))
-    if not cuts:  # the common case, spared the bisections
-        for match in _TOKEN.finditer(text):
-            yield Token(match.group(), *match.span())
-        return
     for match in _TOKEN.finditer(text):
         start, end = match.span()
-        inside = cuts[bisect_right(cuts, start) : bisect_left(cuts, end)]
+        inside = cuts[bisect_right(cuts, start) : bisect_left(cuts, end)] if cuts else None
+        if not inside:  # most tokens, and all without boundaries: no cut, no pairing
+            yield Token(match.group(), start, end)
+            continue
         for left, right in pairwise([start, *inside, end]):
             yield Token(text[left:right], left, right)
 

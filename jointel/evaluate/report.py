@@ -18,6 +18,7 @@ NOT_FOR_NER_ONLY = frozenset(
     {"seed", "el_weight", "selection", "nil_threshold", "candidate_protocol", "max_candidates"}
     | {"link_coherence", "link_isolation", "document_topic"}
 )
+_DEFAULTS = {field.name: field.default for field in fields(ModelConfig)}  # what results older than a setting omit
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,3 @@ def _ner_settings(run: dict) -> dict:
     """The run's settings a NER-only model uses; settings its config predates take their defaults."""
     settings = {**_DEFAULTS, **run["config"]}
     return {key: value for key, value in settings.items() if key not in NOT_FOR_NER_ONLY}
-
-
-_DEFAULTS = {field.name: field.default for field in fields(ModelConfig)}
