@@ -31,6 +31,20 @@ def test_train_model_overfits_six_sentences(tiny_training, tiny_kb, tmp_path, do
     assert (tmp_path / "training_curve.png").stat().st_size > 1000
 
 
+def test_a_model_without_contextual_features_never_loads_minilm(tiny_training, tiny_kb, tmp_path, monkeypatch):
+    """MiniLM costs minutes of CPU on the full corpus: a model that does not read its vectors must not run it."""
+
+    def no_minilm(*args, **kwargs):
+        raise AssertionError("MiniLM loaded for a model without contextual features")
+
+    monkeypatch.setattr("jointel.model.contextual.ContextualEncoder", no_minilm)
+    documents, config = tiny_training
+    assert config.contextual_dim == 0
+    with KB(tiny_kb.path) as kb:
+        history = train_model(dataclasses.replace(config, epochs=1), documents, documents, kb, tmp_path)
+    assert len(history) == 1
+
+
 def test_saved_model_loads_with_identical_predictions(tiny_training, tiny_kb, tmp_path):
     from jointel.model.dataset import KBAccess
     from jointel.model.predict import predict_documents
