@@ -38,7 +38,7 @@ def train(
     """Train on CoNLL/AIDA train, early-stop on testa; the best model goes to OUT/model."""
     settings = ModelConfig.load(config) if config else ModelConfig()
     if resume and (out / "model" / "config.json").is_file() and config is None:
-        settings = ModelConfig.load(out / "model" / "config.json")
+        settings = ModelConfig.load(out / "model" / "config.json", saved_model=True)
     settings = dataclasses.replace(settings, **{k: v for k, v in overrides.items() if v is not None})
     settings = dataclasses.replace(settings, nil_threshold=None)  # a threshold calibrated for other weights is stale
     corpus = load_corpus_with_status(data_dir)

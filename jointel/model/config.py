@@ -14,6 +14,9 @@ class ConfigError(ValueError):
 
 
 SELECTIONS = ("all", "ner")
+# Fields added after models were saved, with the value that reproduces such a model: a saved config without the key
+# loads with it (see `ModelConfig.load`), while a new config gets the field's default.
+SAVED_BEFORE_FIELD = {"normalized_match": False}
 
 
 @dataclass
@@ -44,6 +47,9 @@ class ModelConfig:
     document_topic: bool = False  # score each candidate's title words against the words of the whole document
     link_coherence: bool = False  # candidate features from the KB's Wikipedia links with other mentions' candidates
     link_isolation: bool = False  # with link_coherence: also flag candidates linked with nothing in the document
+    # the string-match candidate features compare the normalised mention with the normalised title; models saved
+    # before this field compared the raw surface ("Germany" ≠ "germany"), so those features were always 0
+    normalized_match: bool = True
     el_weight: float = 1.0  # weight of the linking loss; 0.0 trains NER alone
     ner_weight: float = 1.0  # weight of the transition loss; 0.0 trains EL alone (on gold mentions)
     candidate_protocol: str = "realistic"  # realistic (KB aliases) | ppr (PPRforNED lists)
@@ -75,8 +81,12 @@ class ModelConfig:
         path.chmod(0o644)
 
     @classmethod
-    def load(cls, path: Path) -> ModelConfig:
-        """Read a saved config; unknown keys are an error naming them, so a typo is never silently ignored."""
+    def load(cls, path: Path, saved_model: bool = False) -> ModelConfig:
+        """Read a config; unknown keys are an error naming them, so a typo is never silently ignored.
+
+        `saved_model`: the config of a trained model, whose missing keys take the value it was trained with
+        (`SAVED_BEFORE_FIELD`) rather than today's default.
+        """
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such config file")
@@ -90,4 +100,6 @@ class ModelConfig:
         unknown = sorted(set(values) - known)
         if unknown:
             raise ConfigError(f"{path}: unknown config keys {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        if saved_model:
+            values = {**SAVED_BEFORE_FIELD, **values}
         return cls(**values)

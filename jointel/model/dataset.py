@@ -37,14 +37,24 @@ ContextualLookup = Callable[[Sequence[Sequence[str]]], list[np.ndarray]]  # a do
 @dataclass(frozen=True)
 class KBAccess:
     """What the model reads from the KB: candidates of a (document, surface), the alias gazetteer, and the
-    Wikipedia links among entities (for `link_coherence`)."""
+    Wikipedia links among entities (for `link_coherence`); `match_key` is the mention as the candidates' string-match
+    features see it (see `ModelConfig.normalized_match`)."""
 
     candidates: DocumentLookup
     gazetteer: Gazetteer | None = None
     links: DocumentLinks | None = None
+    match_key: Callable[[str], str] = normalize
 
     @classmethod
-    def open(cls, kb: KB, protocol: str, k: int, with_gazetteer: bool = True, with_links: bool = False) -> KBAccess:
+    def open(
+        cls,
+        kb: KB,
+        protocol: str,
+        k: int,
+        with_gazetteer: bool = True,
+        with_links: bool = False,
+        normalized_match: bool = True,
+    ) -> KBAccess:
         """Candidates and links under a protocol: the KB alias table and the links of train documents' lists
         (realistic), or the document's own PPRforNED list and its links (ppr)."""
         if protocol not in PROTOCOLS:
@@ -53,12 +63,20 @@ class KBAccess:
         links = None
         if with_links:
             links = _ppr_links(kb) if protocol == "ppr" else _realistic_links(kb)
-        return cls(lambda document_number, surface: kb.lookup(protocol, document_number, surface, k), gazetteer, links)
+        match_key = normalize if normalized_match else str
+        return cls(lambda number, surface: kb.lookup(protocol, number, surface, k), gazetteer, links, match_key)
 
     @classmethod
     def for_model(cls, kb: KB, protocol: str, config: ModelConfig) -> KBAccess:
         """What a model of `config` reads: its number of candidates, and the gazetteer and links if it uses them."""
-        return cls.open(kb, protocol, config.max_candidates, config.gazetteer_dim > 0, config.link_coherence)
+        return cls.open(
+            kb,
+            protocol,
+            config.max_candidates,
+            config.gazetteer_dim > 0,
+            config.link_coherence,
+            config.normalized_match,
+        )
 
 
 def _realistic_links(kb: KB) -> DocumentLinks:
@@ -128,7 +146,11 @@ def document_features(
         own_totals = {key: float(sum(counts.values())) for key, counts in own.items()}
         tokens = [sentence.tokens for sentence in document.sentences]
         topic = document_words(tokens, token_ids)
-        sets = iter(gold_candidate_sets(document, lookup, held_out, own, topic, links) if lookup is not None else [])
+        sets = iter(
+            gold_candidate_sets(document, lookup, held_out, own, topic, links, access.match_key)
+            if access is not None and lookup is not None
+            else []
+        )
         casing = document_casing(tokens)
         vectors = contextual(tokens) if contextual is not None else [None] * len(tokens)
         for sentence, sentence_casing, sentence_vectors in zip(document.sentences, casing, vectors, strict=True):
@@ -147,11 +169,12 @@ def gold_candidate_sets(
     own: dict[str, Counter[str]],
     topic: tuple[int, ...] = (),
     links_among: LinksAmong | None = None,
+    match_key: Callable[[str], str] = normalize,
 ) -> list[CandidateSet]:
     """Candidate sets of the document's gold spans, sentence by sentence and span by span (sorted by start).
 
     `own` is `own_links(document)` when `held_out` is given (computed once by the caller), else empty; `topic` is
-    the document's `document_words`.
+    the document's `document_words`; `match_key` is `KBAccess.match_key`.
     """
     spans = [
         (sentence, span)
@@ -166,7 +189,7 @@ def gold_candidate_sets(
             candidates = held_out.remove(candidates, surface, own.get(normalize(surface), Counter()))
         mentions.append((surface, candidates))
     return [
-        candidate_set(surface, candidates, span.entity, span.is_annotated, context, topic)
+        candidate_set(match_key(surface), candidates, span.entity, span.is_annotated, context, topic)
         for (surface, _), (candidates, context), (_, span) in zip(
             mentions, document_context(mentions, links_among=links_among), spans, strict=True
         )

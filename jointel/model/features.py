@@ -109,8 +109,8 @@ class CandidateContext(NamedTuple):
 def candidate_features(mention_key: str, candidate: Candidate, rank: int, context: CandidateContext) -> list[float]:
     """Features of a candidate that exist for any entity, seen in training or not (see `document_context`).
 
-    `mention_key` is the normalised mention. The last three (Wikipedia links) are read only by models with
-    `link_coherence` (see `features_read`).
+    `mention_key` is the normalised mention (`KBAccess.match_key`). The last three (Wikipedia links) are read only
+    by models with `link_coherence` (see `features_read`).
     """
     candidate_key = title_key(candidate.entity)
     mention_words, candidate_words = set(mention_key.split()), set(candidate_key.split())

@@ -245,7 +245,8 @@ class JointModel(nn.Module):
         for name in ("config.json", "vocabs.json", "weights.pt"):
             if not (directory / name).is_file():
                 raise FileNotFoundError(f"{directory / name}: missing; is {directory} a model saved by jointel?")
-        model = cls(ModelConfig.load(directory / "config.json"), load_vocabs(directory / "vocabs.json"))
+        config = ModelConfig.load(directory / "config.json", saved_model=True)
+        model = cls(config, load_vocabs(directory / "vocabs.json"))
         state = torch.load(directory / "weights.pt", map_location="cpu", weights_only=True)
         # A shipped bundle stores half-precision weights (half the size); the network computes in float32.
         model.load_state_dict(

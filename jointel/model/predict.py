@@ -126,7 +126,8 @@ def _link_documents(
         if model.config.document_topic:
             topic = document_words([sentence.tokens for sentence in sentences[first:last]], token_ids)
         for mention, surface, (candidates, context) in zip(mentions, surfaces, contexts, strict=True):
-            queue.append((index, mention, candidate_set(surface, candidates, None, False, context, topic)))
+            options = candidate_set(access.match_key(surface), candidates, None, False, context, topic)
+            queue.append((index, mention, options))
     results: list[list[tuple[Prediction, _Mention]]] = [[] for _ in documents]
     for start in range(0, len(queue), LINK_BATCH):
         chunk = queue[start : start + LINK_BATCH]

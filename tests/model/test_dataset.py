@@ -57,3 +57,25 @@ def test_training_documents_do_without_the_links_only_their_own_list_has(tiny_kb
     assert seen["Germany"][1:] == seen["European_Union"][1:] == (1.0, 0.0)  # the one other surface links
     assert hidden["Germany"] == hidden["European_Union"] == (0.0, 0.0, 1.0)  # and now they link with nothing
     assert own_list["Germany"][1:] == (1.0, 0.0)  # the PPR protocol reads the document's own list, in training too
+
+
+def _string_match(access, documents, vocabs):
+    """Per (candidate, exact name match, word overlap) row of every gold mention's candidate set."""
+    return {
+        (entity, row[3], row[4])
+        for sentence in document_features(documents, vocabs, access)
+        for candidates in sentence.candidates
+        for entity, row in zip(candidates.entities, candidates.features.tolist(), strict=True)
+    }
+
+
+def test_string_match_features_compare_the_normalised_mention_with_the_title(tiny_kb, tiny_documents, tiny_vocabs):
+    """The mention "Germany" names Germany exactly and shares one word of the four of "Germany national football
+    team"; models saved before `normalized_match` compared the raw surface with the normalised title: no match."""
+    with KB(tiny_kb.path) as kb:
+        normalised = _string_match(KBAccess.open(kb, "ppr", 30), tiny_documents, tiny_vocabs)
+        raw = _string_match(KBAccess.open(kb, "ppr", 30, normalized_match=False), tiny_documents, tiny_vocabs)
+    assert ("Germany", 1.0, 1.0) in normalised
+    assert ("Germany_national_football_team", 0.0, 0.25) in normalised  # 1 word shared of 4
+    assert ("Germany", 0.0, 0.0) in raw
+    assert {exact for _, exact, _ in raw} == {0.0}  # a capitalised name never equals a casefolded title

@@ -59,3 +59,13 @@ def test_linked_anyway_takes_the_best_candidate_only_where_nil_won():
     assert linked.linked_anyway() is linked
     no_candidates = Prediction(Span(0, 1, "LOC", None), 0.9, 1.0)
     assert no_candidates.linked_anyway() is no_candidates
+
+
+def test_a_saved_config_without_a_newer_key_loads_as_its_model_was_trained(tmp_path):
+    """A model saved before `normalized_match` existed compared raw surfaces; a new config gets the fix."""
+    path = tmp_path / "config.json"
+    path.write_text('{"hidden": 3}')
+    assert ModelConfig.load(path).normalized_match
+    assert not ModelConfig.load(path, saved_model=True).normalized_match
+    path.write_text('{"hidden": 3, "normalized_match": true}')
+    assert ModelConfig.load(path, saved_model=True).normalized_match
