@@ -13,12 +13,11 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-from dataclasses import asdict
 from pathlib import Path
 
 from jointel.cli.provenance import run_header, write_section
 from jointel.evaluate.report import points
-from jointel.model.config import ModelConfig
+from jointel.model.config import saved_values
 
 BASELINE = "reproduce"
 # (column, split/protocol, metric): the scores the paper's table and the targets are about
@@ -35,8 +34,8 @@ NOT_SCORED = {"ner": {"el", "ed"}, "el": {"ner", "el"}}  # what a single-task va
 
 def changed_fields(result: dict, baseline: dict) -> str:
     """The config fields that differ from the reproduction's run (the seed aside), as `field=value`; a field the
-    reproduction's config predates had its default then."""
-    ours, theirs = result.get("config", {}), {**asdict(ModelConfig()), **baseline.get("config", {})}
+    reproduction's config predates had the value its runs were made with (`saved_values`)."""
+    ours, theirs = result.get("config", {}), saved_values(baseline.get("config", {}))
     changes = [f"{key}={value}" for key, value in ours.items() if key != "seed" and theirs.get(key) != value]
     return ", ".join(changes) or "–"
 

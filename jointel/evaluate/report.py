@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from jointel.data.documents import Document
 from jointel.evaluate.el import EDScores, ELScores, ed_accuracy, el_scores, nil_scores
 from jointel.evaluate.ner import NERScores, ner_scores_documents
 from jointel.evaluate.parallel import check_parallel
 from jointel.evaluate.prf import PRF
-from jointel.model.config import ModelConfig
+from jointel.model.config import saved_values
 
 # Settings a NER-only model does not use: it trains no linker (so reads no candidates or links), and picks its epoch
 # by NER alone whatever `selection` says. Configurations that differ only in these share their NER-only runs.
 NOT_FOR_NER_ONLY = frozenset(
     {"seed", "el_weight", "selection", "nil_threshold", "candidate_protocol", "max_candidates"}
-    | {"link_coherence", "link_isolation", "document_topic"}
+    | {"link_coherence", "link_isolation", "document_topic", "normalized_match"}
 )
-_DEFAULTS = {field.name: field.default for field in fields(ModelConfig)}  # what results older than a setting omit
 
 
 @dataclass(frozen=True)
@@ -105,6 +104,6 @@ def ner_only_lenders(configurations: Mapping[str, Mapping[tuple[str, int], dict]
 
 
 def _ner_settings(run: dict) -> dict:
-    """The run's settings a NER-only model uses; settings its config predates take their defaults."""
-    settings = {**_DEFAULTS, **run["config"]}
+    """The run's settings a NER-only model uses; settings its config predates take the value it was made with."""
+    settings = saved_values(run["config"])
     return {key: value for key, value in settings.items() if key not in NOT_FOR_NER_ONLY}

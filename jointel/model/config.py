@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from jointel.data.files import write_atomic
 
@@ -100,6 +102,10 @@ class ModelConfig:
         unknown = sorted(set(values) - known)
         if unknown:
             raise ConfigError(f"{path}: unknown config keys {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-        if saved_model:
-            values = {**SAVED_BEFORE_FIELD, **values}
-        return cls(**values)
+        return cls(**saved_values(values)) if saved_model else cls(**values)
+
+
+def saved_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Every field of a config saved by any version (a model's, a result file's): a field it predates takes the
+    value its model was made with, which is the default unless `SAVED_BEFORE_FIELD` says otherwise."""
+    return {**{field.name: field.default for field in fields(ModelConfig)}, **SAVED_BEFORE_FIELD, **values}

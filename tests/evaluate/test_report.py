@@ -77,8 +77,10 @@ def test_ner_only_runs_are_shared_across_linker_settings_only():
         "accurate-ppr": {
             ("joint", s): _run("joint", s, candidate_protocol="ppr", max_candidates=100, **accurate) for s in (1, 2)
         },
+        "string-match": {("joint", 1): _run("joint", 1, normalized_match=True, **accurate)},
         "wide": {("joint", 1): _run("joint", 1, hidden=400, **accurate)},
         "old": {("ner", 1): {"variant": "ner", "seed": 1, "config": {"seed": 1, "el_weight": 0.0}}},
         "plain": {("joint", 1): _run("joint", 1, contextual_dim=0, link_isolation=True)},
     }
-    assert ner_only_lenders(configurations) == {"accurate-ppr": "accurate", "plain": "old"}
+    lenders = {"accurate-ppr": "accurate", "string-match": "accurate", "plain": "old"}
+    assert ner_only_lenders(configurations) == lenders
