@@ -122,10 +122,13 @@ class JointModel(nn.Module):
 
     def contextual_vectors(
         self, documents: Sequence[Sequence[Sequence[str]]], progress: Callable[[int, int], None] | None = None
-    ) -> list[list[np.ndarray]]:
-        """Each document's contextual vectors, one array per sentence. Documents not remembered (or cached, see
+    ) -> list[list[np.ndarray | None]]:
+        """Each document's contextual vectors, one array per sentence (None per sentence for a model without
+        `contextual_dim`, which never loads MiniLM). Documents not remembered (or cached, see
         `remembering_contextual`) are computed together: windows of several documents share MiniLM's batches,
         which is faster than one document at a time. `progress(done, total)` counts the computed documents."""
+        if not self.config.contextual_dim:
+            return [[None] * len(document) for document in documents]
         keys = [tuple(tuple(tokens) for tokens in document) for document in documents]
         found = dict.fromkeys(keys) if self._remembered is None else self._remembered
         missing: dict[tuple[tuple[str, ...], ...], None] = {}  # in order, each document once

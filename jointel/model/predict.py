@@ -88,7 +88,7 @@ def _decode(
     """The mentions the parser finds in the sentences of `documents`, numbered by sentence over all documents."""
     gazetteer = access.gazetteer if model.config.gazetteer_dim else None
     texts = [[sentence.tokens for sentence in document] for document in documents]  # tokens only: no gold spans
-    contextual = model.contextual_vectors(texts) if model.config.contextual_dim else [[None] * len(t) for t in texts]
+    contextual = model.contextual_vectors(texts)
     features = []
     for tokens, vectors in zip(texts, contextual, strict=True):
         casing = document_casing(tokens) if model.config.document_casing_dim else [()] * len(tokens)

@@ -85,8 +85,7 @@ def train_model(
     held_out = HeldOut(kb.alias_total, drop_unsupported=config.candidate_protocol == "realistic")
     held_out = held_out if config.leave_one_out_priors else None
     with model.remembering_contextual(contextual_cache):
-        if config.contextual_dim:  # MiniLM reads the corpus once, up front, and only for a model that uses it
-            model.contextual_vectors([[s.tokens for s in document.sentences] for document in [*train, *dev]], progress)
+        model.contextual_vectors([[s.tokens for s in document.sentences] for document in [*train, *dev]], progress)
         contextual = model.contextual_lookup()
         features = document_features(train, model.vocabs, access, held_out, config.el_weight > 0, contextual)
         singletons = _singleton_mask(model, train)
