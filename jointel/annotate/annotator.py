@@ -20,6 +20,7 @@ from jointel.annotate.tokenize import Token, split_sentences
 from jointel.data.documents import Document, Sentence, Span
 from jointel.kb.lookup import KB
 from jointel.model.dataset import KBAccess
+from jointel.model.ensemble import Ensemble, load_model
 from jointel.model.joint import JointModel, Prediction
 from jointel.model.predict import link_given_spans, predict
 
@@ -90,7 +91,7 @@ def load(
             f"{directory}: no kb.sqlite in the model directory; pass the knowledge base built by `jointel kb build` "
             "(kb=… in Python, --kb on the command line)"
         )
-    model = JointModel.load(directory)
+    model = load_model(directory)
     return Annotator(model, KB(kb_path), nil_threshold, document_tokens)
 
 
@@ -103,7 +104,11 @@ class Annotator:
     """
 
     def __init__(
-        self, model: JointModel, kb: KB, nil_threshold: float | None = None, document_tokens: int = DOCUMENT_TOKENS
+        self,
+        model: JointModel | Ensemble,
+        kb: KB,
+        nil_threshold: float | None = None,
+        document_tokens: int = DOCUMENT_TOKENS,
     ):
         self.model = model
         self.kb = kb

@@ -7,7 +7,7 @@ from typing import Annotated
 import torch
 import typer
 
-from jointel.cli import annotate, calibrate, data, evaluate, kb, serve, train
+from jointel.cli import annotate, calibrate, data, ensemble, evaluate, kb, serve, train
 from jointel.cli.corpus import annotate_corpus_command
 
 app = typer.Typer(
@@ -41,6 +41,7 @@ app.command("evaluate-files")(evaluate.evaluate_files)
 app.command("evaluate")(evaluate.evaluate_model)
 app.command("calibrate")(calibrate.calibrate_command)
 app.command("train")(train.train_command)
+app.command("ensemble")(ensemble.ensemble_command)
 app.command("annotate")(annotate.annotate_command)
 app.command("annotate-corpus")(annotate_corpus_command)
 app.command("serve")(serve.serve_command)

@@ -21,6 +21,7 @@ from jointel.evaluate.calibration_plot import plot_calibration
 from jointel.evaluate.model import predict_scored
 from jointel.kb import KB, PROTOCOLS
 from jointel.model.dataset import KBAccess
+from jointel.model.ensemble import Ensemble, load_model
 from jointel.model.joint import JointModel, Prediction
 
 TEST_SPLIT = "testb"
@@ -44,7 +45,7 @@ def calibrate_command(
     the model that way. Also writes a reliability plot (link probability against accuracy, F1 by threshold).
     """
     _check_choices(split, protocol, allow_test)
-    joint = JointModel.load(model)
+    joint = load_model(model)
     documents = load_corpus_with_status(data_dir)[split]
     with KB(_kb_path(model, kb, protocol)) as knowledge_base:
         access = KBAccess.for_model(knowledge_base, protocol, joint.config)
@@ -96,7 +97,7 @@ def _kb_path(model: Path, kb: Path | None, protocol: str) -> Path:
 
 
 def _predict_with_progress(
-    model: JointModel, documents: Sequence[Document], access: KBAccess
+    model: JointModel | Ensemble, documents: Sequence[Document], access: KBAccess
 ) -> list[list[list[Prediction]]]:
     columns = (TextColumn("predicting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=Console(stderr=True)) as progress:

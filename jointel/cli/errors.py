@@ -20,6 +20,7 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     DataFormatError,
     ConfigError,
     FileNotFoundError,
+    FileExistsError,
     NotADirectoryError,
     PermissionError,
     UnknownEntityError,

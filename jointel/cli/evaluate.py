@@ -82,9 +82,9 @@ def evaluate_model(
     from jointel.data.tsv import write_tagged_tsv
     from jointel.evaluate.model import evaluate_model as run_evaluation
     from jointel.kb.lookup import KB
-    from jointel.model.joint import JointModel
+    from jointel.model.ensemble import load_model
 
-    joint = JointModel.load(model)
+    joint = load_model(model)
     documents = load_corpus_with_status(data_dir)[split]
     with KB(kb or default_kb_path()) as knowledge_base, Console(stderr=True).status(f"Annotating {split}…"):
         evaluation = run_evaluation(joint, documents, knowledge_base, protocol or joint.config.candidate_protocol)

@@ -187,6 +187,14 @@ class JointModel(nn.Module):
         decoder then runs all sentences at once, on tokens stored flat, so it takes as many steps as the longest
         sentence needs whatever their number.
         """
+        tokens, shares, lengths = self.decoder_inputs(sentences, encode_batch)
+        return self.parser.decode_flat(tokens, shares, lengths)
+
+    @torch.inference_mode()
+    def decoder_inputs(
+        self, sentences: Sequence[SentenceFeatures], encode_batch: int = 256
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """What the greedy decoder reads: every token's vector and buffer share, flat (N, ·), and sentence lengths."""
         lengths = [len(sentence.words) for sentence in sentences]
         first = list(itertools.accumulate(lengths, initial=0))  # each sentence's first row in the flat tensors
         tokens = shares = None
@@ -202,7 +210,7 @@ class JointModel(nn.Module):
             shares[rows] = self.parser.buffer_share(self.parser.buffer_summaries(encoded, batch.lengths)[inside])
         if tokens is None:
             tokens, shares = torch.zeros(0, self.encoder.output_dim), torch.zeros(0, self.config.hidden)
-        return self.parser.decode_flat(tokens, shares, torch.tensor(lengths, dtype=torch.long))
+        return tokens, shares, torch.tensor(lengths, dtype=torch.long)
 
     @torch.inference_mode()
     def gold_mentions(self, sentences: Sequence[SentenceFeatures]) -> tuple[Tensor, Tensor, Tensor]:
@@ -227,12 +235,13 @@ class JointModel(nn.Module):
         the disambiguation setting where every mention is known to be in the KB)."""
         if not sets:
             return []
+        return choose_links(self.link_probabilities(states, items, labels, sets), spans, sets, ner_scores, allow_nil)
+
+    @torch.inference_mode()
+    def link_probabilities(self, states: Tensor, items: Tensor, labels: Tensor, sets: Sequence[CandidateSet]) -> Tensor:
+        """(N, C + 1): each mention's probabilities over its candidates (padded to the batch's C) and NIL, last."""
         candidates = collate_candidates(sets, self.vocabs["words"], self.vocabs["entities"], self.config.document_topic)
-        probabilities = self.linker(states, items, labels, candidates).softmax(-1).tolist()  # one conversion
-        return [
-            _choose(span, score, candidate_set, row, allow_nil)
-            for span, score, candidate_set, row in zip(spans, ner_scores, sets, probabilities, strict=True)
-        ]
+        return self.linker(states, items, labels, candidates).softmax(-1)
 
     def save(self, directory: Path) -> None:
         """Write `config.json`, `vocabs.json` and `weights.pt`: all that `load()` needs."""
@@ -257,6 +266,21 @@ class JointModel(nn.Module):
         )
         model.eval()
         return model
+
+
+def choose_links(
+    probabilities: Tensor,
+    spans: Sequence[Span],
+    sets: Sequence[CandidateSet],
+    ner_scores: Sequence[float],
+    allow_nil: bool = True,
+) -> list[Prediction]:
+    """The predictions of `link_probabilities` (N, C + 1) for the mentions `spans` with candidates `sets`."""
+    rows = probabilities.tolist()  # one conversion
+    return [
+        _choose(span, score, candidate_set, row, allow_nil)
+        for span, score, candidate_set, row in zip(spans, ner_scores, sets, rows, strict=True)
+    ]
 
 
 def _choose(

@@ -10,6 +10,7 @@ p_t = ReLU(W[s_t; b_t; o_t; a_t] + d), scored against the 6 actions. Two ways to
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -144,6 +145,22 @@ class StackLSTM(nn.Module):
         return reverse_padded(out, lengths)
 
 
+# Illegal actions by (buffer non-empty, stack non-empty), as -inf added to the scores: one lookup per step.
+_ILLEGAL = torch.zeros(2, 2, N_ACTIONS).masked_fill(
+    ~legal_mask(torch.tensor([[0, 1], [0, 1]]), torch.tensor([[0, 0], [1, 1]])), float("-inf")
+)
+
+
+@dataclass
+class _Options:
+    """One decoding step before the choice: which rows still act, their first buffer word, p_t, probabilities."""
+
+    active: Tensor
+    token: Tensor
+    p: Tensor
+    probabilities: Tensor
+
+
 class _GreedyDecoder:
     """The state of a batch during greedy decoding: one LSTM state per sentence for stack, output and history.
 
@@ -188,28 +205,38 @@ class _GreedyDecoder:
             self._keep((lengths > 0).nonzero().squeeze(1))  # an empty sentence has nothing to decode
 
     def run(self) -> Decoded:
-        # Illegal actions by (buffer non-empty, stack non-empty), as -inf added to the scores: one lookup per step.
-        illegal = torch.zeros(2, 2, N_ACTIONS).masked_fill(
-            ~legal_mask(torch.tensor([[0, 1], [0, 1]]), torch.tensor([[0, 0], [1, 1]])), float("-inf")
-        )
         step = 0
-        while len(self.sentence):
-            has_stack = self.i > self.stack_start
-            has_buffer = self.i < self.lengths
-            active = has_stack | has_buffer  # finished rows stay until the next `_compact`, and do nothing
-            s = torch.where(has_stack.unsqueeze(1), self.stack_state[0], self.model.empty[0])
-            token = self.offsets + torch.minimum(self.i, self.lengths - 1)  # the first buffer word, flat index
-            b = torch.where(has_buffer.unsqueeze(1), self.buffer_share[token], self.empty_share)
-            p = torch.relu(torch.addmm(b, torch.cat([s, self.o, self.history_state[0]], 1), self.w_soa))
-            probabilities = (self.model.scorer(p) + illegal[has_buffer.long(), has_stack.long()]).softmax(-1)
-            action = probabilities.argmax(-1)
+        while self.running():
+            options = self.options()
+            action = options.probabilities.argmax(-1)
             if self.forced is not None:
                 action = self.forced[self.sentence, min(step, self.forced.shape[1] - 1)].clamp(min=0)
-                self.step_states.append(p.new_zeros(self.n_sentences, p.shape[1]).index_copy(0, self.sentence, p))
-            self.apply(action, active, token, p, probabilities)
-            self._compact()
+                self.step_states.append(
+                    options.p.new_zeros(self.n_sentences, options.p.shape[1]).index_copy(0, self.sentence, options.p)
+                )
+            self.take(options, action, options.probabilities)
             step += 1
         return self.finish()
+
+    def running(self) -> bool:
+        return len(self.sentence) > 0
+
+    def options(self) -> _Options:
+        """The parser state p_t of every working row and its probabilities over the legal actions."""
+        has_stack = self.i > self.stack_start
+        has_buffer = self.i < self.lengths
+        s = torch.where(has_stack.unsqueeze(1), self.stack_state[0], self.model.empty[0])
+        token = self.offsets + torch.minimum(self.i, self.lengths - 1)  # the first buffer word, flat index
+        b = torch.where(has_buffer.unsqueeze(1), self.buffer_share[token], self.empty_share)
+        p = torch.relu(torch.addmm(b, torch.cat([s, self.o, self.history_state[0]], 1), self.w_soa))
+        probabilities = (self.model.scorer(p) + _ILLEGAL[has_buffer.long(), has_stack.long()]).softmax(-1)
+        # finished rows stay until the next `_compact`, and do nothing
+        return _Options(has_stack | has_buffer, token, p, probabilities)
+
+    def take(self, options: _Options, action: Tensor, probabilities: Tensor) -> None:
+        """Apply the chosen `action` of each row; `probabilities` are what a REDUCE's span score is read from."""
+        self.apply(action, options.active, options.token, options.p, probabilities)
+        self._compact()
 
     def apply(self, action: Tensor, active: Tensor, token: Tensor, p: Tensor, probabilities: Tensor) -> None:
         """Take the action of each unfinished row; `token` is each row's first buffer word in the flat tensors."""
@@ -287,6 +314,26 @@ class _GreedyDecoder:
             items = torch.cat([item for _, _, item in self.reduced])[order]
         step_states = torch.stack(self.step_states, dim=1) if self.step_states else empty.unsqueeze(0)
         return Decoded(self.spans, self.action_scores, states, items, step_states)
+
+
+@torch.no_grad()
+def decode_together(
+    parsers: Sequence[StackLSTM], inputs: Sequence[tuple[Tensor, Tensor]], lengths: Tensor
+) -> list[Decoded]:
+    """Greedy decoding by several parsers in lockstep (an ensemble): each step takes the action of highest mean
+    probability, applied to every parser's own state. `inputs` holds each parser's `decode_flat` tokens and shares;
+    one `Decoded` per parser comes back, all with the same spans and span scores (the mean probabilities)."""
+    decoders = [
+        _GreedyDecoder(parser, tokens, shares, lengths, None)
+        for parser, (tokens, shares) in zip(parsers, inputs, strict=True)
+    ]
+    while decoders[0].running():
+        options = [decoder.options() for decoder in decoders]
+        mean = torch.stack([option.probabilities for option in options]).mean(0)
+        action = mean.argmax(-1)
+        for decoder, option in zip(decoders, options, strict=True):
+            decoder.take(option, action, mean)
+    return [decoder.finish() for decoder in decoders]
 
 
 def _compose(model: StackLSTM, words: Tensor, lengths: Tensor, labels: Tensor) -> Tensor:
