@@ -34,6 +34,7 @@ def test_an_ensemble_of_copies_annotates_evaluates_and_calibrates_as_its_model(t
     assert thresholds[0] == thresholds[1]
     assert jointel.load(out, kb=tiny_kb.path).nil_threshold == thresholds[1]
 
+
 def test_ensemble_refuses_to_write_into_another_directory_or_mix_models(tiny_model_dir, tmp_path):
     busy = tmp_path / "busy"
     busy.mkdir()
