@@ -64,12 +64,17 @@ class ModelConfig:
     learning_rate: float = 0.001
     clip: float = 5.0
     patience: int = 5
+    # decay of a moving average of the weights, which dev evaluation and the saved model use (0 = off; see
+    # train/average.py)
+    weight_average: float = 0.0
     selection: str = "all"  # dev score that picks the best epoch: all (NER F1 + EL F1 + ED acc) | ner (NER F1)
     seed: int = 1
 
     def __post_init__(self) -> None:
         if self.selection not in SELECTIONS:
             raise ConfigError(f"selection must be one of {', '.join(SELECTIONS)}, not {self.selection!r}")
+        if not 0.0 <= self.weight_average < 1.0:
+            raise ConfigError(f"weight_average is a decay in [0, 1), not {self.weight_average}")
         if self.link_isolation and not self.link_coherence:
             raise ConfigError("link_isolation is a link coherence feature: it needs link_coherence")
 

@@ -15,6 +15,7 @@ import random
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from jointel.model.joint import JointModel
 from jointel.model.predict import link_documents, predict_documents
 from jointel.model.vectors import load_glove
 from jointel.model.vocab import load_vocabs, save_vocabs
+from jointel.train.average import WeightAverage
 from jointel.train.checkpoint import load_checkpoint, replace_directory, save_checkpoint
 from jointel.train.curve import plot_history
 
@@ -79,9 +81,10 @@ def train_model(
     _seed(config.seed)
     model = _new_or_resumed_model(config, train, access, out_dir, resume)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    average = WeightAverage(model, config.weight_average) if config.weight_average else None
     history: list[EpochResult] = []
     if resume:
-        history = _restore(load_checkpoint(out_dir / "checkpoint.pt"), model, optimizer)
+        history = _restore(load_checkpoint(out_dir / "checkpoint.pt"), model, optimizer, average)
     held_out = HeldOut(kb.alias_total, drop_unsupported=config.candidate_protocol == "realistic")
     held_out = held_out if config.leave_one_out_priors else None
     with model.remembering_contextual(contextual_cache):
@@ -92,13 +95,14 @@ def train_model(
         for epoch in range(len(history) + 1, config.epochs + 1):
             if _patience_exhausted(history, config.patience, config.selection):
                 break
-            result = _train_epoch(model, optimizer, features, singletons, epoch, progress)
-            history.append(_evaluate_dev(model, dev, access, result))
-            logger.info("epoch %d: %s", epoch, history[-1])
-            best = max(r.selection_score(config.selection) for r in history)
-            if history[-1].selection_score(config.selection) >= best:
-                _save_model(model, out_dir / "model")
-            _save_state(out_dir, model, optimizer, history)
+            result = _train_epoch(model, optimizer, features, singletons, epoch, progress, average)
+            with average.swapped_in() if average is not None else nullcontext():  # the weights the model is
+                history.append(_evaluate_dev(model, dev, access, result))
+                logger.info("epoch %d: %s", epoch, history[-1])
+                best = max(r.selection_score(config.selection) for r in history)
+                if history[-1].selection_score(config.selection) >= best:
+                    _save_model(model, out_dir / "model")
+            _save_state(out_dir, model, optimizer, history, average)
     return history
 
 
@@ -114,7 +118,9 @@ def _new_or_resumed_model(config, train, access: KBAccess, out_dir: Path, resume
     return model
 
 
-def _train_epoch(model, optimizer, features: Sequence[SentenceFeatures], singletons, epoch: int, progress):
+def _train_epoch(
+    model, optimizer, features: Sequence[SentenceFeatures], singletons, epoch: int, progress, average=None
+):
     model.train()
     batches = list(length_batches([len(f.words) for f in features], model.config.batch_size))
     random.shuffle(batches)
@@ -128,6 +134,8 @@ def _train_epoch(model, optimizer, features: Sequence[SentenceFeatures], singlet
         parts.total.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), model.config.clip)
         optimizer.step()
+        if average is not None:
+            average.update()
         ner_total, el_total = ner_total + parts.ner, el_total + parts.el
         if progress is not None:
             progress(done, len(batches))
@@ -180,10 +188,13 @@ def _save_model(model: JointModel, directory: Path) -> None:
     replace_directory(temp, directory)
 
 
-def _save_state(out_dir: Path, model: JointModel, optimizer, history: Sequence[EpochResult]) -> None:
+def _save_state(
+    out_dir: Path, model: JointModel, optimizer, history: Sequence[EpochResult], average: WeightAverage | None
+) -> None:
     state = {
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
+        "average": average.state_dict() if average is not None else None,
         "history": [asdict(result) for result in history],
         "random": (random.getstate(), np.random.get_state(), torch.get_rng_state()),
     }
@@ -192,9 +203,11 @@ def _save_state(out_dir: Path, model: JointModel, optimizer, history: Sequence[E
     plot_history(history, out_dir / "training_curve.png")
 
 
-def _restore(state: dict, model: JointModel, optimizer) -> list[EpochResult]:
+def _restore(state: dict, model: JointModel, optimizer, average: WeightAverage | None) -> list[EpochResult]:
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
+    if average is not None and state.get("average") is not None:  # None: a checkpoint of a run without one
+        average.load_state_dict(state["average"])
     python_state, numpy_state, torch_state = state["random"]
     random.setstate(python_state)
     np.random.set_state(numpy_state)

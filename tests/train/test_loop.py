@@ -60,9 +60,12 @@ def test_saved_model_loads_with_identical_predictions(tiny_training, tiny_kb, tm
         assert torch.equal(tensor, second.state_dict()[name]), name
 
 
-def test_resume_after_a_stop_gives_identical_parameters(tiny_training, tiny_kb, tmp_path):
-    """Training 4 epochs at once equals training 2, stopping, and resuming to 4 from the checkpoint."""
+@pytest.mark.parametrize("weight_average", [0.0, 0.9])
+def test_resume_after_a_stop_gives_identical_parameters(tiny_training, tiny_kb, tmp_path, weight_average):
+    """Training 4 epochs at once equals training 2, stopping, and resuming to 4 from the checkpoint (the weight
+    average too, and the saved model is the same)."""
     documents, config = tiny_training
+    config = dataclasses.replace(config, weight_average=weight_average)
     with KB(tiny_kb.path) as kb:
         train_model(dataclasses.replace(config, epochs=4), documents, documents, kb, tmp_path / "straight")
         train_model(dataclasses.replace(config, epochs=2), documents, documents, kb, tmp_path / "resumed")
@@ -74,6 +77,15 @@ def test_resume_after_a_stop_gives_identical_parameters(tiny_training, tiny_kb, 
     resumed = torch.load(tmp_path / "resumed" / "checkpoint.pt", weights_only=False)["model"]
     for name, tensor in straight.items():
         assert torch.equal(tensor, resumed[name]), name
+    averages = [
+        torch.load(tmp_path / run / "checkpoint.pt", weights_only=False)["average"] for run in ("straight", "resumed")
+    ]
+    assert (averages[0] is None) == (weight_average == 0.0)
+    if averages[0] is not None:
+        assert averages[0]["steps"] == averages[1]["steps"] > 0
+        assert all(torch.equal(a, b) for a, b in zip(averages[0]["average"], averages[1]["average"], strict=True))
+    saved = [JointModel.load(tmp_path / run / "model").state_dict() for run in ("straight", "resumed")]
+    assert all(torch.equal(tensor, saved[1][name]) for name, tensor in saved[0].items())
 
 
 def test_selection_ner_picks_the_best_ner_epoch_and_stops_on_it():
@@ -95,3 +107,33 @@ def test_unknown_selection_is_a_config_error():
 
     with pytest.raises(ConfigError, match="selection must be one of all, ner"):
         ModelConfig(selection="el")
+
+
+def test_the_weight_average_follows_its_formula_and_is_what_evaluation_sees():
+    """avg ← avg + (1 − d)(w − avg), d = min(decay, (1 + t) / (10 + t)); swapped in and out around evaluation."""
+    from jointel.train.average import WeightAverage
+
+    model = torch.nn.Linear(1, 1, bias=False)
+    with torch.no_grad():
+        model.weight.fill_(1.0)
+    average = WeightAverage(model, decay=0.5)
+    expected = 1.0
+    for step, value in enumerate([3.0, 5.0, -1.0]):
+        with torch.no_grad():
+            model.weight.fill_(value)
+        average.update()
+        decay = min(0.5, (1 + step) / (10 + step))
+        expected = expected + (1 - decay) * (value - expected)
+    assert average.average[0].item() == pytest.approx(expected)
+    with average.swapped_in():
+        assert model.weight.item() == pytest.approx(expected)
+    assert model.weight.item() == -1.0
+    with pytest.raises(ValueError, match="decay"):
+        WeightAverage(model, decay=1.0)
+
+
+def test_weight_average_outside_zero_to_one_is_a_config_error():
+    from jointel.model.config import ConfigError, ModelConfig
+
+    with pytest.raises(ConfigError, match="weight_average"):
+        ModelConfig(weight_average=1.5)
