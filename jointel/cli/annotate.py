@@ -42,7 +42,7 @@ def load_annotator(model: Path | None, kb: Path | None, nil_threshold: float | N
 
 
 ModelOption = Annotated[
-    Path | None, typer.Option(help="Model directory (config.json, vocabs.json, weights.pt); default: bundled.")
+    Path | None, typer.Option(help="Model directory (or ensemble, see jointel ensemble); default: bundled.")
 ]
 KBOption = Annotated[Path | None, typer.Option(help="Knowledge base (default: the model's kb.sqlite).")]
 

@@ -65,7 +65,7 @@ def evaluate_files(
 
 @reports_user_errors
 def evaluate_model(
-    model: Annotated[Path, typer.Option(help="Model directory (config.json, vocabs.json, weights.pt).")],
+    model: Annotated[Path, typer.Option(help="Model directory (or ensemble, see jointel ensemble).")],
     split: Annotated[str, typer.Option(help="testa (dev) or testb (test) or train.")] = "testa",
     protocol: Annotated[str | None, typer.Option(help="Candidates: realistic or ppr (default: the model's).")] = None,
     kb: Annotated[Path | None, typer.Option(help="Knowledge base (default: .cache/kb.sqlite).")] = None,
