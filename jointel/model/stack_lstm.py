@@ -153,7 +153,8 @@ _ILLEGAL = torch.zeros(2, 2, N_ACTIONS).masked_fill(
 
 @dataclass
 class _Options:
-    """One decoding step before the choice: which rows still act, their first buffer word, p_t, probabilities."""
+    """One decoding step before the choice: which rows still act (finished rows stay until the next `_compact`, and
+    do nothing), their first buffer word, p_t, probabilities."""
 
     active: Tensor
     token: Tensor
@@ -230,7 +231,6 @@ class _GreedyDecoder:
         b = torch.where(has_buffer.unsqueeze(1), self.buffer_share[token], self.empty_share)
         p = torch.relu(torch.addmm(b, torch.cat([s, self.o, self.history_state[0]], 1), self.w_soa))
         probabilities = (self.model.scorer(p) + _ILLEGAL[has_buffer.long(), has_stack.long()]).softmax(-1)
-        # finished rows stay until the next `_compact`, and do nothing
         return _Options(has_stack | has_buffer, token, p, probabilities)
 
     def take(self, options: _Options, action: Tensor, probabilities: Tensor) -> None:
