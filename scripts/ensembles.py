@@ -60,7 +60,10 @@ def run_ensemble(name: str, variant: str, seeds: list[int], runs: Path, out: Pat
     out.write_text(json.dumps(result, indent=2) + "\n")
 
 
-def cell(scores: dict, where: str, metric: str) -> float | None:
+def cell(scores: dict, where: str, metric: str, variant: str) -> float | None:
+    """A score in percent; None where it is missing or means nothing (the links of a NER-only model)."""
+    if variant == "ner" and metric != "ner":
+        return None
     return points(scores[where], metric) if metric in scores.get(where, {}) else None
 
 
@@ -76,8 +79,10 @@ def table(results: Path) -> str:
             for run in (results / name / f"{variant}-seed{seed}.json" for seed in seeds)
             if run.is_file()
         ]
-        rows = [("ensemble", [cell(result["scores"], where, metric) for where, metric, _ in COLUMNS])]
-        per_column = [[cell(scores, where, metric) for scores in member_scores] for where, metric, _ in COLUMNS]
+        rows = [("ensemble", [cell(result["scores"], where, metric, variant) for where, metric, _ in COLUMNS])]
+        per_column = [
+            [cell(scores, where, metric, variant) for scores in member_scores] for where, metric, _ in COLUMNS
+        ]
         per_column = [[value for value in values if value is not None] for values in per_column]
         rows.append(("members' mean", [statistics.mean(values) if values else None for values in per_column]))
         rows.append(("best member", [max(values) if values else None for values in per_column]))

@@ -88,31 +88,38 @@ def verdict(value: float, metric: str) -> str:
     return "reached" if value >= TARGETS[metric] else f"{TARGETS[metric] - value:.2f} points short"
 
 
-def load_ensembles(directory: Path) -> dict[str, dict]:
-    """'<name> ensemble of seeds …' → scores, for the joint ensembles `ensembles.py` scored."""
+def load_ensembles(directory: Path) -> dict[tuple[str, str], dict]:
+    """(configuration, variant) → result, for the ensembles `ensembles.py` scored."""
     results = (json.loads(path.read_text()) for path in sorted(directory.glob("*.json")))
-    return {
-        f"{result['name']} ensemble of seeds {','.join(map(str, result['seeds']))}": result["scores"]
-        for result in results
-        if result["variant"] == "joint"
-    }
+    return {(result["name"], result["variant"]): result for result in results}
 
 
-def best_ensemble(ensembles: dict[str, dict], metric: str) -> str:
-    scored = [(points(scores[TEST], metric), name) for name, scores in ensembles.items() if metric in scores[TEST]]
+def ensemble_name(result: dict) -> str:
+    return f"{result['name']} ensemble of seeds {','.join(map(str, result['seeds']))}"
+
+
+def best_ensemble(ensembles: dict[tuple[str, str], dict], metric: str) -> str:
+    joint = [result for (_, variant), result in ensembles.items() if variant == "joint"]
+    scored = [(points(r["scores"][TEST], metric), ensemble_name(r)) for r in joint if metric in r["scores"][TEST]]
     if not scored:
         return "no ensemble scored on it yet"
     value, name = max(scored)
     return f"best ensemble: {name}, {value:.2f} ({verdict(value, metric)})"
 
 
-def ensemble_row(name: str, scores: dict) -> str:
+def ensemble_row(result: dict, ner_only: dict | None) -> str:
+    """A joint ensemble's row; NER: joint − NER-only against the ensemble of the same seeds' NER-only models."""
+    scores = result["scores"]
     cells = []
     for metric in ("ner", "el", "el_no_nil"):
         value = points(scores[TEST], metric) if metric in scores[TEST] else None
         cells.append("–" if value is None else f"{value:.2f} ({value - TARGETS[metric]:+.2f})")
     cells.append(f"{points(scores['testb/realistic'], 'el'):.2f}")
-    return f"| {name} | one model | " + " | ".join(cells) + " | – | – | – | – |"
+    ner = "–"
+    if ner_only is not None and ner_only["seeds"] == result["seeds"]:
+        delta = points(scores[TEST], "ner") - points(ner_only["scores"][TEST], "ner")
+        ner = f"{delta:+.2f} (ensembles; {ner_only['name']}'s NER-only)"
+    return f"| {ensemble_name(result)} | one model | " + " | ".join(cells) + f" | {ner} | – | – | – |"
 
 
 def main() -> None:
@@ -147,7 +154,11 @@ def main() -> None:
             "ED: joint − EL-only |",
             "|---|---|---|---|---|---|---|---|---|---|",
             *(row(name, runs, lenders.get(name)) for name, runs in configurations.items()),
-            *(ensemble_row(name, scores) for name, scores in ensembles.items()),
+            *(
+                ensemble_row(result, ensembles.get((name, "ner")) or ensembles.get((lenders.get(name), "ner")))
+                for (name, variant), result in ensembles.items()
+                if variant == "joint"
+            ),
         ]
     )
     print(text)
