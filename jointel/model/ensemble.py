@@ -101,9 +101,10 @@ class Ensemble:
         """`JointModel.link` with each member's link probabilities averaged; `states` and `items` (N, members, H)."""
         if not sets:
             return []
+        candidates = self.members[0].collate_candidates(sets)  # the same for every member: shared vocabularies
         probabilities = torch.stack(
             [
-                member.link_probabilities(states[:, m], items[:, m], labels, sets)
+                member.link_probabilities(states[:, m], items[:, m], labels, candidates)
                 for m, member in enumerate(self.members)
             ]
         ).mean(0)

@@ -19,7 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from jointel.data.documents import Span
-from jointel.model.batch import IGNORE, Batch, collate, collate_candidates, length_batches
+from jointel.model.batch import IGNORE, Batch, Candidates, collate, collate_candidates, length_batches
 from jointel.model.config import ModelConfig
 from jointel.model.dataset import ContextualLookup
 from jointel.model.encoder import TokenEncoder
@@ -235,12 +235,15 @@ class JointModel(nn.Module):
         the disambiguation setting where every mention is known to be in the KB)."""
         if not sets:
             return []
-        return choose_links(self.link_probabilities(states, items, labels, sets), spans, sets, ner_scores, allow_nil)
+        probabilities = self.link_probabilities(states, items, labels, self.collate_candidates(sets))
+        return choose_links(probabilities, spans, sets, ner_scores, allow_nil)
+
+    def collate_candidates(self, sets: Sequence[CandidateSet]) -> Candidates:
+        return collate_candidates(sets, self.vocabs["words"], self.vocabs["entities"], self.config.document_topic)
 
     @torch.inference_mode()
-    def link_probabilities(self, states: Tensor, items: Tensor, labels: Tensor, sets: Sequence[CandidateSet]) -> Tensor:
+    def link_probabilities(self, states: Tensor, items: Tensor, labels: Tensor, candidates: Candidates) -> Tensor:
         """(N, C + 1): each mention's probabilities over its candidates (padded to the batch's C) and NIL, last."""
-        candidates = collate_candidates(sets, self.vocabs["words"], self.vocabs["entities"], self.config.document_topic)
         return self.linker(states, items, labels, candidates).softmax(-1)
 
     def save(self, directory: Path) -> None:
