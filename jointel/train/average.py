@@ -1,6 +1,6 @@
 """An exponential moving average of the weights during training (Polyak averaging).
 
-Dev scores of the raw weights swing by a point from one epoch to the next (Adam at a constant learning rate keeps
+Dev scores of the raw weights swing by up to 1.5 points between epochs (Adam at a constant learning rate keeps
 moving); their running average sits in the middle of those swings, and costs nothing at inference. Dev evaluation
 and the saved model use the average (`swapped_in`); training goes on from the raw weights.
 """
