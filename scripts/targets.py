@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+from collections.abc import Callable
 from pathlib import Path
 
 from jointel.cli.provenance import run_header, write_section
@@ -58,14 +59,20 @@ def joint_minus(runs: dict[tuple[str, int], dict], single: str, metric: str) -> 
     return (statistics.mean(deltas), len(deltas)) if deltas else None
 
 
-def row(name: str, runs: dict[tuple[str, int], dict], ner_from: str | None = None) -> str:
-    seeds = ",".join(str(seed) for variant, seed in sorted(runs) if variant == "joint")
+def target_cells(score: Callable[[str, str], float | None]) -> list[str]:
+    """The NER, EL and never-NIL cells on testb (PPR) with their distance to the target, then realistic EL;
+    `score(where, metric)` is None where there is no score."""
     cells = []
     for metric in ("ner", "el", "el_no_nil"):
-        mean = joint_mean(runs, TEST, metric)
-        cells.append("–" if mean is None else f"{mean:.2f} ({mean - TARGETS[metric]:+.2f})")
-    realistic = joint_mean(runs, "testb/realistic", "el")
-    cells.append("–" if realistic is None else f"{realistic:.2f}")
+        value = score(TEST, metric)
+        cells.append("–" if value is None else f"{value:.2f} ({value - TARGETS[metric]:+.2f})")
+    realistic = score("testb/realistic", "el")
+    return [*cells, "–" if realistic is None else f"{realistic:.2f}"]
+
+
+def row(name: str, runs: dict[tuple[str, int], dict], ner_from: str | None = None) -> str:
+    seeds = ",".join(str(seed) for variant, seed in sorted(runs) if variant == "joint")
+    cells = target_cells(lambda where, metric: joint_mean(runs, where, metric))
     for single, metric in SINGLE:
         delta = joint_minus(runs, single, metric)
         lender = f", {ner_from}'s NER-only" if single == "ner" and ner_from else ""
@@ -110,11 +117,7 @@ def best_ensemble(ensembles: dict[tuple[str, str], dict], metric: str) -> str:
 def ensemble_row(result: dict, ner_only: dict | None) -> str:
     """A joint ensemble's row; NER: joint − NER-only against the ensemble of the same seeds' NER-only models."""
     scores = result["scores"]
-    cells = []
-    for metric in ("ner", "el", "el_no_nil"):
-        value = points(scores[TEST], metric) if metric in scores[TEST] else None
-        cells.append("–" if value is None else f"{value:.2f} ({value - TARGETS[metric]:+.2f})")
-    cells.append(f"{points(scores['testb/realistic'], 'el'):.2f}")
+    cells = target_cells(lambda where, metric: points(scores[where], metric) if metric in scores[where] else None)
     ner = "–"
     if ner_only is not None and ner_only["seeds"] == result["seeds"]:
         delta = points(scores[TEST], "ner") - points(ner_only["scores"][TEST], "ner")

@@ -155,7 +155,7 @@ def load_ensemble(directory: Path) -> Ensemble:
     try:
         members = json.loads(path.read_text())["members"]
     except (json.JSONDecodeError, KeyError, TypeError):
-        raise ConfigError(f'{path}: expected {{"members": [model directories]}}') from None
+        members = None
     if not isinstance(members, list) or not all(isinstance(member, str) for member in members):
         raise ConfigError(f'{path}: expected {{"members": [model directories]}}')
     config = ModelConfig.load(directory / "config.json", saved_model=True)
