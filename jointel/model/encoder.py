@@ -9,6 +9,7 @@ from torch.nn.utils.rnn import pack_padded_sequence
 
 from jointel.model.batch import Batch
 from jointel.model.config import ModelConfig
+from jointel.model.contextual import MINILM_STATES
 from jointel.model.features import DOCUMENT_CASING_CODES, N_GAZETTEER_CODES
 
 N_CASING = 8
@@ -31,6 +32,22 @@ class CharEncoder(nn.Module):
         return torch.cat([h[0], h[1]], dim=-1)[spelling_of]
 
 
+class LayerMix(nn.Module):
+    """A learned weighted sum of a frozen encoder's layers (ELMo's scalar mix): which layers know most about
+    names is learned, not guessed. Starts as their plain mean."""
+
+    def __init__(self, n_layers: int):
+        super().__init__()
+        self.n_layers = n_layers
+        self.weights = nn.Parameter(torch.zeros(n_layers))
+        self.scale = nn.Parameter(torch.ones(()))
+
+    def forward(self, stacked: Tensor) -> Tensor:
+        """(..., n_layers × D) → (..., D)."""
+        layers = stacked.unflatten(-1, (self.n_layers, -1))  # (..., L, D)
+        return self.scale * torch.einsum("l,...ld->...d", torch.softmax(self.weights, dim=0), layers)
+
+
 class TokenEncoder(nn.Module):
     """Token vectors shared by the NER transitions and the linker (the shared layers of the joint model)."""
 
@@ -44,6 +61,9 @@ class TokenEncoder(nn.Module):
             nn.Embedding(DOCUMENT_CASING_CODES, config.document_casing_dim) if config.document_casing_dim else None
         )
         self.contextual_dim = config.contextual_dim
+        self.layer_mix = (
+            LayerMix(MINILM_STATES) if config.contextual_dim and config.contextual_layers == "all" else None
+        )
         self.dropout = nn.Dropout(config.dropout)
         input_dim = config.word_dim + self.chars.output_dim + config.casing_dim + config.gazetteer_dim
         input_dim += config.document_casing_dim + config.contextual_dim
@@ -64,7 +84,8 @@ class TokenEncoder(nn.Module):
         if self.contextual_dim:
             if batch.contextual is None:
                 raise ValueError("this model reads contextual token vectors, and the batch has none")
-            parts.append(batch.contextual)  # (B, T, D)
+            contextual = batch.contextual  # (B, T, D), or (B, T, layers × D) to mix
+            parts.append(contextual if self.layer_mix is None else self.layer_mix(contextual))
         x = self.dropout(torch.cat(parts, dim=-1))  # (B, T, E)
         words, lengths = batch.words, batch.lengths
         if self.context is None:

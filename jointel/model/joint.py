@@ -99,7 +99,7 @@ class JointModel(nn.Module):
             from jointel.model.contextual import ContextualEncoder
 
             with torch.random.fork_rng(devices=[]):  # loading it must not move training's random stream
-                self._encoder = ContextualEncoder()
+                self._encoder = ContextualEncoder(layers=self.config.contextual_layers)
         return self._encoder
 
     @contextlib.contextmanager
@@ -113,7 +113,8 @@ class JointModel(nn.Module):
         if cache_dir is not None and self.config.contextual_dim:
             from jointel.model.contextual import ContextualCache, encoder_key
 
-            self._disk = ContextualCache(cache_dir, self._encoder.key if self._encoder is not None else encoder_key())
+            key = encoder_key(layers=self.config.contextual_layers)
+            self._disk = ContextualCache(cache_dir, self._encoder.key if self._encoder is not None else key)
         self._remembered = {}
         try:
             yield

@@ -103,3 +103,16 @@ def test_windows_read_every_word_once_within_budget(encoder):
                 assert window_of.setdefault(owner, index) == index
     # With room to spare, one window reads everything and holds no context.
     assert len(plan_windows(pieces, 254)) == 1
+
+
+def test_all_layers_side_by_side_hold_the_mean_of_the_last_four(encoder):
+    document = [["EU", "rejects", "German", "call", "."], ["Peter", "Blackburn"]]
+    every = ContextualEncoder(layers="all")
+    assert every.key != encoder.key
+    stacked = every.encode_document(document)
+    assert [(v.shape, v.dtype) for v in stacked] == [((5, 7 * CONTEXTUAL_DIM), np.float16), ((2, 7 * 384), np.float16)]
+    for mean, layers in zip(encoder.encode_document(document), stacked, strict=True):
+        last_four = layers.astype(np.float32).reshape(len(layers), 7, CONTEXTUAL_DIM)[:, -4:].mean(axis=1)
+        np.testing.assert_allclose(last_four, mean, atol=2e-2, rtol=1e-2)
+    with pytest.raises(ValueError, match="layers must be one of last4, all"):
+        ContextualEncoder(layers="first")

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from jointel.model.config import ConfigError
 from jointel.model.dataset import build_vocabs, document_features
 from jointel.model.joint import JointModel
 from jointel.model.predict import predict_documents
@@ -142,7 +143,7 @@ def test_loading_minilm_leaves_the_random_stream_alone(contextual_model, monkeyp
     import jointel.model.contextual as contextual
 
     class RandomInitEncoder(FakeEncoder):
-        def __init__(self):
+        def __init__(self, **settings):
             super().__init__()
             torch.rand(10)  # as a model's weight initialisation does before the weights are loaded
 
@@ -154,3 +155,20 @@ def test_loading_minilm_leaves_the_random_stream_alone(contextual_model, monkeyp
     after = torch.rand(1)
     torch.manual_seed(0)
     assert torch.equal(after, torch.rand(1))
+
+
+def test_a_model_mixing_all_layers_reads_them_stacked(contextual_model, tiny_documents):
+    mixing = JointModel(dataclasses.replace(contextual_model.config, contextual_layers="all"), contextual_model.vocabs)
+    missing, unexpected = mixing.load_state_dict(contextual_model.state_dict(), strict=False)
+    assert sorted(missing) == ["encoder.layer_mix.scale", "encoder.layer_mix.weights"] and not unexpected
+    features = document_features(
+        tiny_documents[:1], contextual_model.vocabs, None, contextual=contextual_model.contextual_lookup()
+    )
+    batch = contextual_model.batch(features, with_candidates=False)
+    with torch.no_grad():
+        mean_of_last_four = contextual_model.eval().encoder(batch)
+        batch.contextual = batch.contextual.repeat(1, 1, 7)  # seven equal layers: their starting mix is that layer
+        mixed = mixing.eval().encoder(batch)
+    assert torch.allclose(mixed, mean_of_last_four, atol=1e-6)
+    with pytest.raises(ConfigError, match="contextual_layers must be one of last4, all, not 'first'"):
+        dataclasses.replace(contextual_model.config, contextual_layers="first")

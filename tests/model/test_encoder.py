@@ -1,6 +1,6 @@
 import torch
 
-from jointel.model.encoder import CharEncoder
+from jointel.model.encoder import CharEncoder, LayerMix
 
 
 def test_char_encoder_reads_each_spelling_once_as_if_alone():
@@ -15,3 +15,14 @@ def test_char_encoder_reads_each_spelling_once_as_if_alone():
         for t in range(3):
             assert torch.allclose(batched[b, t], alone[int(spelling_of[b, t])], atol=1e-6)
     assert torch.equal(batched[0, 0], batched[0, 2])  # same spelling, same vector
+
+
+def test_layer_mix_starts_as_the_mean_and_learns_to_pick_a_layer():
+    mix = LayerMix(3)
+    stacked = torch.arange(2 * 3 * 4, dtype=torch.float32).reshape(2, 12)  # 2 tokens, 3 layers of width 4
+    layers = stacked.reshape(2, 3, 4)
+    assert torch.allclose(mix(stacked), layers.mean(dim=1))
+    with torch.no_grad():
+        mix.weights.copy_(torch.tensor([0.0, 50.0, 0.0]))
+        mix.scale.fill_(2.0)
+    assert torch.allclose(mix(stacked), 2 * layers[:, 1])
