@@ -16,7 +16,7 @@ import statistics
 from pathlib import Path
 
 from jointel.cli.provenance import run_header, write_section
-from jointel.evaluate.report import points
+from jointel.evaluate.report import is_scored, points
 from jointel.model.config import saved_values
 
 BASELINE = "reproduce"
@@ -29,7 +29,6 @@ COLUMNS = (
     ("EL testb realistic", "testb/realistic", "el"),
     ("ED testb ppr", "testb/ppr", "ed"),
 )
-NOT_SCORED = {"ner": {"el", "ed"}, "el": {"ner", "el"}}  # what a single-task variant cannot be scored on
 
 
 def changed_fields(result: dict, baseline: dict) -> str:
@@ -52,7 +51,7 @@ def rows(results_dir: Path) -> list[str]:
         for variant, pairs in sorted(by_variant.items()):
             cells = []
             for _, where, metric in COLUMNS:
-                if metric in NOT_SCORED.get(variant, set()):
+                if not is_scored(variant, metric):
                     cells.append("–")
                     continue
                 deltas = [

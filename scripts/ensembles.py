@@ -21,7 +21,7 @@ from pathlib import Path
 from jointel.cli.paths import default_cache_dir, default_kb_path, resolve_data_dir
 from jointel.cli.provenance import git_commit, run_header, write_section
 from jointel.data import load_corpus
-from jointel.evaluate.report import points
+from jointel.evaluate.report import is_scored, points
 from jointel.kb import KB
 from jointel.model.ensemble import Ensemble
 from jointel.model.joint import JointModel
@@ -62,7 +62,7 @@ def run_ensemble(name: str, variant: str, seeds: list[int], runs: Path, out: Pat
 
 def cell(scores: dict, where: str, metric: str, variant: str) -> float | None:
     """A score in percent; None where it is missing or means nothing (the links of a NER-only model)."""
-    if variant == "ner" and metric != "ner":
+    if not is_scored(variant, metric):
         return None
     return points(scores[where], metric) if metric in scores.get(where, {}) else None
 

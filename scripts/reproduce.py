@@ -28,7 +28,7 @@ from jointel.cli.provenance import git_commit, run_header, write_section
 from jointel.data import load_corpus
 from jointel.evaluate.calibrate import predicted_documents
 from jointel.evaluate.model import el_scores_no_nil, evaluate_model
-from jointel.evaluate.report import el_dict, paired_deltas, points, score_corpus
+from jointel.evaluate.report import METRICS, el_dict, is_scored, paired_deltas, points, score_corpus
 from jointel.kb import KB
 from jointel.model.config import ModelConfig
 from jointel.model.dataset import KBAccess
@@ -146,10 +146,6 @@ def mean_std(values: list[float]) -> str:
     return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
 
 
-METRICS = ("ner", "el", "el_no_nil", "ed")  # the table's score columns, each on testa and testb
-SHOWN = {"ner": {"ner"}, "el": {"ed"}, "pipeline": {"ner", "el", "el_no_nil"}}  # what a variant can be scored on
-
-
 def values(runs: list[dict], where: str, metric: str) -> list[float]:
     """The runs' scores (percent), leaving out runs older than the metric."""
     return [points(run["scores"][where], metric) for run in runs if metric in run["scores"][where]]
@@ -167,7 +163,7 @@ def table(results: list[dict]) -> str:
         runs = [result for result in results if result["variant"] == variant]
         for protocol in PROTOCOLS:
             cells = [
-                mean_std(values(runs, f"{split}/{protocol}", metric)) if metric in SHOWN.get(variant, METRICS) else "–"
+                mean_std(values(runs, f"{split}/{protocol}", metric)) if is_scored(variant, metric) else "–"
                 for metric in METRICS
                 for split in SPLITS
             ]

@@ -65,12 +65,24 @@ def _prf_dict(prf: PRF) -> dict[str, float]:
     return {"tp": prf.tp, "fp": prf.fp, "fn": prf.fn, "precision": prf.precision, "recall": prf.recall, "f1": prf.f1}
 
 
+METRICS = ("ner", "el", "el_no_nil", "ed")  # the headline figures `points` reads
+# What each variant's scores mean something on (a variant not named: all of METRICS). A NER-only model links with
+# an untrained linker, an EL-only model is given the gold mentions (only its ED accuracy counts), and a pipeline has
+# no ED of its own (its EL-only model's is that).
+SCORED = {"ner": frozenset({"ner"}), "el": frozenset({"ed"}), "pipeline": frozenset({"ner", "el", "el_no_nil"})}
+
+
+def is_scored(variant: str, metric: str) -> bool:
+    """Whether `metric` of a `variant` (joint, ner, el, pipeline) belongs in a table."""
+    return metric in SCORED.get(variant, METRICS)
+
+
 def points(scores: dict, metric: str) -> float:
     """One headline figure, in percent, of a `CorpusScores.to_dict()` (or a `ModelEvaluation.to_dict()`): `ner`, `el`
     or `el_no_nil` micro F1, or `ed` accuracy. KeyError when the scores lack it (results older than the metric)."""
     if metric == "ed":
         return 100 * scores["ed"]["accuracy"]
-    if metric in ("ner", "el", "el_no_nil"):
+    if metric in METRICS:
         return 100 * scores[metric]["micro"]["f1"]
     raise ValueError(f"unknown metric {metric!r}: expected ner, el, el_no_nil or ed")
 

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from jointel.data.documents import Document, Sentence, Span
-from jointel.evaluate.report import ner_only_lenders, points, score_corpus
+from jointel.evaluate.report import is_scored, ner_only_lenders, points, score_corpus
 
 GOLD = [
     Document(
@@ -84,3 +84,10 @@ def test_ner_only_runs_are_shared_across_linker_settings_only():
     }
     lenders = {"accurate-ppr": "accurate", "string-match": "accurate", "plain": "old"}
     assert ner_only_lenders(configurations) == lenders
+
+
+def test_single_task_variants_are_scored_only_on_their_task():
+    assert all(is_scored("joint", metric) for metric in ("ner", "el", "el_no_nil", "ed"))
+    assert [is_scored("ner", metric) for metric in ("ner", "el", "el_no_nil", "ed")] == [True, False, False, False]
+    assert [is_scored("el", metric) for metric in ("ner", "el", "el_no_nil", "ed")] == [False, False, False, True]
+    assert [is_scored("pipeline", metric) for metric in ("ner", "el", "el_no_nil", "ed")] == [True, True, True, False]
