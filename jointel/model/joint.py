@@ -113,8 +113,9 @@ class JointModel(nn.Module):
         if cache_dir is not None and self.config.contextual_dim:
             from jointel.model.contextual import ContextualCache, encoder_key
 
-            key = encoder_key(layers=self.config.contextual_layers)
-            self._disk = ContextualCache(cache_dir, self._encoder.key if self._encoder is not None else key)
+            loaded = self._encoder
+            key = loaded.key if loaded is not None else encoder_key(layers=self.config.contextual_layers)
+            self._disk = ContextualCache(cache_dir, key)
         self._remembered = {}
         try:
             yield
