@@ -20,7 +20,7 @@ from torch import Tensor, nn
 
 from jointel.data.documents import Span
 from jointel.model.batch import IGNORE, Batch, Candidates, collate, collate_candidates, length_batches
-from jointel.model.config import ModelConfig
+from jointel.model.config import ConfigError, ModelConfig
 from jointel.model.dataset import ContextualLookup
 from jointel.model.encoder import TokenEncoder
 from jointel.model.features import CandidateSet, SentenceFeatures
@@ -96,8 +96,13 @@ class JointModel(nn.Module):
 
     def _minilm(self) -> ContextualEncoder:
         if self._encoder is None:
-            from jointel.model.contextual import ContextualEncoder
+            from jointel.model.contextual import CONTEXTUAL_DIM, ContextualEncoder
 
+            if self.config.contextual_dim != CONTEXTUAL_DIM:  # checked before the slow load
+                raise ConfigError(
+                    f"contextual_dim is MiniLM's width, {CONTEXTUAL_DIM} (or 0 for no contextual vectors), "
+                    f"not {self.config.contextual_dim}"
+                )
             with torch.random.fork_rng(devices=[]):  # loading it must not move training's random stream
                 self._encoder = ContextualEncoder(layers=self.config.contextual_layers)
         return self._encoder

@@ -139,7 +139,7 @@ def test_the_cache_misses_on_other_tokens_other_encoders_and_unreadable_files(tm
     assert not list(tmp_path.glob("*.tmp"))
 
 
-def test_loading_minilm_leaves_the_random_stream_alone(contextual_model, monkeypatch):
+def test_loading_minilm_leaves_the_random_stream_alone(tiny_config, tiny_documents, monkeypatch):
     import jointel.model.contextual as contextual
 
     class RandomInitEncoder(FakeEncoder):
@@ -148,10 +148,11 @@ def test_loading_minilm_leaves_the_random_stream_alone(contextual_model, monkeyp
             torch.rand(10)  # as a model's weight initialisation does before the weights are loaded
 
     monkeypatch.setattr(contextual, "ContextualEncoder", RandomInitEncoder)
-    contextual_model._encoder = None
+    config = dataclasses.replace(tiny_config, contextual_dim=contextual.CONTEXTUAL_DIM)
+    model = JointModel(config, build_vocabs(tiny_documents, [], None))
     torch.manual_seed(0)
-    contextual_model._minilm()
-    assert isinstance(contextual_model._encoder, RandomInitEncoder)
+    model._minilm()
+    assert isinstance(model._encoder, RandomInitEncoder)
     after = torch.rand(1)
     torch.manual_seed(0)
     assert torch.equal(after, torch.rand(1))
@@ -172,3 +173,10 @@ def test_a_model_mixing_all_layers_reads_them_stacked(contextual_model, tiny_doc
     assert torch.allclose(mixed, mean_of_last_four, atol=1e-6)
     with pytest.raises(ConfigError, match="contextual_layers must be one of last4, all, not 'first'"):
         dataclasses.replace(contextual_model.config, contextual_layers="first")
+
+
+def test_a_contextual_width_other_than_minilms_is_refused_before_loading_it(tiny_config, tiny_documents):
+    model = JointModel(dataclasses.replace(tiny_config, contextual_dim=128), build_vocabs(tiny_documents, [], None))
+    expected = r"contextual_dim is MiniLM's width, 384 \(or 0 for no contextual vectors\), not 128"
+    with pytest.raises(ConfigError, match=expected):
+        model.contextual_vectors([[["Paris"]]])
