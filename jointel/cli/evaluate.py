@@ -89,6 +89,8 @@ def evaluate_model(
     with KB(kb or default_kb_path()) as knowledge_base, Console(stderr=True).status(f"Annotating {split}…"):
         evaluation = run_evaluation(joint, documents, knowledge_base, protocol or joint.config.candidate_protocol)
     Console().print(scores_table(evaluation.scores, f"{model} on {split} ({evaluation.protocol} candidates)"))
+    if split == "train" or (split == "testa" and joint.config.train_with_dev):
+        Console().print(f"[yellow]this model was trained on {split}: these are scores on its training data[/]")
     if evaluation.nil_threshold is not None:
         Console().print(
             f"NIL threshold {evaluation.nil_threshold:.4f} from {model / 'config.json'} applied, as in annotation: "

@@ -35,7 +35,8 @@ def train(
     kb: Path | None = None,
     **overrides: typing.Any,
 ) -> None:
-    """Train on CoNLL/AIDA train, early-stop on testa; the best model goes to OUT/model."""
+    """Train on CoNLL/AIDA train, early-stop on testa; the best model goes to OUT/model (`--train-with-dev`: train
+    on testa too for all epochs, and keep the last)."""
     settings = ModelConfig.load(config) if config else ModelConfig()
     if resume and (out / "model" / "config.json").is_file() and config is None:
         settings = ModelConfig.load(out / "model" / "config.json", saved_model=True)
@@ -52,7 +53,8 @@ def train(
             settings, corpus["train"], corpus["testa"], knowledge_base, out, resume, advance, default_contextual_cache()
         )
     Console().print(history_table(history))
-    Console().print(f"best model: {out / 'model'}; curve: {out / 'training_curve.png'}")
+    kept = "model of the last epoch (trained on testa too)" if settings.train_with_dev else "best model"
+    Console().print(f"{kept}: {out / 'model'}; curve: {out / 'training_curve.png'}")
 
 
 def history_table(history: list[EpochResult]) -> Table:

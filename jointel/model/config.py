@@ -71,6 +71,9 @@ class ModelConfig:
     # train/average.py)
     weight_average: float = 0.0
     selection: str = "all"  # dev score that picks the best epoch: all (NER F1 + EL F1 + ED acc) | ner (NER F1)
+    # also train on the dev split, for exactly `epochs` (chosen before on dev): no early stopping, the last epoch's
+    # model is kept, and the dev scores of the history are scores on training data
+    train_with_dev: bool = False
     seed: int = 1
 
     def __post_init__(self) -> None:

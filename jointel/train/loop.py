@@ -71,6 +71,8 @@ def train_model(
     contextual_cache: Path | None = None,
 ) -> list[EpochResult]:
     """Train until `config.epochs` or `config.patience` epochs without dev improvement; the best model is kept.
+    With `config.train_with_dev` the dev documents are training documents too, and training runs all `epochs` and
+    keeps the last model: dev can no longer choose.
 
     A model with contextual features first reads every document with MiniLM (`progress` counts documents then),
     from and into `contextual_cache` if given (see `JointModel.remembering_contextual`).
@@ -78,8 +80,9 @@ def train_model(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     access = KBAccess.for_model(kb, config.candidate_protocol, config)
+    extra = list(dev) if config.train_with_dev else []
     _seed(config.seed)
-    model = _new_or_resumed_model(config, train, access, out_dir, resume)
+    model = _new_or_resumed_model(config, [*train, *extra], access, out_dir, resume)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
     average = WeightAverage(model, config.weight_average) if config.weight_average else None
     history: list[EpochResult] = []
@@ -90,17 +93,20 @@ def train_model(
     with model.remembering_contextual(contextual_cache):
         model.contextual_vectors([[s.tokens for s in document.sentences] for document in [*train, *dev]], progress)
         contextual = model.contextual_lookup()
-        features = document_features(train, model.vocabs, access, held_out, config.el_weight > 0, contextual)
-        singletons = _singleton_mask(model, train)
+        with_links = config.el_weight > 0
+        features = document_features(train, model.vocabs, access, held_out, with_links, contextual)
+        # the KB's priors count train's links only: dev mentions have nothing of their own to hold out
+        features += document_features(extra, model.vocabs, access, None, with_links, contextual)
+        singletons = _singleton_mask(model, [*train, *extra])
         for epoch in range(len(history) + 1, config.epochs + 1):
-            if _patience_exhausted(history, config.patience, config.selection):
+            if not config.train_with_dev and _patience_exhausted(history, config.patience, config.selection):
                 break
             result = _train_epoch(model, optimizer, features, singletons, epoch, progress, average)
             with average.swapped_in() if average is not None else nullcontext():  # the weights the model is
                 history.append(_evaluate_dev(model, dev, access, result))
                 logger.info("epoch %d: %s", epoch, history[-1])
                 best = max(r.selection_score(config.selection) for r in history)
-                if history[-1].selection_score(config.selection) >= best:
+                if config.train_with_dev or history[-1].selection_score(config.selection) >= best:
                     _save_model(model, out_dir / "model")
             _save_state(out_dir, model, optimizer, history, average)
     return history

@@ -102,6 +102,26 @@ def test_selection_ner_picks_the_best_ner_epoch_and_stops_on_it():
     assert not _patience_exhausted(history, 2, "ner")
 
 
+def test_training_with_dev_runs_every_epoch_keeps_the_last_and_learns_dev_words(tiny_kb, tiny_config, tmp_path):
+    """Patience 0 stops a run after its first epoch; with `train_with_dev` dev cannot choose, so all epochs run."""
+    from jointel.train.checkpoint import load_checkpoint
+
+    train, dev = tiny_kb.corpus["train"], [*tiny_kb.corpus["testa"], *tiny_kb.corpus["testb"]]
+    config = dataclasses.replace(tiny_config, candidate_protocol="ppr", epochs=3, patience=0)
+    dev_only = {token.lower() for d in dev for s in d.sentences for token in s.tokens}
+    dev_only -= {token.lower() for d in train for s in d.sentences for token in s.tokens}
+    assert dev_only
+    with KB(tiny_kb.path) as kb:
+        assert len(train_model(config, train, dev, kb, tmp_path / "train")) == 1
+        config = dataclasses.replace(config, train_with_dev=True)
+        assert len(train_model(config, train, dev, kb, tmp_path / "both")) == 3
+    model = JointModel.load(tmp_path / "both" / "model")
+    last = load_checkpoint(tmp_path / "both" / "checkpoint.pt")["model"]
+    assert all(torch.equal(tensor, last[name]) for name, tensor in model.state_dict().items())
+    assert dev_only <= set(model.vocabs["words"].items)
+    assert not dev_only & set(JointModel.load(tmp_path / "train" / "model").vocabs["words"].items)
+
+
 def test_unknown_selection_is_a_config_error():
     from jointel.model.config import ConfigError, ModelConfig
 
