@@ -80,7 +80,7 @@ def row(name: str, runs: dict[tuple[str, int], dict], ner_from: str | None = Non
     return f"| {name} | {seeds or '–'} | " + " | ".join(cells) + " |"
 
 
-def best(configurations: dict[str, dict], metric: str) -> str:
+def best(configurations: dict[str, dict], metric: str, label: Callable[[str], str]) -> str:
     """The configuration whose joint model scores highest on `metric`, and its gap to the target."""
     scored = [(joint_mean(runs, TEST, metric), name) for name, runs in configurations.items()]
     scored = [(mean, name) for mean, name in scored if mean is not None]
@@ -88,7 +88,17 @@ def best(configurations: dict[str, dict], metric: str) -> str:
         return "no joint run scored on it yet"
     mean, name = max(scored)
     seeds = sum(variant == "joint" and metric in scores[TEST] for (variant, _), scores in configurations[name].items())
-    return f"best joint: {name}, {mean:.2f} over {seeds} seed{'s' * (seeds > 1)} ({verdict(mean, metric)})"
+    return f"best joint: {label(name)}, {mean:.2f} over {seeds} seed{'s' * (seeds > 1)} ({verdict(mean, metric)})"
+
+
+def trained_on_dev_label(found: dict[str, dict]) -> Callable[[str], str]:
+    """Names configurations trained on testa too (`train_with_dev`) as such: their models are not chosen on dev."""
+    with_dev = {
+        name
+        for name, runs in found.items()
+        if any(run.get("config", {}).get("train_with_dev") for run in runs.values())
+    }
+    return lambda name: f"{name} (trained on train + testa)" if name in with_dev else name
 
 
 def verdict(value: float, metric: str) -> str:
@@ -101,20 +111,22 @@ def load_ensembles(directory: Path) -> dict[tuple[str, str], dict]:
     return {(result["name"], result["variant"]): result for result in results}
 
 
-def ensemble_name(result: dict) -> str:
-    return f"{result['name']} ensemble of seeds {','.join(map(str, result['seeds']))}"
+def ensemble_name(result: dict, label: Callable[[str], str]) -> str:
+    return f"{label(result['name'])} ensemble of seeds {','.join(map(str, result['seeds']))}"
 
 
-def best_ensemble(ensembles: dict[tuple[str, str], dict], metric: str) -> str:
+def best_ensemble(ensembles: dict[tuple[str, str], dict], metric: str, label: Callable[[str], str]) -> str:
     joint = [result for (_, variant), result in ensembles.items() if variant == "joint"]
-    scored = [(points(r["scores"][TEST], metric), ensemble_name(r)) for r in joint if metric in r["scores"][TEST]]
+    scored = [
+        (points(r["scores"][TEST], metric), ensemble_name(r, label)) for r in joint if metric in r["scores"][TEST]
+    ]
     if not scored:
         return "no ensemble scored on it yet"
     value, name = max(scored)
     return f"best ensemble: {name}, {value:.2f} ({verdict(value, metric)})"
 
 
-def ensemble_row(result: dict, ner_only: dict | None) -> str:
+def ensemble_row(result: dict, ner_only: dict | None, label: Callable[[str], str]) -> str:
     """A joint ensemble's row; NER: joint − NER-only against the ensemble of the same seeds' NER-only models."""
     scores = result["scores"]
     cells = target_cells(lambda where, metric: points(scores[where], metric) if metric in scores[where] else None)
@@ -122,7 +134,7 @@ def ensemble_row(result: dict, ner_only: dict | None) -> str:
     if ner_only is not None and ner_only["seeds"] == result["seeds"]:
         delta = points(scores[TEST], "ner") - points(ner_only["scores"][TEST], "ner")
         ner = f"{delta:+.2f} (ensembles; {ner_only['name']}'s NER-only)"
-    return f"| {ensemble_name(result)} | one model | " + " | ".join(cells) + f" | {ner} | – | – | – |"
+    return f"| {ensemble_name(result, label)} | one model | " + " | ".join(cells) + f" | {ner} | – | – | – |"
 
 
 def main() -> None:
@@ -133,6 +145,7 @@ def main() -> None:
     found = {path.name: load(path) for path in sorted(arguments.results.iterdir()) if path.is_dir() and load(path)}
     configurations, lenders = scores_with_shared_ner_only(found)
     ensembles = load_ensembles(arguments.results / "ensembles")
+    label = trained_on_dev_label(found)
     text = "\n".join(
         [
             "## Targets: where we stand",
@@ -148,17 +161,22 @@ def main() -> None:
             "NER-only runs, as its NER cell says. Rows *ensemble of seeds*: those joint seeds used as one model",
             "(`jointel ensemble`, section *Seed ensembles*).",
             "",
-            f"- NER F1 testb ≥ {TARGETS['ner']}: {best(configurations, 'ner')}; {best_ensemble(ensembles, 'ner')}.",
-            f"- EL micro F1 testb ≥ {TARGETS['el']}: {best(configurations, 'el')}; {best_ensemble(ensembles, 'el')}.",
-            f"- EL never NIL: {best(configurations, 'el_no_nil')}; {best_ensemble(ensembles, 'el_no_nil')}.",
+            *(
+                f"- {title}: {best(configurations, metric, label)}; {best_ensemble(ensembles, metric, label)}."
+                for title, metric in (
+                    (f"NER F1 testb ≥ {TARGETS['ner']}", "ner"),
+                    (f"EL micro F1 testb ≥ {TARGETS['el']}", "el"),
+                    ("EL never NIL", "el_no_nil"),
+                )
+            ),
             "",
             "| configuration | joint seeds | NER F1 testb | EL F1 testb (PPR) | EL F1 testb (PPR, no NIL) | "
             "EL F1 testb (realistic) | NER: joint − NER-only | EL: joint − pipeline | EL no NIL: joint − pipeline | "
             "ED: joint − EL-only |",
             "|---|---|---|---|---|---|---|---|---|---|",
-            *(row(name, runs, lenders.get(name)) for name, runs in configurations.items()),
+            *(row(label(name), runs, lenders.get(name)) for name, runs in configurations.items()),
             *(
-                ensemble_row(result, ensembles.get((name, "ner")) or ensembles.get((lenders.get(name), "ner")))
+                ensemble_row(result, ensembles.get((name, "ner")) or ensembles.get((lenders.get(name), "ner")), label)
                 for (name, variant), result in ensembles.items()
                 if variant == "joint"
             ),
