@@ -195,7 +195,7 @@ def joint_minus_single(results: list[dict]) -> str:
 
 
 def _training(results: list[dict]) -> str:
-    if any(result["config"].get("train_with_dev") for result in results):
+    if any(result.get("config", {}).get("train_with_dev") for result in results):
         return "trains on train and testa for a fixed number of epochs, so its testa scores are on training data"
     return "trains on train and early-stops on testa"
 
