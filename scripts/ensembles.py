@@ -35,6 +35,8 @@ DEFAULT = (
     "weight-average/joint",
     "weight-average/ner",
     "layer-mix/joint",
+    "layer-mix/ner",
+    "layer-mix-with-dev/joint",
     "accurate/joint",
     "accurate/ner",
 )
