@@ -28,7 +28,7 @@ from jointel.cli.provenance import git_commit, run_header, write_section
 from jointel.data import load_corpus
 from jointel.evaluate.calibrate import predicted_documents
 from jointel.evaluate.model import el_scores_no_nil, evaluate_model
-from jointel.evaluate.report import METRICS, el_dict, is_scored, paired_deltas, points, score_corpus
+from jointel.evaluate.report import METRICS, el_dict, is_scored, paired_deltas, points, score_corpus, trained_with_dev
 from jointel.kb import KB
 from jointel.model.config import ModelConfig
 from jointel.model.dataset import KBAccess
@@ -195,7 +195,7 @@ def joint_minus_single(results: list[dict]) -> str:
 
 
 def _training(results: list[dict]) -> str:
-    if any(result.get("config", {}).get("train_with_dev") for result in results):
+    if trained_with_dev(results):
         return "trains on train and testa for a fixed number of epochs, so its testa scores are on training data"
     return "trains on train and early-stops on testa"
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from jointel.cli.provenance import run_header, write_section
-from jointel.evaluate.report import ner_only_lenders, paired_deltas, points
+from jointel.evaluate.report import ner_only_lenders, paired_deltas, points, trained_with_dev
 
 TEST = "testb/ppr"  # the paper's protocol (PPRforNED candidates) on the test split
 # NER F1 and EL micro F1 on testb, both above the paper's 92.43 and 81.9; EL as predicted, or never NIL
@@ -91,16 +91,12 @@ def best(configurations: dict[str, dict], metric: str) -> str:
     return f"best joint: {name}, {mean:.2f} over {seeds} seed{'s' * (seeds > 1)} ({verdict(mean, metric)})"
 
 
-def trained_on_dev(found: dict[str, dict]) -> set[str]:
-    """Configurations trained on testa too (`train_with_dev`): another protocol, so not counted toward the targets."""
-    return {
-        name
-        for name, runs in found.items()
-        if any(run.get("config", {}).get("train_with_dev") for run in runs.values())
-    }
+def partition(mapping: dict, inside: Callable[[object], bool]) -> tuple[dict, dict]:
+    """The items whose key is not `inside`, then those whose key is."""
+    return {k: v for k, v in mapping.items() if not inside(k)}, {k: v for k, v in mapping.items() if inside(k)}
 
 
-def labelled(name: str, with_dev: set[str]) -> str:
+def labelled(name: str, with_dev: frozenset[str]) -> str:
     return f"{name} (trained on train + testa)" if name in with_dev else name
 
 
@@ -114,22 +110,20 @@ def load_ensembles(directory: Path) -> dict[tuple[str, str], dict]:
     return {(result["name"], result["variant"]): result for result in results}
 
 
-def ensemble_name(result: dict, with_dev: set[str]) -> str:
+def ensemble_name(result: dict, with_dev: frozenset[str] = frozenset()) -> str:
     return f"{labelled(result['name'], with_dev)} ensemble of seeds {','.join(map(str, result['seeds']))}"
 
 
 def best_ensemble(ensembles: dict[tuple[str, str], dict], metric: str) -> str:
     joint = [result for (_, variant), result in ensembles.items() if variant == "joint"]
-    scored = [
-        (points(r["scores"][TEST], metric), ensemble_name(r, set())) for r in joint if metric in r["scores"][TEST]
-    ]
+    scored = [(points(r["scores"][TEST], metric), ensemble_name(r)) for r in joint if metric in r["scores"][TEST]]
     if not scored:
         return "no ensemble scored on it yet"
     value, name = max(scored)
     return f"best ensemble: {name}, {value:.2f} ({verdict(value, metric)})"
 
 
-def ensemble_row(result: dict, ner_only: dict | None, with_dev: set[str]) -> str:
+def ensemble_row(result: dict, ner_only: dict | None, with_dev: frozenset[str]) -> str:
     """A joint ensemble's row; NER: joint − NER-only against the ensemble of the same seeds' NER-only models."""
     scores = result["scores"]
     cells = target_cells(lambda where, metric: points(scores[where], metric) if metric in scores[where] else None)
@@ -148,11 +142,10 @@ def main() -> None:
     found = {path.name: load(path) for path in sorted(arguments.results.iterdir()) if path.is_dir() and load(path)}
     configurations, lenders = scores_with_shared_ner_only(found)
     ensembles = load_ensembles(arguments.results / "ensembles")
-    with_dev = trained_on_dev(found)
-    counted = {name: runs for name, runs in configurations.items() if name not in with_dev}
-    counted_ensembles = {key: result for key, result in ensembles.items() if key[0] not in with_dev}
-    other = {name: runs for name, runs in configurations.items() if name in with_dev}
-    other_ensembles = {key: result for key, result in ensembles.items() if key[0] in with_dev}
+    # trained on testa too: another protocol, so not counted toward the targets
+    with_dev = frozenset(name for name, runs in found.items() if trained_with_dev(runs.values()))
+    counted, other = partition(configurations, lambda name: name in with_dev)
+    counted_ensembles, other_ensembles = partition(ensembles, lambda key: key[0] in with_dev)
     text = "\n".join(
         [
             "## Targets: where we stand",

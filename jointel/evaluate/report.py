@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from jointel.data.documents import Document
@@ -95,6 +95,12 @@ def paired_deltas(by_run: dict[tuple[str, int], dict], single: str, where: str, 
     return [
         points(joint, metric) - points(other, metric) for joint, other in pairs if metric in joint and metric in other
     ]
+
+
+def trained_with_dev(runs: Iterable[dict]) -> bool:
+    """Whether any of these results trained on testa too (`train_with_dev`), so that testa cannot score them;
+    pipeline results, which train nothing, have no config."""
+    return any(run.get("config", {}).get("train_with_dev") for run in runs)
 
 
 def ner_only_lenders(configurations: Mapping[str, Mapping[tuple[str, int], dict]]) -> dict[str, str]:

@@ -81,8 +81,9 @@ def train_model(
     out_dir.mkdir(parents=True, exist_ok=True)
     access = KBAccess.for_model(kb, config.candidate_protocol, config)
     extra = list(dev) if config.train_with_dev else []
+    training = [*train, *extra]
     _seed(config.seed)
-    model = _new_or_resumed_model(config, [*train, *extra], access, out_dir, resume)
+    model = _new_or_resumed_model(config, training, access, out_dir, resume)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
     average = WeightAverage(model, config.weight_average) if config.weight_average else None
     history: list[EpochResult] = []
@@ -97,7 +98,7 @@ def train_model(
         features = document_features(train, model.vocabs, access, held_out, with_links, contextual)
         # the KB's priors count train's links only: dev mentions have nothing of their own to hold out
         features += document_features(extra, model.vocabs, access, None, with_links, contextual)
-        singletons = _singleton_mask(model, [*train, *extra])
+        singletons = _singleton_mask(model, training)
         for epoch in range(len(history) + 1, config.epochs + 1):
             if not config.train_with_dev and _patience_exhausted(history, config.patience, config.selection):
                 break
