@@ -9,14 +9,12 @@ must be measured on the bundle itself (`jointel evaluate --model BUNDLE --kb BUN
 from __future__ import annotations
 
 import argparse
-import shutil
-import tempfile
 from pathlib import Path
 
 import torch
 
 from jointel.cli.paths import default_cache_dir, default_kb_path, resolve_data_dir
-from jointel.data import load_corpus
+from jointel.data import load_corpus, replaced_directory
 from jointel.kb.slice import slice_realistic
 from jointel.model.joint import JointModel
 from jointel.model.vocab import Vocab, save_vocabs
@@ -36,20 +34,13 @@ def bundle(model_dir: Path, out: Path, kb_path: Path, train_words: set[str], top
     state = model.state_dict()
     state["encoder.words.weight"] = state["encoder.words.weight"][rows]
     state["linker.words.weight"] = state["encoder.words.weight"]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}-"))
-    try:
+    with replaced_directory(out) as temp:
         model.config.save(temp / "config.json")
         save_vocabs(temp / "vocabs.json", {**model.vocabs, "words": Vocab(keep)})
         half = {name: value.half() if value.is_floating_point() else value for name, value in state.items()}
         half["linker.words.weight"] = half["encoder.words.weight"]  # one shared tensor, saved once
         torch.save(half, temp / "weights.pt")
         slice_realistic(kb_path, temp / "kb.sqlite")
-        shutil.rmtree(out, ignore_errors=True)
-        temp.rename(out)
-    except BaseException:
-        shutil.rmtree(temp, ignore_errors=True)
-        raise
     sizes = {path.name: path.stat().st_size / 1e6 for path in out.iterdir()}
     print(f"{out}: {sum(sizes.values()):.1f} MB " + ", ".join(f"{name} {mb:.1f}" for name, mb in sizes.items()))
     print(f"words kept: {len(keep):,} of {len(old):,}")

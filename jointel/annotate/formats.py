@@ -38,8 +38,8 @@ def input_files(paths: Sequence[Path]) -> list[Path]:
 
 
 def count_texts(files: Sequence[Path]) -> int:
-    """How many texts `read_texts(files)` yields (non-blank lines of `.jsonl` files count one each)."""
-    return sum(_count_jsonl(file) if file.suffix == ".jsonl" else 1 for file in files)
+    """How many texts `read_texts(files)` yields, reading them all: a malformed file raises before any work."""
+    return sum(1 for _ in read_texts(files))
 
 
 def read_texts(files: Sequence[Path]) -> Iterator[tuple[str, str]]:
@@ -50,11 +50,6 @@ def read_texts(files: Sequence[Path]) -> Iterator[tuple[str, str]]:
             yield from _read_jsonl(file)
         else:
             yield str(file), _decode(file, file.read_bytes(), 1, 0).removeprefix("\ufeff")
-
-
-def _count_jsonl(file: Path) -> int:
-    with file.open("rb") as handle:
-        return sum(1 for line in handle if line.strip())
 
 
 def _read_jsonl(file: Path) -> Iterator[tuple[str, str]]:

@@ -6,7 +6,7 @@ import functools
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, TextIO
 
@@ -28,8 +28,9 @@ from jointel.annotate.formats import (
     jsonl_record,
     read_texts,
 )
-from jointel.cli.errors import reports_user_errors
+from jointel.cli.errors import UsageError, reports_user_errors
 from jointel.cli.paths import default_kb_path
+from jointel.data.files import replaced_atomically
 
 _RECORDS = {"jsonl": jsonl_record, "conll": conll_record, "html": html_record}
 
@@ -76,6 +77,11 @@ def annotate_command(
     if output_format is not None and output_format not in FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}, not {output_format!r}")
     files = input_files(inputs) if inputs else []
+    if output is not None:
+        check_output(output, files)
+    total = count_texts(files)  # reads every input once: a malformed line stops the run before any work
+    if inputs and total == 0:
+        raise UsageError(f"nothing to annotate: no text in {', '.join(map(str, inputs))}")
     with load_annotator(model, kb, nil_threshold) as annotator:
         if text is not None and output_format is None and output is None:
             Console().print(mentions_table(annotator.annotate(text, top_k=top_k)))
@@ -84,7 +90,7 @@ def annotate_command(
             if text is not None:
                 _write(handle, output_format or "jsonl", [("text", text)], annotator, batch_size, top_k)
             else:
-                _write_files(handle, output_format or "jsonl", files, annotator, batch_size, top_k)
+                _write_files(handle, output_format or "jsonl", files, total, annotator, batch_size, top_k)
     if output is not None:
         Console(stderr=True).print(f"wrote {output}")
 
@@ -106,16 +112,36 @@ def mentions_table(mentions: list[Mention]) -> Table:
     return table
 
 
-def _opened(output: Path | None) -> AbstractContextManager[TextIO]:
-    return output.open("w", encoding="utf-8") if output is not None else nullcontext(sys.stdout)
+def check_output(output: Path, inputs: list[Path]) -> None:
+    """Refuse an --output that is a directory or one of the inputs (it would be replaced by its annotations)."""
+    if output.is_dir():
+        raise IsADirectoryError(f"--output {output} is a directory: give a file name, e.g. {output / 'out.jsonl'}")
+    if output.exists() and any(output.samefile(file) for file in inputs):
+        raise UsageError(f"--output {output} is also an --input: write the annotations to another file")
+
+
+@contextmanager
+def _opened(output: Path | None) -> Iterator[TextIO]:
+    """stdout, or a temporary file renamed over `output` only once everything is written."""
+    if output is None:
+        yield sys.stdout
+        return
+    with replaced_atomically(output) as temp, temp.open("w", encoding="utf-8") as handle:
+        yield handle
 
 
 def _write_files(
-    handle: TextIO, output_format: str, files: list[Path], annotator: Annotator, batch_size: int, top_k: int
+    handle: TextIO,
+    output_format: str,
+    files: list[Path],
+    total: int,
+    annotator: Annotator,
+    batch_size: int,
+    top_k: int,
 ) -> None:
     columns = (TextColumn("annotating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task("annotating", total=count_texts(files))
+        task = progress.add_task("annotating", total=total)
         advance = functools.partial(progress.advance, task)
         _write(handle, output_format, read_texts(files), annotator, batch_size, top_k, advance)
 

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from jointel.cli.errors import reports_user_errors
+from jointel.data.files import write_atomic
 from jointel.data.tsv import read_tagged_tsv
 from jointel.evaluate import CorpusScores, score_corpus
 
@@ -60,7 +61,7 @@ def evaluate_files(
         raise typer.Exit(1) from None
     Console().print(scores_table(scores, f"{pred} against {gold}"))
     if out is not None:
-        out.write_text(json.dumps(scores.to_dict(), indent=2) + "\n")
+        write_atomic(out, (json.dumps(scores.to_dict(), indent=2) + "\n").encode())
 
 
 @reports_user_errors
@@ -109,4 +110,4 @@ def evaluate_model(
     if predictions is not None:
         write_tagged_tsv(predictions, evaluation.predicted)
     if out is not None:
-        out.write_text(json.dumps(evaluation.to_dict(), indent=2) + "\n")
+        write_atomic(out, (json.dumps(evaluation.to_dict(), indent=2) + "\n").encode())

@@ -17,8 +17,8 @@ from rich.table import Table
 from jointel.cli.errors import reports_user_errors
 from jointel.cli.paths import default_cache_dir, default_kb_path, resolve_data_dir
 from jointel.data import SPLITS, Corpus, load_corpus
+from jointel.data.files import replaced_atomically
 from jointel.kb import KB, PROTOCOLS, KBStats, build_kb, candidate_recall, normalize, prior_baseline
-from jointel.kb.atomic import replaced_atomically
 from jointel.kb.extend import KBEdit, add_entities, export_entities, remove_entities
 from jointel.kb.records import EntityRecord, entity_record_line, read_entity_records
 

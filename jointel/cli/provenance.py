@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from jointel.data.files import replaced_atomically
+
 
 def cpu_model() -> str:
     cpuinfo = Path("/proc/cpuinfo")
@@ -50,7 +52,8 @@ def write_section(path: Path, name: str, text: str) -> None:
     """Replace (or append) the block between `<!-- name:start -->` and `<!-- name:end -->` in a Markdown file."""
     path = Path(path)
     block = f"<!-- {name}:start -->\n{text.rstrip()}\n<!-- {name}:end -->"
-    old = path.read_text() if path.is_file() else ""
     pattern = re.compile(rf"<!-- {re.escape(name)}:start -->.*?<!-- {re.escape(name)}:end -->", re.DOTALL)
-    new = pattern.sub(lambda _: block, old) if pattern.search(old) else (old.rstrip() + "\n\n" + block).lstrip()
-    path.write_text(new.rstrip("\n") + "\n")  # one final newline, however often a section is rewritten
+    with replaced_atomically(path) as temp:  # read under the file's lock: two scripts never lose each other's section
+        old = path.read_text() if path.is_file() else ""
+        new = pattern.sub(lambda _: block, old) if pattern.search(old) else (old.rstrip() + "\n\n" + block).lstrip()
+        temp.write_text(new.rstrip("\n") + "\n")  # one final newline, however often a section is rewritten

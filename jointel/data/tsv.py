@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jointel.data.documents import DataFormatError, Document, Sentence, Span
+from jointel.data.files import write_atomic
 from jointel.data.tags import TagError, spans_to_tags, split_tag, tags_to_spans
 
 DOCSTART = "-DOCSTART-"
@@ -74,7 +75,7 @@ def write_tagged_tsv(path: Path | str, docs: Iterable[Document]) -> None:
         for sentence in doc.sentences:
             lines.extend(_sentence_lines(sentence))
             lines.append("")
-    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_atomic(Path(path), ("\n".join(lines) + "\n").encode("utf-8"))
 
 
 def _sentence_lines(sentence: Sentence) -> list[str]:

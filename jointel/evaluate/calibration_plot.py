@@ -11,6 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 
+from jointel.data.files import replaced_atomically
 from jointel.evaluate.calibrate import Calibration, ReliabilityBin
 
 
@@ -21,7 +22,8 @@ def plot_calibration(calibration: Calibration, path: Path) -> None:
     _plot_reliability(reliability, calibration.bins)
     _plot_sweep(sweep, calibration)
     figure.tight_layout()
-    figure.savefig(path, dpi=80)
+    with replaced_atomically(path) as temp:
+        figure.savefig(temp, dpi=80, format="png")
     plt.close(figure)
 
 

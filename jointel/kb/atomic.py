@@ -1,37 +1,20 @@
-"""Replace a KB file only once its new version is complete: write a temporary file beside it, then rename.
+"""Edit a KB as a copy that replaces it once complete (`jointel.data.files.replaced_atomically`).
 
 Readers open a KB with `immutable=1` (see `jointel.kb.lookup`), so a KB file must never change in place: a server
-holding the old file keeps reading its inode, and a killed edit leaves the old file whole and no temporary behind.
+holding the old file keeps reading its inode, and a killed edit leaves the old file whole. The copy is made under
+the target's write lock, so two edits at once are applied one after the other, never one lost.
 """
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import tempfile
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
+from jointel.data.files import replaced_atomically
 from jointel.kb.lookup import KB
-
-
-@contextmanager
-def replaced_atomically(target: Path) -> Iterator[Path]:
-    """A temporary path beside `target`: renamed over `target` when the block succeeds, deleted when it fails."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(handle)
-    temp = Path(name)
-    try:
-        yield temp
-        temp.chmod(0o644)  # mkstemp makes it private; a KB is meant to be read by servers and other users
-        os.replace(temp, target)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
 
 
 @contextmanager

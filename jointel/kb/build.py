@@ -28,7 +28,7 @@ from pathlib import Path
 
 from jointel.data import SPLITS, Corpus, Document
 from jointel.data.corpus import AIDA_FILE, CONLL_FILES
-from jointel.kb.atomic import replaced_atomically
+from jointel.data.files import replaced_atomically
 from jointel.kb.normalize import normalize
 from jointel.kb.prior import PriorWeights, alias_priors, collect_evidence, popularity_weights, surface
 from jointel.kb.schema import SCHEMA, SCHEMA_VERSION, rank_key

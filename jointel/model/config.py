@@ -89,13 +89,8 @@ class ModelConfig:
             raise ConfigError("link_isolation is a link coherence feature: it needs link_coherence")
 
     def save(self, path: Path) -> None:
-        """Write the config as JSON in one rename: `jointel calibrate` rewrites it inside a model in use.
-
-        The temporary file is private (0600); a model directory is shared, so the config is made world-readable.
-        """
-        path = Path(path)
-        write_atomic(path, (json.dumps(asdict(self), indent=2) + "\n").encode())
-        path.chmod(0o644)
+        """Write the config as JSON in one rename: `jointel calibrate` rewrites it inside a model in use."""
+        write_atomic(Path(path), (json.dumps(asdict(self), indent=2) + "\n").encode())
 
     @classmethod
     def load(cls, path: Path, saved_model: bool = False) -> ModelConfig:

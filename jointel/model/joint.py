@@ -19,6 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from jointel.data.documents import Span
+from jointel.data.files import replaced_atomically
 from jointel.model.batch import IGNORE, Batch, Candidates, collate, collate_candidates, length_batches
 from jointel.model.config import ConfigError, ModelConfig
 from jointel.model.dataset import ContextualLookup
@@ -259,7 +260,8 @@ class JointModel(nn.Module):
         directory.mkdir(parents=True, exist_ok=True)
         self.config.save(directory / "config.json")
         save_vocabs(directory / "vocabs.json", self.vocabs)
-        torch.save(self.state_dict(), directory / "weights.pt")
+        with replaced_atomically(directory / "weights.pt") as temp:
+            torch.save(self.state_dict(), temp)
 
     @classmethod
     def load(cls, directory: Path) -> JointModel:

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jointel.data.files import write_atomic
+
 PAD, UNK = "<pad>", "<unk>"
 
 
@@ -43,7 +45,8 @@ class Vocab:
 
 
 def save_vocabs(path: Path, vocabs: dict[str, Vocab]) -> None:
-    Path(path).write_text(json.dumps({name: vocab.items for name, vocab in vocabs.items()}, ensure_ascii=False))
+    text = json.dumps({name: vocab.items for name, vocab in vocabs.items()}, ensure_ascii=False)
+    write_atomic(Path(path), text.encode("utf-8"))
 
 
 def load_vocabs(path: Path) -> dict[str, Vocab]:

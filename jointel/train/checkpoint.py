@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -23,14 +21,3 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     if not Path(path).is_file():
         raise FileNotFoundError(f"{path}: no checkpoint to resume from")
     return torch.load(path, map_location="cpu", weights_only=False)
-
-
-def replace_directory(source: Path, target: Path) -> None:
-    """Move a fully written directory into place, replacing the old one (the model directory is never half new)."""
-    target = Path(target)
-    old = target.with_name(target.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        os.replace(target, old)
-    os.replace(source, target)
-    shutil.rmtree(old, ignore_errors=True)

@@ -11,6 +11,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+from jointel.data.files import replaced_atomically
+
 
 def plot_history(history: Sequence[Any], path: Path) -> None:
     """Left: NER and EL training loss; right: dev NER F1, EL F1 and ED accuracy (percent)."""
@@ -26,5 +28,6 @@ def plot_history(history: Sequence[Any], path: Path) -> None:
     scores.set_ylabel("%")
     scores.legend()
     figure.tight_layout()
-    figure.savefig(path, dpi=80)
+    with replaced_atomically(path) as temp:
+        figure.savefig(temp, dpi=80, format="png")
     plt.close(figure)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import random
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
@@ -23,6 +22,7 @@ import numpy as np
 import torch
 
 from jointel.data.documents import Document
+from jointel.data.files import replaced_directory, write_atomic
 from jointel.evaluate.report import score_corpus
 from jointel.kb.lookup import KB
 from jointel.model.batch import Batch, length_batches
@@ -34,7 +34,7 @@ from jointel.model.predict import link_documents, predict_documents
 from jointel.model.vectors import load_glove
 from jointel.model.vocab import load_vocabs, save_vocabs
 from jointel.train.average import WeightAverage
-from jointel.train.checkpoint import load_checkpoint, replace_directory, save_checkpoint
+from jointel.train.checkpoint import load_checkpoint, save_checkpoint
 from jointel.train.curve import plot_history
 
 logger = logging.getLogger(__name__)
@@ -190,9 +190,8 @@ def _patience_exhausted(history: Sequence[EpochResult], patience: int, selection
 
 
 def _save_model(model: JointModel, directory: Path) -> None:
-    temp = Path(tempfile.mkdtemp(dir=directory.parent, prefix=".model-"))
-    model.save(temp)
-    replace_directory(temp, directory)
+    with replaced_directory(directory) as temp:
+        model.save(temp)
 
 
 def _save_state(
@@ -206,7 +205,7 @@ def _save_state(
         "random": (random.getstate(), np.random.get_state(), torch.get_rng_state()),
     }
     save_checkpoint(out_dir / "checkpoint.pt", state)
-    (out_dir / "history.json").write_text(json.dumps(state["history"], indent=2) + "\n")
+    write_atomic(out_dir / "history.json", (json.dumps(state["history"], indent=2) + "\n").encode())
     plot_history(history, out_dir / "training_curve.png")
 
 

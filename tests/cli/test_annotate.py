@@ -120,3 +120,55 @@ def test_annotate_needs_text_or_input():
     result = _invoke("annotate")
     assert result.exit_code == 2
     assert "give either TEXT or --input" in result.output
+
+
+def test_annotate_refuses_an_output_that_is_an_input_and_leaves_it_alone(tiny_model_dir, tmp_path):
+    texts = tmp_path / "texts.jsonl"
+    texts.write_text('{"id": "a", "text": "Germany won."}\n')
+    for output in (texts, tmp_path / "." / "texts.jsonl"):
+        result = _invoke("annotate", "-i", str(tmp_path), "-i", str(texts), "-o", str(output))
+        assert result.exit_code == 1
+        assert result.stderr == f"error: --output {output} is also an --input: write the annotations to another file\n"
+        assert texts.read_text() == '{"id": "a", "text": "Germany won."}\n'
+
+
+def test_annotate_failing_run_keeps_the_old_output_and_writes_nothing_beside_it(tiny_model_dir, tmp_path):
+    broken = tmp_path / "broken_late.jsonl"
+    good = '{"id": "%d", "text": "Germany beat Argentina."}\n'
+    broken.write_text("".join(good % i for i in range(300)) + "{not json\n")
+    output = tmp_path / "out" / "o.jsonl"
+    output.parent.mkdir()
+    output.write_text("PRECIOUS\n")
+    result = _invoke("annotate", "-i", str(broken), "-o", str(output), "--model", str(tiny_model_dir))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {broken}:301: not valid JSON")
+    assert output.read_text() == "PRECIOUS\n"
+    assert sorted(path.name for path in output.parent.iterdir()) == ["o.jsonl"]
+
+
+def test_annotate_output_is_replaced_whole_and_readable(tiny_model_dir, tmp_path):
+    output = tmp_path / "o.jsonl"
+    output.write_text("OLD\n" * 1000)
+    result = _invoke("annotate", GERMANY, "-o", str(output), "--model", str(tiny_model_dir))
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["id"] for line in output.read_text().splitlines()] == ["text"]
+    assert output.stat().st_mode & 0o444 == 0o444
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["o.jsonl"]
+
+
+def test_annotate_output_that_is_a_directory_is_one_line_error(tiny_model_dir, tmp_path):
+    result = _invoke("annotate", GERMANY, "-o", str(tmp_path), "--model", str(tiny_model_dir))
+    assert result.exit_code == 1
+    assert (
+        result.stderr == f"error: --output {tmp_path} is a directory: give a file name, e.g. {tmp_path / 'out.jsonl'}\n"
+    )
+
+
+def test_annotate_with_nothing_to_annotate_says_so(tiny_model_dir, tmp_path):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "blank.jsonl").write_text("\n\n")
+    for given in (tmp_path / "empty", tmp_path / "blank.jsonl"):
+        result = _invoke("annotate", "-i", str(given), "-o", str(tmp_path / "o.jsonl"))
+        assert result.exit_code == 1
+        assert result.stderr == f"error: nothing to annotate: no text in {given}\n"
+    assert not (tmp_path / "o.jsonl").exists()

@@ -4,7 +4,9 @@ Hand-computed values use the fixture KB's alias "paris": total 1.7735619 and pri
 0.1046103 (Paris,_Texas), 0.0214422 (Paris_Hilton), i.e. scores 1.55, 0.1855329 and 0.0380291.
 """
 
+import multiprocessing
 import shutil
+import time
 
 import pytest
 from typer.testing import CliRunner
@@ -246,3 +248,40 @@ def test_added_organisation_links_with_the_bundled_model_and_is_nil_once_removed
         ("Zorblax Dynamics", "ORG", None),
         ("Zorblax", "ORG", None),
     ]
+
+
+def _slowly(records):
+    """Records that take their time, so that two edits overlap (an edit reads its records inside its window)."""
+    for record in records:
+        time.sleep(0.3)
+        yield record
+
+
+def test_two_edits_at_once_are_both_applied(kb_copy):
+    context = multiprocessing.get_context("fork")
+    edits = [
+        context.Process(target=add_entities, args=(kb_copy, _slowly([EntityRecord(title, (alias,))])))
+        for title, alias in (("Zorblax_Dynamics", "Zorblax"), ("Mira_Quenby", "Quenby"))
+    ]
+    for edit in edits:
+        edit.start()
+    for edit in edits:
+        edit.join(timeout=60)
+        assert edit.exitcode == 0
+    with KB(kb_copy) as kb:
+        assert [c.entity for c in kb.candidates("Zorblax")] == ["Zorblax_Dynamics"]
+        assert [c.entity for c in kb.candidates("Quenby")] == ["Mira_Quenby"]
+    assert sorted(path.name for path in kb_copy.parent.iterdir()) == ["kb.sqlite"]
+
+
+def test_an_edit_removes_what_a_killed_edit_left_and_says_so(runner, kb_copy, tmp_path, caplog):
+    stale = [tmp_path / ".kb.sqlite.k1ll3d_0.tmp", tmp_path / ".kb.sqlite.k1ll3d_0.tmp-journal"]
+    for path in stale:
+        path.write_bytes(b"\0" * 4096)
+    entities = tmp_path / "entities.jsonl"
+    entities.write_text(ZORBLAX_LINE)
+    result = runner.invoke(app, ["add", str(entities), "--kb", str(kb_copy)], env=WIDE)
+    assert result.exit_code == 0, result.output
+    warnings = [record.getMessage() for record in caplog.records]  # on stderr outside pytest
+    assert warnings == [f"removed {path}, left behind by an interrupted jointel run" for path in stale]
+    assert sorted(path.name for path in tmp_path.iterdir() if path.name != "cache") == ["entities.jsonl", "kb.sqlite"]

@@ -58,6 +58,9 @@ def test_saved_model_loads_with_identical_predictions(tiny_training, tiny_kb, tm
         assert predict_documents(first, documents, lookup) == predict_documents(second, documents, lookup)
     for name, tensor in first.state_dict().items():
         assert torch.equal(tensor, second.state_dict()[name]), name
+    shared = [tmp_path / "model", *(tmp_path / "model").iterdir(), tmp_path / "checkpoint.pt"]
+    assert {path.name: path.stat().st_mode & 0o044 for path in shared} == {path.name: 0o044 for path in shared}
+    assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith(".")) == []
 
 
 @pytest.mark.parametrize("weight_average", [0.0, 0.9])
