@@ -27,10 +27,11 @@ from jointel.cli.paths import REPO_ROOT, default_kb_path
 from jointel.kb import KB
 from jointel.model.batch import length_batches
 from jointel.model.config import ModelConfig
-from jointel.model.dataset import HeldOut, KBAccess, build_vocabs, document_features
-from jointel.model.features import SentenceFeatures
+from jointel.model.features import SentenceFeatures, TokenIds
+from jointel.model.inputs import HeldOut, KBAccess, gold_features
 from jointel.model.joint import JointModel
 from jointel.model.vectors import load_glove
+from jointel.model.vocab import build_vocabs
 
 RESULTS = REPO_ROOT / "results" / "reproduce"
 RUNS = REPO_ROOT / "runs" / "reproduce"
@@ -42,10 +43,10 @@ def training_model(config: ModelConfig, data_dir: Path | None, kb: KB) -> tuple[
     train = split_documents("train", data_dir)
     access = KBAccess.for_model(kb, config.candidate_protocol, config)
     words, vectors = load_glove(config.max_pretrained_words)
-    model = JointModel(config, build_vocabs(train, words, access.candidates))
+    model = JointModel(config, build_vocabs(train, words, access.protocol.candidates))
     model.set_word_vectors(words, vectors)
-    held_out = HeldOut(kb.alias_total, drop_unsupported=config.candidate_protocol == "realistic")
-    return model, document_features(train, model.vocabs, access, held_out)
+    token_ids = TokenIds(model.vocabs["words"], model.vocabs["chars"])
+    return model, gold_features(train, token_ids, access, held_out=HeldOut.under(kb, access.protocol))
 
 
 def step_batches(features: list[SentenceFeatures], batch_size: int, count: int, seed: int) -> list[list[int]]:

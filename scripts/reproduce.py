@@ -31,7 +31,7 @@ from jointel.evaluate.model import el_scores_no_nil, evaluate_model
 from jointel.evaluate.report import METRICS, el_dict, is_scored, paired_deltas, points, score_corpus, trained_with_dev
 from jointel.kb import KB
 from jointel.model.config import ModelConfig
-from jointel.model.dataset import KBAccess
+from jointel.model.inputs import KBAccess
 from jointel.model.joint import JointModel
 from jointel.model.predict import link_given_spans, predict_documents
 from jointel.train.loop import train_model

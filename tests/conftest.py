@@ -16,7 +16,7 @@ import torch
 from jointel.data import Corpus, build_corpus, load_corpus
 from jointel.kb import KBStats, PriorWeights, build_kb
 from jointel.model.config import ModelConfig
-from jointel.model.dataset import build_vocabs
+from jointel.model.vocab import build_vocabs
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -153,7 +153,8 @@ def tiny_model_dir(tiny_kb: BuiltKB, tmp_path_factory: pytest.TempPathFactory) -
 
     from jointel.kb import KB
     from jointel.model.batch import length_batches
-    from jointel.model.dataset import KBAccess, document_features
+    from jointel.model.features import TokenIds
+    from jointel.model.inputs import KBAccess, gold_features
     from jointel.model.joint import JointModel
 
     documents = [document for split in ("train", "testa", "testb") for document in tiny_kb.corpus[split]]
@@ -163,8 +164,8 @@ def tiny_model_dir(tiny_kb: BuiltKB, tmp_path_factory: pytest.TempPathFactory) -
     out = tmp_path_factory.mktemp("tiny-model") / "model"
     with KB(tiny_kb.path) as kb:
         access = KBAccess.for_model(kb, "realistic", config)
-        model = JointModel(config, build_vocabs(documents, [], access.candidates))
-        features = document_features(documents, model.vocabs, access)
+        model = JointModel(config, build_vocabs(documents, [], access.protocol.candidates))
+        features = gold_features(documents, TokenIds(model.vocabs["words"], model.vocabs["chars"]), access)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
     model.train()
     for _ in range(30):

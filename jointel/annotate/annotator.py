@@ -19,8 +19,8 @@ from types import TracebackType
 from jointel.annotate.tokenize import Token, split_sentences
 from jointel.data.documents import Document, Sentence, Span
 from jointel.kb.lookup import KB
-from jointel.model.dataset import KBAccess
 from jointel.model.ensemble import Ensemble, load_model
+from jointel.model.inputs import KBAccess
 from jointel.model.joint import JointModel, Prediction
 from jointel.model.predict import link_given_spans, predict
 

@@ -20,8 +20,8 @@ from jointel.evaluate.calibrate import Calibration, calibrate
 from jointel.evaluate.calibration_plot import plot_calibration
 from jointel.evaluate.model import predict_scored
 from jointel.kb import KB, PROTOCOLS
-from jointel.model.dataset import KBAccess
 from jointel.model.ensemble import Ensemble, load_model
+from jointel.model.inputs import KBAccess
 from jointel.model.joint import JointModel, Prediction
 
 TEST_SPLIT = "testb"

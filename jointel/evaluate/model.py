@@ -11,7 +11,7 @@ from jointel.evaluate.calibrate import predicted_documents
 from jointel.evaluate.el import ELScores, el_scores
 from jointel.evaluate.report import CorpusScores, el_dict, score_corpus
 from jointel.kb.lookup import KB
-from jointel.model.dataset import KBAccess
+from jointel.model.inputs import KBAccess
 from jointel.model.joint import JointModel, Prediction
 from jointel.model.predict import link_documents, predict
 

@@ -58,7 +58,7 @@ class ModelConfig:
     el_weight: float = 1.0  # weight of the linking loss; 0.0 trains NER alone
     ner_weight: float = 1.0  # weight of the transition loss; 0.0 trains EL alone (on gold mentions)
     candidate_protocol: str = "realistic"  # realistic (KB aliases) | ppr (PPRforNED lists)
-    leave_one_out_priors: bool = True  # train on priors without the document's own links (see dataset.HeldOut)
+    leave_one_out_priors: bool = True  # train on priors without the document's own links (see inputs.HeldOut)
     # links whose probability is below it become NIL at annotation time; set by `jointel calibrate` (None = off)
     nil_threshold: float | None = None
     # training

@@ -26,7 +26,6 @@ from torch import Tensor
 from jointel.data.documents import Span
 from jointel.data.files import write_atomic
 from jointel.model.config import ConfigError, ModelConfig
-from jointel.model.dataset import ContextualLookup
 from jointel.model.features import CandidateSet, SentenceFeatures
 from jointel.model.joint import JointModel, Prediction, choose_links
 from jointel.model.stack_lstm import Decoded, decode_together
@@ -54,9 +53,6 @@ class Ensemble:
         for member in self.members:
             member.eval()
         return self
-
-    def contextual_lookup(self) -> ContextualLookup | None:
-        return self.members[0].contextual_lookup()
 
     def contextual_vectors(
         self, documents: Sequence[Sequence[Sequence[str]]], progress: Callable[[int, int], None] | None = None

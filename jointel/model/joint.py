@@ -22,7 +22,6 @@ from jointel.data.documents import Span
 from jointel.data.files import replaced_atomically
 from jointel.model.batch import IGNORE, Batch, Candidates, collate, collate_candidates, length_batches
 from jointel.model.config import ConfigError, ModelConfig
-from jointel.model.dataset import ContextualLookup
 from jointel.model.encoder import TokenEncoder
 from jointel.model.features import CandidateSet, SentenceFeatures
 from jointel.model.linker import Linker
@@ -84,16 +83,6 @@ class JointModel(nn.Module):
         self._encoder: ContextualEncoder | None = None  # MiniLM, loaded on first use
         self._remembered: dict[tuple[tuple[str, ...], ...], list[np.ndarray]] | None = None
         self._disk: ContextualCache | None = None  # where remembered vectors are also kept, if anywhere
-
-    def contextual_lookup(self) -> ContextualLookup | None:
-        """A document's sentences → their tokens' frozen contextual vectors (None unless `config.contextual_dim`).
-
-        MiniLM (and its transformers import) is loaded on first use, so fast models never pay for it.
-        """
-        return self._lookup if self.config.contextual_dim else None
-
-    def _lookup(self, sentences: Sequence[Sequence[str]]) -> list[np.ndarray]:
-        return self.contextual_vectors([sentences])[0]
 
     def _minilm(self) -> ContextualEncoder:
         if self._encoder is None:

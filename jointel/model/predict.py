@@ -1,8 +1,9 @@
 """Whole documents in, predicted documents out, in two passes.
 
 1. NER: greedy decoding of every sentence, in batches of similar length (`JointModel.decode`).
-2. EL: each document's predicted mentions get their candidates and the document context (`document_context`:
-   the other mentions of the story), then all mentions are linked in batches (`JointModel.link`).
+2. EL: each document's predicted mentions get their candidates and the document context
+   (`inputs.predicted_candidate_sets`: the other mentions of the story), then all mentions are linked in batches
+   (`JointModel.link`).
 `link_documents` does pass 2 alone on gold spans: disambiguation with given mentions.
 """
 
@@ -16,15 +17,8 @@ from torch import Tensor
 
 from jointel.data.documents import LABELS, Document, Sentence, Span
 from jointel.model.batch import length_batches
-from jointel.model.dataset import KBAccess, document_features
-from jointel.model.features import (
-    TokenIds,
-    candidate_set,
-    document_casing,
-    document_context,
-    document_words,
-    sentence_features,
-)
+from jointel.model.features import TokenIds
+from jointel.model.inputs import KBAccess, decoding_features, gold_features, predicted_candidate_sets
 from jointel.model.joint import JointModel, Prediction
 
 LINK_BATCH = 2048
@@ -86,16 +80,8 @@ def _decode(
     model: JointModel, documents: Sequence[Sequence[Sentence]], access: KBAccess, token_ids: TokenIds, batch_size: int
 ) -> list[_Mention]:
     """The mentions the parser finds in the sentences of `documents`, numbered by sentence over all documents."""
-    gazetteer = access.gazetteer if model.config.gazetteer_dim else None
-    texts = [[sentence.tokens for sentence in document] for document in documents]  # tokens only: no gold spans
-    contextual = model.contextual_vectors(texts)
-    features = []
-    for tokens, vectors in zip(texts, contextual, strict=True):
-        casing = document_casing(tokens) if model.config.document_casing_dim else [()] * len(tokens)
-        for words, sentence_casing, sentence_vectors in zip(tokens, casing, vectors, strict=True):
-            codes = gazetteer.codes(words) if gazetteer else None
-            features.append(sentence_features(Sentence(words), token_ids, (), codes, sentence_casing, sentence_vectors))
-    decoded = model.decode(features, batch_size)
+    vectors = model.contextual_vectors([[sentence.tokens for sentence in document] for document in documents])
+    decoded = model.decode(decoding_features(documents, token_ids, access, vectors), batch_size)
     mentions: list[_Mention] = []
     n = 0
     for i, (spans, scores) in enumerate(zip(decoded.spans, decoded.action_scores, strict=True)):
@@ -118,16 +104,10 @@ def _link_documents(
     `documents` holds (document number, its mentions, its first sentence, one past its last) over `sentences`."""
     queue = []
     for index, (number, mentions, first, last) in enumerate(documents):
-        surfaces = [" ".join(sentences[m.sentence].tokens[m.span.start : m.span.end]) for m in mentions]
-        mentions_candidates = [(surface, access.candidates(number, surface)) for surface in surfaces]
-        links = access.links(number, False) if access.links is not None else None
-        contexts = document_context(mentions_candidates, links_among=links)
-        topic = ()  # only a `document_topic` model reads the document's words
-        if model.config.document_topic:
-            topic = document_words([sentence.tokens for sentence in sentences[first:last]], token_ids)
-        for mention, surface, (candidates, context) in zip(mentions, surfaces, contexts, strict=True):
-            options = candidate_set(access.match_key(surface), candidates, None, False, context, topic)
-            queue.append((index, mention, options))
+        tokens = [sentence.tokens for sentence in sentences[first:last]]
+        found = [(sentences[mention.sentence].tokens, mention.span) for mention in mentions]
+        sets = predicted_candidate_sets(number, tokens, found, token_ids, access)
+        queue += [(index, mention, options) for mention, options in zip(mentions, sets, strict=True)]
     results: list[list[tuple[Prediction, _Mention]]] = [[] for _ in documents]
     for start in range(0, len(queue), LINK_BATCH):
         chunk = queue[start : start + LINK_BATCH]
@@ -173,7 +153,10 @@ def link_given_spans(
     """Links of the spans each sentence carries (sorted by start), per document and sentence, with scores and
     candidates; `link_documents` keeps only the linked spans."""
     model.eval()
-    features = document_features(documents, model.vocabs, access, contextual=model.contextual_lookup())
+    token_ids = TokenIds(model.vocabs["words"], model.vocabs["chars"])
+    # one document per MiniLM call, as this pass has always read them: batches of several documents can round apart
+    vectors = [model.contextual_vectors([[s.tokens for s in document.sentences]])[0] for document in documents]
+    features = gold_features(documents, token_ids, access, vectors)
     linked: list[list[Prediction]] = [[] for _ in features]
     for indices in length_batches([len(f.words) for f in features], batch_size):
         chosen = [features[i] for i in indices]

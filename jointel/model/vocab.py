@@ -1,13 +1,16 @@
-"""Vocabularies (words, characters, entities): string ↔ index tables saved as JSON beside the weights."""
+"""Vocabularies (words, characters, entities): string ↔ index tables built from training, saved as JSON beside the
+weights."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jointel.data.documents import Document
 from jointel.data.files import write_atomic
+from jointel.kb.lookup import Candidate
 
 PAD, UNK = "<pad>", "<unk>"
 
@@ -42,6 +45,32 @@ class Vocab:
 
     def __len__(self) -> int:
         return len(self.items)
+
+
+def build_vocabs(
+    train: Sequence[Document], pretrained_words: Sequence[str], candidates: Callable[[int, str], list[Candidate]] | None
+) -> dict[str, Vocab]:
+    """Words (training words, then pre-trained ones), characters, and entities seen in training (gold, or among the
+    `candidates` of a (document number, surface), e.g. `CandidateProtocol.candidates`).
+
+    The pre-trained words come first so that their rows line up with the pre-trained matrix.
+    """
+    words = Vocab.build(pretrained_words)
+    chars = Vocab()
+    entities = Vocab()
+    for document in train:
+        for sentence in document.sentences:
+            for token in sentence.tokens:
+                words.add(token.lower())
+                for char in token:
+                    chars.add(char)
+            for span in sentence.spans:
+                if span.entity is not None:
+                    entities.add(span.entity)
+                if candidates is not None:
+                    for candidate in candidates(document.number, " ".join(sentence.tokens[span.start : span.end])):
+                        entities.add(candidate.entity)
+    return {"words": words, "chars": chars, "entities": entities}
 
 
 def save_vocabs(path: Path, vocabs: dict[str, Vocab]) -> None:

@@ -13,6 +13,7 @@ import json
 import logging
 import random
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
@@ -27,12 +28,12 @@ from jointel.evaluate.report import score_corpus
 from jointel.kb.lookup import KB
 from jointel.model.batch import Batch, length_batches
 from jointel.model.config import ModelConfig
-from jointel.model.dataset import HeldOut, KBAccess, build_vocabs, document_features, singleton_words
-from jointel.model.features import SentenceFeatures
+from jointel.model.features import SentenceFeatures, TokenIds
+from jointel.model.inputs import HeldOut, KBAccess, gold_features
 from jointel.model.joint import JointModel
 from jointel.model.predict import link_documents, predict_documents
 from jointel.model.vectors import load_glove
-from jointel.model.vocab import load_vocabs, save_vocabs
+from jointel.model.vocab import build_vocabs, load_vocabs, save_vocabs
 from jointel.train.average import WeightAverage
 from jointel.train.checkpoint import load_checkpoint, save_checkpoint
 from jointel.train.curve import plot_history
@@ -89,15 +90,16 @@ def train_model(
     history: list[EpochResult] = []
     if resume:
         history = _restore(load_checkpoint(out_dir / "checkpoint.pt"), model, optimizer, average)
-    held_out = HeldOut(kb.alias_total, drop_unsupported=config.candidate_protocol == "realistic")
-    held_out = held_out if config.leave_one_out_priors else None
+    held_out = HeldOut.under(kb, access.protocol) if config.leave_one_out_priors else None
     with model.remembering_contextual(contextual_cache):
-        model.contextual_vectors([[s.tokens for s in document.sentences] for document in [*train, *dev]], progress)
-        contextual = model.contextual_lookup()
+        vectors = model.contextual_vectors(
+            [[s.tokens for s in document.sentences] for document in [*train, *dev]], progress
+        )
+        token_ids = TokenIds(model.vocabs["words"], model.vocabs["chars"])
         with_links = config.el_weight > 0
-        features = document_features(train, model.vocabs, access, held_out, with_links, contextual)
-        # the KB's priors count train's links only: dev mentions have nothing of their own to hold out
-        features += document_features(extra, model.vocabs, access, None, with_links, contextual)
+        features = gold_features(train, token_ids, access, vectors[: len(train)], held_out, with_links)
+        if extra:  # dev, whose mentions have nothing of their own to hold out: the KB's priors count train's links
+            features += gold_features(extra, token_ids, access, vectors[len(train) :], None, with_links)
         singletons = _singleton_mask(model, training)
         for epoch in range(len(history) + 1, config.epochs + 1):
             if not config.train_with_dev and _patience_exhausted(history, config.patience, config.selection):
@@ -117,7 +119,7 @@ def _new_or_resumed_model(config, train, access: KBAccess, out_dir: Path, resume
     if resume:
         return JointModel(config, load_vocabs(out_dir / "vocabs.json"))
     words, vectors = load_glove(config.max_pretrained_words) if config.pretrained_vectors else ([], None)
-    vocabs = build_vocabs(train, words, access.candidates if config.el_weight > 0 else None)
+    vocabs = build_vocabs(train, words, access.protocol.candidates if config.el_weight > 0 else None)
     save_vocabs(out_dir / "vocabs.json", vocabs)
     model = JointModel(config, vocabs)
     if vectors is not None:
@@ -176,10 +178,18 @@ def _drop_words(batch: Batch, singletons: torch.Tensor, probability: float) -> N
 def _singleton_mask(model: JointModel, train: Sequence[Document]) -> torch.Tensor:
     words = model.vocabs["words"]
     mask = torch.zeros(len(words), dtype=torch.bool)
-    for word in singleton_words(train):
+    for word in _singleton_words(train):
         mask[words.index(word)] = True
     mask[1] = False
     return mask
+
+
+def _singleton_words(train: Sequence[Document]) -> set[str]:
+    """Lower-cased words seen once in training: the ones word dropout replaces by UNK (Lample et al. §4.3)."""
+    counts = Counter(
+        token.lower() for document in train for sentence in document.sentences for token in sentence.tokens
+    )
+    return {word for word, count in counts.items() if count == 1}
 
 
 def _patience_exhausted(history: Sequence[EpochResult], patience: int, selection: str) -> bool:

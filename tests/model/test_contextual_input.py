@@ -7,9 +7,11 @@ import pytest
 import torch
 
 from jointel.model.config import ConfigError
-from jointel.model.dataset import build_vocabs, document_features
+from jointel.model.features import TokenIds
+from jointel.model.inputs import gold_features
 from jointel.model.joint import JointModel
 from jointel.model.predict import predict_documents
+from jointel.model.vocab import build_vocabs
 
 
 class FakeEncoder:
@@ -47,9 +49,14 @@ def contextual_model(tiny_config, tiny_documents):
     return model
 
 
+def _contextual_features(model, documents):
+    """Gold features of `documents` with the model's contextual vectors, as training builds them."""
+    vectors = model.contextual_vectors([[sentence.tokens for sentence in d.sentences] for d in documents])
+    return gold_features(documents, TokenIds(model.vocabs["words"], model.vocabs["chars"]), None, vectors)
+
+
 def test_encoder_reads_the_contextual_vectors(contextual_model, tiny_documents):
-    lookup = contextual_model.contextual_lookup()
-    features = document_features(tiny_documents[:1], contextual_model.vocabs, None, contextual=lookup)
+    features = _contextual_features(contextual_model, tiny_documents[:1])
     batch = contextual_model.batch(features, with_candidates=False)
     assert batch.contextual.shape == (len(features), batch.words.shape[1], 2)
     first = features[0]
@@ -67,7 +74,7 @@ def test_encoder_reads_the_contextual_vectors(contextual_model, tiny_documents):
 
 def test_contextual_vectors_are_computed_once_per_document_while_remembering(contextual_model, tiny_kb):
     from jointel.kb import KB
-    from jointel.model.dataset import KBAccess
+    from jointel.model.inputs import KBAccess
 
     documents = tiny_kb.corpus["testa"]
     fake = contextual_model._encoder
@@ -84,13 +91,15 @@ def test_contextual_vectors_are_computed_once_per_document_while_remembering(con
     assert again == first
 
 
-def test_fast_models_have_no_contextual_lookup(tiny_config, tiny_documents):
-    assert JointModel(tiny_config, build_vocabs(tiny_documents, [], None)).contextual_lookup() is None
+def test_fast_models_have_no_contextual_vectors(tiny_config, tiny_documents):
+    model = JointModel(tiny_config, build_vocabs(tiny_documents, [], None))
+    assert model.contextual_vectors([[["Paris"], ["won", "."]]]) == [[None, None]]
+    assert model._encoder is None  # MiniLM was never loaded
 
 
 def test_a_cache_directory_serves_the_next_run(contextual_model, tiny_kb, tiny_config, tmp_path):
     from jointel.kb import KB
-    from jointel.model.dataset import KBAccess
+    from jointel.model.inputs import KBAccess
 
     documents = tiny_kb.corpus["testa"]
     with KB(tiny_kb.path) as kb:
@@ -162,9 +171,7 @@ def test_a_model_mixing_all_layers_reads_them_stacked(contextual_model, tiny_doc
     mixing = JointModel(dataclasses.replace(contextual_model.config, contextual_layers="all"), contextual_model.vocabs)
     missing, unexpected = mixing.load_state_dict(contextual_model.state_dict(), strict=False)
     assert sorted(missing) == ["encoder.layer_mix.scale", "encoder.layer_mix.weights"] and not unexpected
-    features = document_features(
-        tiny_documents[:1], contextual_model.vocabs, None, contextual=contextual_model.contextual_lookup()
-    )
+    features = _contextual_features(contextual_model, tiny_documents[:1])
     batch = contextual_model.batch(features, with_candidates=False)
     with torch.no_grad():
         mean_of_last_four = contextual_model.eval().encoder(batch)

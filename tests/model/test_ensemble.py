@@ -6,9 +6,9 @@ import torch
 
 from jointel.kb import KB
 from jointel.model.config import ConfigError
-from jointel.model.dataset import KBAccess, document_features
 from jointel.model.ensemble import ENSEMBLE_FILE, Ensemble, load_model, save_ensemble
-from jointel.model.features import REDUCE_ID
+from jointel.model.features import REDUCE_ID, TokenIds
+from jointel.model.inputs import KBAccess, gold_features
 from jointel.model.joint import JointModel
 from jointel.model.predict import link_given_spans, predict, predict_documents, with_predictions
 
@@ -49,7 +49,7 @@ def test_each_step_takes_the_action_the_members_find_most_probable_on_average(se
         rows = predict(Ensemble(members), [(d.number, d.sentences) for d in documents], access)
         predicted = [with_predictions(document, row) for document, row in zip(documents, rows, strict=True)]
         singles = [predict_documents(member, documents, access) for member in members]
-        features = document_features(predicted, vocabs, access)  # the same inputs as prediction's
+        features = gold_features(predicted, TokenIds(vocabs["words"], vocabs["chars"]), access)  # prediction's inputs
     assert any(single != predicted for single in singles)  # the members disagree: the vote decides something
     batch = members[0].batch(features, with_candidates=False)
     with torch.no_grad():

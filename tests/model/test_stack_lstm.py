@@ -1,6 +1,7 @@
 import torch
 
-from jointel.model.dataset import document_features
+from jointel.model.features import TokenIds
+from jointel.model.inputs import gold_features
 from jointel.model.joint import JointModel
 from jointel.model.stack_lstm import legal_mask, reverse_padded
 
@@ -8,7 +9,8 @@ from jointel.model.stack_lstm import legal_mask, reverse_padded
 def test_decoder_forced_on_gold_reproduces_teacher_forced_states(tiny_config, tiny_vocabs, tiny_documents):
     """The batched teacher-forced computation and the step-by-step decoder are the same network."""
     model = JointModel(tiny_config, tiny_vocabs).eval()
-    batch = model.batch(document_features(tiny_documents, tiny_vocabs, None), with_candidates=False)
+    features = gold_features(tiny_documents, TokenIds(tiny_vocabs["words"], tiny_vocabs["chars"]), None)
+    batch = model.batch(features, with_candidates=False)
     with torch.no_grad():
         tokens = model.encoder(batch)
         teacher_forced, _ = model.parser.teacher_forced(tokens, batch)

@@ -46,7 +46,7 @@ def test_a_model_without_contextual_features_never_loads_minilm(tiny_training, t
 
 
 def test_saved_model_loads_with_identical_predictions(tiny_training, tiny_kb, tmp_path):
-    from jointel.model.dataset import KBAccess
+    from jointel.model.inputs import KBAccess
     from jointel.model.predict import predict_documents
 
     documents, config = tiny_training

@@ -1,9 +1,18 @@
 from collections import Counter
 
+import numpy as np
 import pytest
 
 from jointel.kb import KB, Candidate
-from jointel.model.dataset import HeldOut, KBAccess, document_features
+from jointel.model.features import OUT_ID, TokenIds
+from jointel.model.inputs import (
+    HeldOut,
+    KBAccess,
+    decoding_features,
+    gold_candidate_sets,
+    gold_features,
+    predicted_candidate_sets,
+)
 
 
 def candidates():
@@ -34,9 +43,13 @@ def test_held_out_without_own_links_changes_nothing():
     assert HeldOut(lambda alias: 10.0, True).remove(candidates(), "Paris", Counter()) == candidates()
 
 
+def _token_ids(vocabs):
+    return TokenIds(vocabs["words"], vocabs["chars"])
+
+
 def _link_features(access, documents, vocabs, held_out):
     """Per candidate of the first document's gold mentions: its link features (log1p link prior, share, isolated)."""
-    features = document_features(documents[:1], vocabs, access, held_out)
+    features = gold_features(documents[:1], _token_ids(vocabs), access, held_out=held_out)
     return {
         entity: tuple(row[-3:])
         for sentence in features
@@ -63,7 +76,7 @@ def _string_match(access, documents, vocabs):
     """Per (candidate, exact name match, word overlap) row of every gold mention's candidate set."""
     return {
         (entity, row[3], row[4])
-        for sentence in document_features(documents, vocabs, access)
+        for sentence in gold_features(documents, _token_ids(vocabs), access)
         for candidates in sentence.candidates
         for entity, row in zip(candidates.entities, candidates.features.tolist(), strict=True)
     }
@@ -79,3 +92,55 @@ def test_string_match_features_compare_the_normalised_mention_with_the_title(tin
     assert ("Germany_national_football_team", 0.0, 0.25) in normalised  # 1 word shared of 4
     assert ("Germany", 0.0, 0.0) in raw
     assert {exact for _, exact, _ in raw} == {0.0}  # a capitalised name never equals a casefolded title
+
+
+def _token_features(sentence):
+    return (
+        sentence.words,
+        sentence.chars,
+        sentence.casing,
+        sentence.gazetteer,
+        sentence.document_casing,
+        sentence.contextual.tolist(),
+    )
+
+
+def test_decoding_and_gold_features_read_the_tokens_alike(tiny_kb, tiny_documents, tiny_vocabs):
+    """The point of one builder: the parser decodes the very token features it was trained on; only the gold
+    actions, spans and candidate sets tell the two modes apart."""
+    token_ids = _token_ids(tiny_vocabs)
+    vectors = [  # a stand-in for contextual vectors: (document index, sentence index, token index)
+        [
+            np.array([[d, s, t] for t in range(len(sentence.tokens))], np.float32)
+            for s, sentence in enumerate(doc.sentences)
+        ]
+        for d, doc in enumerate(tiny_documents)
+    ]
+    with KB(tiny_kb.path) as kb:
+        access = KBAccess.open(kb, "realistic", 30, with_links=True)
+        decoding = decoding_features([d.sentences for d in tiny_documents], token_ids, access, vectors)
+        gold = gold_features(tiny_documents, token_ids, access, vectors)
+    assert [_token_features(s) for s in decoding] == [_token_features(s) for s in gold]
+    assert any(any(s.gazetteer) for s in gold) and any(any(s.document_casing) for s in gold)  # compared, not empty
+    assert sum(len(s.spans) for s in gold) == sum(len(s.candidates) for s in gold) > 0
+    assert all(not s.spans and not s.candidates and set(s.actions) <= {OUT_ID} for s in decoding)  # no gold leaks
+
+
+def test_predicted_mentions_get_the_candidate_sets_of_gold_ones_without_their_entity(
+    tiny_kb, tiny_documents, tiny_vocabs
+):
+    """A mention the parser finds on a gold span is linked with the candidates and features training gave it."""
+    document = tiny_documents[0]
+    token_ids = _token_ids(tiny_vocabs)
+    mentions = [(s.tokens, span) for s in document.sentences for span in sorted(s.spans, key=lambda span: span.start)]
+    tokens = [sentence.tokens for sentence in document.sentences]
+    with KB(tiny_kb.path) as kb:
+        access = KBAccess.open(kb, "ppr", 30, with_links=True)
+        gold = [c for row in gold_candidate_sets(document, token_ids, access) for c in row]
+        predicted = predicted_candidate_sets(document.number, tokens, mentions, token_ids, access)
+    assert len(predicted) == len(gold) == len(mentions) > 0
+    for found, expected in zip(predicted, gold, strict=True):
+        assert (found.entities, found.document) == (expected.entities, expected.document)
+        assert np.array_equal(found.features, expected.features) and np.array_equal(found.types, expected.types)
+        assert found.gold == -1  # no entity to learn from
+    assert any(expected.gold >= 0 for expected in gold)

@@ -1,0 +1,79 @@
+"""Candidate protocols: where a mention's candidate entities, and the Wikipedia links among them, come from.
+
+A protocol is one small class over the KB, so a reader sees what each one reads. `realistic` reads the KB alias
+table, as any unseen text can; `ppr` reads the document's own PPRforNED list, the literature's AIDA protocol. Adding
+a protocol is a class here and its entry in `PROTOCOL_CLASSES`.
+"""
+
+from __future__ import annotations
+
+import functools
+from abc import ABC, abstractmethod
+from typing import ClassVar
+
+from jointel.kb.lookup import KB, Candidate
+from jointel.model.features import LinksAmong
+
+
+class CandidateProtocol(ABC):
+    """The top-`k` candidates of a (document, surface) and the links among a document's candidates.
+
+    `lists_from_link_counts` says whether an entity is a candidate only because links to it were counted (the alias
+    table): then a candidate that only a training document's own links supported is no candidate for unseen text,
+    and leave-one-out priors drop it (`HeldOut.drop_unsupported`).
+    """
+
+    name: ClassVar[str]
+    lists_from_link_counts: ClassVar[bool]
+
+    def __init__(self, kb: KB, k: int | None):
+        self.kb = kb
+        self.k = k
+
+    @abstractmethod
+    def candidates(self, document_number: int, surface: str) -> list[Candidate]:
+        """The candidates of `surface` in AIDA document `document_number`, best first."""
+
+    @abstractmethod
+    def links(self, document_number: int, held_out: bool) -> LinksAmong:
+        """Who links with whom among a document's candidate titles; `held_out` for a training document, whose own
+        gold links must not be seen (see `HeldOut`)."""
+
+
+class RealisticCandidates(CandidateProtocol):
+    """The KB alias table, and the links of train documents' PPRforNED lists: what annotation of any text reads."""
+
+    name = "realistic"
+    lists_from_link_counts = True
+
+    def candidates(self, document_number: int, surface: str) -> list[Candidate]:
+        return self.kb.candidates(surface, self.k)
+
+    def links(self, document_number: int, held_out: bool) -> LinksAmong:
+        """A held-out (training) document does without the links only its own list has."""
+        return functools.partial(self.kb.links_among, leave_out=document_number if held_out else None)
+
+
+class PPRCandidates(CandidateProtocol):
+    """The document's own PPRforNED list and its links (training documents read theirs too: the protocol's data)."""
+
+    name = "ppr"
+    lists_from_link_counts = False
+
+    def candidates(self, document_number: int, surface: str) -> list[Candidate]:
+        return self.kb.ppr_candidates(document_number, surface, self.k)
+
+    def links(self, document_number: int, held_out: bool) -> LinksAmong:
+        return functools.partial(self.kb.ppr_links_among, document_number)
+
+
+PROTOCOL_CLASSES: dict[str, type[CandidateProtocol]] = {
+    protocol.name: protocol for protocol in (RealisticCandidates, PPRCandidates)
+}
+
+
+def candidate_protocol(name: str, kb: KB, k: int | None) -> CandidateProtocol:
+    """The protocol called `name` (`ModelConfig.candidate_protocol`, `--protocol`) over `kb`, `k` candidates each."""
+    if name not in PROTOCOL_CLASSES:
+        raise ValueError(f"unknown candidate protocol {name!r}: expected one of {', '.join(PROTOCOL_CLASSES)}")
+    return PROTOCOL_CLASSES[name](kb, k)

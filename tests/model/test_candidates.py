@@ -1,0 +1,47 @@
+import pytest
+
+from jointel.kb import KB, PROTOCOLS
+from jointel.model.candidates import PPRCandidates, RealisticCandidates, candidate_protocol
+from jointel.model.inputs import HeldOut
+
+
+def test_candidate_protocol_builds_the_class_of_each_name(tiny_kb):
+    with KB(tiny_kb.path) as kb:
+        assert isinstance(candidate_protocol("realistic", kb, 30), RealisticCandidates)
+        ppr = candidate_protocol("ppr", kb, 5)
+    assert isinstance(ppr, PPRCandidates) and ppr.k == 5
+
+
+def test_candidate_protocol_unknown_name_is_refused(tiny_kb):
+    with KB(tiny_kb.path) as kb, pytest.raises(ValueError, match="unknown candidate protocol 'wiki': expected one of"):
+        candidate_protocol("wiki", kb, 30)
+
+
+def test_every_kb_protocol_has_a_candidate_class(tiny_kb):
+    """`jointel kb` measures recall under `kb.PROTOCOLS`: each must also be a protocol the model can read."""
+    with KB(tiny_kb.path) as kb:
+        for name in PROTOCOLS:
+            assert candidate_protocol(name, kb, 30).name == name
+
+
+def test_protocols_read_their_own_kb_tables(tiny_kb, tiny_documents):
+    """Realistic reads the alias table whatever the document; PPR reads the document's own PPRforNED list."""
+    mentions = [
+        (document.number, " ".join(sentence.tokens[span.start : span.end]))
+        for document in tiny_documents
+        for sentence in document.sentences
+        for span in sentence.spans
+    ]
+    with KB(tiny_kb.path) as kb:
+        realistic, ppr = RealisticCandidates(kb, 30), PPRCandidates(kb, 30)
+        assert all(realistic.candidates(number, surface) == kb.candidates(surface, 30) for number, surface in mentions)
+        assert all(
+            ppr.candidates(number, surface) == kb.ppr_candidates(number, surface, 30) for number, surface in mentions
+        )
+        assert any(ppr.candidates(n, s) != realistic.candidates(n, s) for n, s in mentions)  # they do differ
+
+
+def test_held_out_priors_drop_unsupported_candidates_only_where_lists_come_from_link_counts(tiny_kb):
+    with KB(tiny_kb.path) as kb:
+        assert HeldOut.under(kb, RealisticCandidates(kb, 30)).drop_unsupported
+        assert not HeldOut.under(kb, PPRCandidates(kb, 30)).drop_unsupported
