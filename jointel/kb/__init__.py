@@ -1,11 +1,13 @@
 """The knowledge base: entities, aliases with priors and PPRforNED candidate lists in one SQLite file."""
 
 from jointel.kb.build import KBStats, PprCoverage, build_kb
+from jointel.kb.document import document_candidates
 from jointel.kb.lookup import KB, Candidate, Entity, KBFormatError
 from jointel.kb.normalize import alias_variants, normalize
 from jointel.kb.prior import PriorWeights
 from jointel.kb.stats import (
     PROTOCOLS,
+    WIKIPEDIA,
     BaselineScore,
     GoldMention,
     Protocol,
@@ -14,24 +16,30 @@ from jointel.kb.stats import (
     gold_mentions,
     prior_baseline,
 )
+from jointel.kb.wikipedia import MissingPackageError, WikipediaTitles, read_wikipedia
 
 __all__ = [
     "KB",
     "PROTOCOLS",
+    "WIKIPEDIA",
     "BaselineScore",
     "Candidate",
     "Entity",
     "GoldMention",
     "KBFormatError",
     "KBStats",
+    "MissingPackageError",
     "PprCoverage",
     "PriorWeights",
     "Protocol",
     "RecallReport",
+    "WikipediaTitles",
     "alias_variants",
     "build_kb",
     "candidate_recall",
+    "document_candidates",
     "gold_mentions",
     "normalize",
     "prior_baseline",
+    "read_wikipedia",
 ]

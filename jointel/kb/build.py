@@ -30,8 +30,15 @@ from jointel.data import SPLITS, Corpus, Document
 from jointel.data.corpus import AIDA_FILE, CONLL_FILES
 from jointel.data.files import replaced_atomically
 from jointel.kb.normalize import normalize
-from jointel.kb.prior import PriorWeights, alias_priors, collect_evidence, popularity_weights, surface
-from jointel.kb.schema import SCHEMA, SCHEMA_VERSION, rank_key
+from jointel.kb.prior import (
+    AliasEvidence,
+    PriorWeights,
+    alias_priors,
+    collect_evidence,
+    popularity_weights,
+    surface,
+)
+from jointel.kb.schema import GAZETTEER_TABLE, SCHEMA, SCHEMA_VERSION, rank_key
 from jointel.kb.sources import (
     FREEBASE_FILE,
     PPR_FILE,
@@ -43,6 +50,9 @@ from jointel.kb.sources import (
     read_ppr,
     source_path,
 )
+from jointel.kb.titles import TitleCaser
+from jointel.kb.wikipedia import PACKAGE, WikipediaTitles, wikipedia_key
+from jointel.kb.wikipedia_merge import estimated_popularity, wikipedia_names, wikipedia_titles
 
 
 @dataclass(frozen=True)
@@ -73,16 +83,24 @@ class _Entity:
     type: str | None = None
     in_count: int | None = None
     freebase: float | None = None
+    estimated_popularity: float = 0.0  # for entities without a PPR inCount (Wikipedia titles)
 
     @property
     def popularity(self) -> float:
-        return math.log1p(self.in_count or 0)
+        return math.log1p(self.in_count) if self.in_count is not None else self.estimated_popularity
 
 
-def build_kb(corpus: Corpus, data_dir: Path, out_path: Path, weights: PriorWeights | None = None) -> KBStats:
+def build_kb(
+    corpus: Corpus,
+    data_dir: Path,
+    out_path: Path,
+    weights: PriorWeights | None = None,
+    wikipedia: WikipediaTitles | None = None,
+) -> KBStats:
     """Build the KB for `corpus` from the PPR and Freebase files in `data_dir` into `out_path` (atomic).
 
-    `weights` of the realistic prior default to the tuned `PriorWeights()`.
+    `weights` of the realistic prior default to the tuned `PriorWeights()`. With `wikipedia`, every Wikipedia
+    article is an entity too (see `jointel.kb.wikipedia_merge`), and the NER gazetteer keeps the AIDA KB's aliases.
     """
     data_dir, out_path, weights = Path(data_dir), Path(out_path), weights or PriorWeights()
     sources = [source_path(data_dir, name) for name in (PPR_FILE, FREEBASE_FILE, AIDA_FILE, *CONLL_FILES.values())]
@@ -91,6 +109,10 @@ def build_kb(corpus: Corpus, data_dir: Path, out_path: Path, weights: PriorWeigh
     train_numbers = {document.number for document in corpus["train"]}
     train_ppr = [mention for mention in mentions if mention.doc in train_numbers]
     evidence = collect_evidence(corpus["train"], train_ppr, {title: row.type for title, row in entities.items()})
+    gazetteer = None
+    if wikipedia is not None:
+        gazetteer = _gazetteer(evidence, entities, weights)
+        entities = _with_wikipedia(entities, evidence, wikipedia, corpus)
     popularity = {title: row.popularity for title, row in entities.items()}
     priors, totals = alias_priors(evidence, popularity_weights(popularity), weights)
     ppr_lists, coverage = _ppr_lists(corpus, mentions)
@@ -114,9 +136,10 @@ def build_kb(corpus: Corpus, data_dir: Path, out_path: Path, weights: PriorWeigh
                 "links": n_links,
             }
         ),
+        **({"wikipedia": f"{PACKAGE} {wikipedia.version}"} if wikipedia is not None else {}),
         **{f"sha256:{path.name}": file_digest(path) for path in sources},
     }
-    _write_atomic(out_path, entities, alias_rows, totals, ppr_rows, links, train_numbers, meta)
+    _write_atomic(out_path, entities, alias_rows, totals, ppr_rows, links, train_numbers, meta, gazetteer)
     return KBStats(
         path=out_path,
         entities=len(entities),
@@ -155,6 +178,35 @@ def _entities(
         if types[title]:
             row.type = types[title].most_common(1)[0][0]
     return dict(sorted(entities.items()))
+
+
+def _with_wikipedia(
+    entities: dict[str, _Entity], evidence: AliasEvidence, wikipedia: WikipediaTitles, corpus: Corpus
+) -> dict[str, _Entity]:
+    """`entities` and every Wikipedia article (estimated popularity), in title order; their names in `evidence`."""
+    sentences = (sentence.tokens for document in corpus["train"] for sentence in document.sentences)
+    title_of = wikipedia_titles(wikipedia, entities, TitleCaser.learn(entities, sentences))
+    known = {wikipedia_key(title): row.popularity for title, row in entities.items() if row.in_count is not None}
+    popularity = estimated_popularity(wikipedia, known)
+    merged = dict(entities)
+    for key, title in title_of.items():
+        merged.setdefault(title, _Entity(estimated_popularity=popularity[key]))
+    evidence.add_names(wikipedia_names(wikipedia, title_of))
+    return dict(sorted(merged.items()))
+
+
+def _gazetteer(
+    evidence: AliasEvidence, entities: Mapping[str, _Entity], weights: PriorWeights
+) -> list[tuple[str, str | None, float]]:
+    """(alias, type of its top entity, Σ score) of the AIDA KB: what the NER gazetteer of a model reads, kept when
+    Wikipedia's millions of titles (most of them common words too) join the alias table."""
+    popularity = {title: row.popularity for title, row in entities.items()}
+    priors, totals = alias_priors(evidence, popularity_weights(popularity), weights)
+    rows = []
+    for alias, by_entity in sorted(priors.items()):
+        top = min(by_entity, key=lambda title: rank_key(by_entity[title][1], popularity[title], title))
+        rows.append((alias, entities[top].type, totals[alias]))
+    return rows
 
 
 def _ppr_lists(
@@ -262,12 +314,16 @@ def _write_atomic(
     links: Mapping[int, set[tuple[str, str]]],
     train_numbers: set[int],
     meta: Mapping[str, str],
+    gazetteer: Iterable[tuple[str, str | None, float]] | None = None,
 ) -> None:
     """Write everything to a temporary file beside `out_path`, then rename it over `out_path`."""
     id_of = {title: number for number, title in enumerate(entities, start=1)}
     with replaced_atomically(out_path) as temp, closing(sqlite3.connect(temp)) as db:
         _fill(db, entities, id_of, alias_rows, totals, ppr_rows, meta)
         _fill_links(db, id_of, links, train_numbers)
+        if gazetteer is not None:
+            db.execute(GAZETTEER_TABLE)
+            db.executemany("INSERT INTO gazetteer (alias, type, total) VALUES (?, ?, ?)", gazetteer)
         db.execute("ANALYZE")
         db.commit()
 

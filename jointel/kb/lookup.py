@@ -22,16 +22,22 @@ from jointel.data import DataFormatError
 from jointel.kb.normalize import alias_variants, normalize
 from jointel.kb.schema import SCHEMA_VERSION, has_table
 
-_CANDIDATES_SQL = "SELECT entity_id, prior FROM aliases WHERE alias = ? AND rank <= ? ORDER BY rank"
-_PPR_SQL = "SELECT entity_id, prior FROM ppr_candidates WHERE doc = ? AND alias = ? AND rank <= ? ORDER BY rank"
+# Rows come out as Candidate fields: (title, prior, popularity, type).
+_CANDIDATES_SQL = """
+    SELECT e.title, a.prior, e.popularity, e.type FROM aliases AS a JOIN entities AS e ON e.id = a.entity_id
+    WHERE a.alias = ? AND a.rank <= ? ORDER BY a.rank"""
+_PPR_SQL = """
+    SELECT e.title, p.prior, e.popularity, e.type FROM ppr_candidates AS p JOIN entities AS e ON e.id = p.entity_id
+    WHERE p.doc = ? AND p.alias = ? AND p.rank <= ? ORDER BY p.rank"""
 _TOTAL_SQL = "SELECT total FROM alias_totals WHERE alias = ?"
 _ALIAS_TABLE_SQL = """
     SELECT a.alias, e.type, t.total
     FROM aliases AS a JOIN entities AS e ON e.id = a.entity_id JOIN alias_totals AS t ON t.alias = a.alias
     WHERE a.rank = 1"""
-_ENTITY_FACTS_SQL = "SELECT id, title, popularity, type FROM entities"
-# The ids come as one JSON array (`:ids`): a long text's candidates outnumber SQLite's limit on parameters.
+_GAZETTEER_SQL = "SELECT alias, type, total FROM gazetteer"
+# Ids and titles come as one JSON array: a long text's candidates outnumber SQLite's limit on parameters.
 _IDS = "(SELECT value FROM json_each(:ids))"
+_IDS_OF_SQL = "SELECT title, id FROM entities WHERE title IN (SELECT value FROM json_each(?))"
 _TRAIN_LINKS_SQL = "SELECT a, b FROM entity_links WHERE train > 0"
 # Leaving a train document out: a link counts only if another train document's list has it too.
 _LINKS_LEFT_OUT_SQL = f"""
@@ -82,11 +88,11 @@ class KBFormatError(DataFormatError):
 class KB:
     """A built knowledge base, opened read-only; use as a context manager or call `close()`.
 
-    A lookup is one range scan of an index that stores candidates in rank order; the entity facts a Candidate
-    carries (title, popularity, type: 37k rows, ~40 ms) are read into memory at open, which halves a cold lookup.
-    Lookups are memoised per instance (an `lru_cache` wrapped around bound methods, so two KBs never share
-    entries). The connection is opened with `check_same_thread=False`: it is read-only and SQLite serialises
-    access, so a server may share one KB between worker threads.
+    A lookup is one range scan of an index that stores candidates in rank order, joined with the entity facts a
+    Candidate carries (title, popularity, type); nothing per entity is read at open, so that a KB of all of
+    Wikipedia (4.5 M entities) opens as fast as AIDA's. Lookups are memoised per instance (an `lru_cache` wrapped
+    around bound methods, so two KBs never share entries). The connection is opened with `check_same_thread=False`:
+    it is read-only and SQLite serialises access, so a server may share one KB between worker threads.
     """
 
     def __init__(self, path: Path, cache_size: int = 1 << 16):
@@ -99,8 +105,6 @@ class KB:
         uri = f"file:{quote(str(self.path.resolve()))}?mode=ro&immutable=1"
         self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
         self.meta = self._read_meta()
-        self._facts = {row[0]: row[1:] for row in self._db.execute(_ENTITY_FACTS_SQL)}
-        self._ids = {title: entity_id for entity_id, (title, *_) in self._facts.items()}
         self.has_links = has_table(self._db, "entity_links")
         self._cached_candidates = functools.lru_cache(maxsize=cache_size)(self._candidates)
         self._cached_ppr_candidates = functools.lru_cache(maxsize=cache_size)(self._ppr_candidates)
@@ -151,8 +155,12 @@ class KB:
         return row[0] if row else 0.0
 
     def alias_table(self) -> dict[str, tuple[str | None, float]]:
-        """Every alias key → (coarse type of its top entity, Σ score): the gazetteer the NER features read."""
-        return {alias: (kind, total) for alias, kind, total in self._db.execute(_ALIAS_TABLE_SQL)}
+        """Every alias key → (coarse type of its top entity, Σ score): the gazetteer the NER features read.
+
+        A KB with Wikipedia's titles keeps the AIDA KB's aliases for it (table `gazetteer`, see `jointel.kb.schema`).
+        """
+        sql = _GAZETTEER_SQL if has_table(self._db, "gazetteer") else _ALIAS_TABLE_SQL
+        return {alias: (kind, total) for alias, kind, total in self._db.execute(sql)}
 
     def links_among(self, titles: Iterable[str], leave_out: int | None = None) -> dict[str, set[str]]:
         """Each of `titles` → those of `titles` it shares a Wikipedia link with, as train documents' PPR lists have
@@ -162,7 +170,7 @@ class KB:
         the links as unseen text will (the PPR lists of train documents hold their own gold entities).
         """
         if leave_out is None:
-            return self._train_links.among(titles, self._ids, self._facts)
+            return self._train_links.among(self._ids_of(titles))
         return self._linked(_LINKS_LEFT_OUT_SQL, titles, doc=leave_out)
 
     @functools.cached_property
@@ -177,15 +185,20 @@ class KB:
     def _linked(self, sql: str, titles: Iterable[str], doc: int | None = None) -> dict[str, set[str]]:
         """The pairs `sql` finds among the ids of `titles`, both ways; unknown titles have none, and a KB built
         without links answers {} (see `has_links`)."""
-        ids = sorted({self._ids[title] for title in titles if title in self._ids})
-        if not self.has_links or len(ids) < 2:
+        id_of = self._ids_of(titles)
+        if not self.has_links or len(id_of) < 2:
             return {}
+        title_of = {entity_id: title for title, entity_id in id_of.items()}
         linked: dict[str, set[str]] = {}
-        for a, b in self._db.execute(sql, {"ids": json.dumps(ids), "doc": doc}):
-            one, other = self._facts[a][0], self._facts[b][0]
+        for a, b in self._db.execute(sql, {"ids": json.dumps(sorted(title_of)), "doc": doc}):
+            one, other = title_of[a], title_of[b]
             linked.setdefault(one, set()).add(other)
             linked.setdefault(other, set()).add(one)
         return linked
+
+    def _ids_of(self, titles: Iterable[str]) -> dict[str, int]:
+        """The entity id of each known title among `titles`."""
+        return dict(self._db.execute(_IDS_OF_SQL, (json.dumps(sorted(set(titles))),)).fetchall())
 
     def _candidates(self, alias: str, k: int | None) -> tuple[Candidate, ...]:
         return self._first_known(_CANDIDATES_SQL, (), alias, k)
@@ -202,14 +215,7 @@ class KB:
                 rows = self._db.execute(sql, (*scope, key, limit)).fetchall()
                 if rows:
                     break
-        return self._as_candidates(rows)
-
-    def _as_candidates(self, rows: list[tuple[int, float]]) -> tuple[Candidate, ...]:
-        found = []
-        for entity_id, prior in rows:
-            title, popularity, kind = self._facts[entity_id]
-            found.append(Candidate(title, prior, popularity, kind))
-        return tuple(found)
+        return tuple(Candidate(*row) for row in rows)
 
     def entity(self, title: str) -> Entity | None:
         """The stored facts about an entity, or None if the KB does not know the title."""
@@ -258,9 +264,10 @@ class _LinkGraph:
         start = np.searchsorted(source[order], np.arange(size)).astype(np.int64)
         return cls(start, target[order])
 
-    def among(self, titles: Iterable[str], ids: Mapping[str, int], facts: Mapping[int, tuple]) -> dict[str, set[str]]:
-        """`KB.links_among` without `leave_out`: each title → the titles among `titles` it links with."""
-        wanted = {ids[title] for title in titles if title in ids}
+    def among(self, id_of: Mapping[str, int]) -> dict[str, set[str]]:
+        """`KB.links_among` without `leave_out`: each title of `id_of` → those of `id_of` it links with."""
+        title_of = {entity_id: title for title, entity_id in id_of.items()}
+        wanted = set(title_of)
         last = len(self.start) - 1
         linked: dict[str, set[str]] = {}
         for one in wanted:
@@ -270,5 +277,5 @@ class _LinkGraph:
                 other for other in self.neighbours[self.start[one] : self.start[one + 1]].tolist() if other in wanted
             ]
             if others:
-                linked[facts[one][0]] = {facts[other][0] for other in others}
+                linked[title_of[one]] = {title_of[other] for other in others}
         return linked

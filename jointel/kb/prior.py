@@ -27,7 +27,8 @@ from jointel.data import Document
 from jointel.kb.normalize import normalize
 from jointel.kb.sources import PprMention
 
-TITLE, STEM, SURNAME = "title", "stem", "surname"
+TITLE, REDIRECT, STEM, SURNAME = "title", "redirect", "stem", "surname"
+_STRENGTH = {TITLE: 0, REDIRECT: 1, STEM: 2, SURNAME: 3}  # one kind of name evidence per (alias, entity): the first
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
 
 
@@ -46,6 +47,7 @@ class PriorWeights:
     stem: float = 0.25
     surname: float = 0.5
     ppr: float = 0.01
+    redirect: float = 0.5  # a Wikipedia redirect (Wikipedia KB only): as strong as a title until tuned
 
 
 @dataclass
@@ -54,7 +56,15 @@ class AliasEvidence:
 
     gold: Counter[tuple[str, str]] = field(default_factory=Counter)
     ppr: Counter[tuple[str, str]] = field(default_factory=Counter)
-    names: dict[tuple[str, str], str] = field(default_factory=dict)  # strongest of TITLE > STEM > SURNAME
+    names: dict[tuple[str, str], str] = field(default_factory=dict)  # strongest of TITLE > REDIRECT > STEM > SURNAME
+
+    def add_names(self, names: Iterable[tuple[str, str, str]]) -> None:
+        """Add (surface, entity, kind) name evidence, keeping the strongest kind of each (alias key, entity)."""
+        for name, entity, kind in names:
+            key = normalize(name)
+            known = self.names.get((key, entity))
+            if key and (known is None or _STRENGTH[kind] < _STRENGTH[known]):
+                self.names[key, entity] = kind
 
 
 def surface(tokens: tuple[str, ...], start: int, end: int) -> str:
@@ -76,24 +86,21 @@ def collect_evidence(
         for key in {normalize(mention.text), normalize(mention.orig_text)}:
             for candidate in mention.candidates:
                 evidence.ppr[key, candidate.entity] += 1
-    for entity, kind in types.items():
-        for key, name_kind in _name_keys(entity, kind):
-            if key and (key, entity) not in evidence.names:
-                evidence.names[key, entity] = name_kind
+    evidence.add_names((name, entity, kind) for entity, type_ in types.items() for name, kind in _names(entity, type_))
     return evidence
 
 
-def _name_keys(entity: str, kind: str | None) -> list[tuple[str, str]]:
-    """Alias keys a title gives, strongest first: the title, its unqualified stem, a person's last name.
+def _names(entity: str, kind: str | None) -> list[tuple[str, str]]:
+    """Names a title gives, strongest first: the title, its unqualified stem, a person's last name.
 
     German umlauts also give their transliteration ("Kühbauer" → "Kuehbauer"), as news wires spell them.
     """
     keys = []
     for title in dict.fromkeys([entity.replace("_", " "), entity.replace("_", " ").translate(_UMLAUTS)]):
         stem = title.split(" (", 1)[0].split(", ", 1)[0].strip()
-        keys += [(normalize(title), TITLE), (normalize(stem), STEM)]
+        keys += [(title, TITLE), (stem, STEM)]
         if _is_person_like(title, stem, kind):
-            keys.append((normalize(stem.split()[-1]), SURNAME))
+            keys.append((stem.split()[-1], SURNAME))
     return keys
 
 
@@ -128,7 +135,7 @@ def alias_priors(
     The totals let a trainer remove one document's own links from the prior (leave-one-document-out), so that
     training sees priors as unseen text would. Every entity must have a popularity weight.
     """
-    name_weight = {TITLE: weights.title, STEM: weights.stem, SURNAME: weights.surname}
+    name_weight = {TITLE: weights.title, REDIRECT: weights.redirect, STEM: weights.stem, SURNAME: weights.surname}
     scores: dict[str, dict[str, float]] = {}
     for (alias, entity), count in evidence.gold.items():
         scores.setdefault(alias, {})[entity] = float(count)

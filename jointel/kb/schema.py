@@ -29,6 +29,14 @@ LINKS_TABLES = (
     ) WITHOUT ROWID""",
 )
 
+# The aliases a model's NER gazetteer reads, when they are not the whole alias table: a KB with Wikipedia's titles
+# keeps the AIDA KB's aliases here (alias → type of its top entity, Σ score), which the models were trained with.
+GAZETTEER_TABLE = """CREATE TABLE gazetteer (
+    alias TEXT PRIMARY KEY,
+    type TEXT,
+    total REAL NOT NULL
+) WITHOUT ROWID"""
+
 SCHEMA = (
     """CREATE TABLE meta (
         key TEXT PRIMARY KEY,

@@ -8,16 +8,19 @@ scores of the paper do.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from jointel.data import Document
+from jointel.kb.document import document_candidates
 from jointel.kb.lookup import KB, Candidate
 from jointel.kb.prior import surface
 
-Protocol = Literal["realistic", "ppr"]
-PROTOCOLS: tuple[Protocol, ...] = ("realistic", "ppr")
+Protocol = Literal["realistic", "ppr", "wikipedia"]
+# wikipedia: realistic lookups (meant for a KB of Wikipedia's titles) plus what earlier mentions of the document add
+WIKIPEDIA: Protocol = "wikipedia"
+PROTOCOLS: tuple[Protocol, ...] = ("realistic", "ppr", WIKIPEDIA)
 DEFAULT_KS: tuple[int | None, ...] = (1, 5, 10, 30, None)
 
 
@@ -55,22 +58,39 @@ def gold_mentions(documents: Iterable[Document]) -> Iterator[GoldMention]:
                     yield GoldMention(document.number, surface(sentence.tokens, span.start, span.end), span.entity)
 
 
-def lookup_for(kb: KB, protocol: Protocol) -> Callable[[GoldMention, int | None], list[Candidate]]:
+def candidate_lists(
+    kb: KB, documents: Iterable[Document], protocol: Protocol, k: int | None
+) -> Iterator[tuple[GoldMention, list[Candidate]]]:
+    """Each gold linked mention with its top-k candidates under `protocol`."""
+    if protocol == WIKIPEDIA:
+        for document in documents:
+            yield from _with_document_evidence(kb, document, k)
+        return
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown protocol {protocol!r}: expected one of {', '.join(PROTOCOLS)}")
-    return lambda mention, k: kb.lookup(protocol, mention.doc, mention.surface, k)
+    for mention in gold_mentions(documents):
+        yield mention, kb.lookup(protocol, mention.doc, mention.surface, k)
+
+
+def _with_document_evidence(kb: KB, document: Document, k: int | None) -> Iterator[tuple[GoldMention, list[Candidate]]]:
+    """Candidates of the document's mentions (every span, NIL ones too, as a linker sees them), then its linked ones."""
+    spans = [(sentence, span) for sentence in document.sentences for span in sentence.spans]
+    surfaces = [surface(sentence.tokens, span.start, span.end) for sentence, span in spans]
+    lists = document_candidates(surfaces, [kb.candidates(text, k) for text in surfaces], k)
+    for (_, span), text, found in zip(spans, surfaces, lists, strict=True):
+        if span.entity is not None:
+            yield GoldMention(document.number, text, span.entity), found
 
 
 def candidate_recall(
     kb: KB, documents: Iterable[Document], protocol: Protocol = "realistic", ks: Sequence[int | None] = DEFAULT_KS
 ) -> RecallReport:
     """Recall@K of the gold entity among the top-K candidates, for each K in `ks`, over gold linked mentions."""
-    lookup = lookup_for(kb, protocol)
     deepest = None if None in ks else max(ks)
     hits = dict.fromkeys(ks, 0)
     mentions = listed = 0
-    for mention in gold_mentions(documents):
-        entities = [candidate.entity for candidate in lookup(mention, deepest)]
+    for mention, candidates in candidate_lists(kb, documents, protocol, deepest):
+        entities = [candidate.entity for candidate in candidates]
         mentions += 1
         listed += len(entities)
         if mention.entity in entities:
@@ -83,10 +103,8 @@ def candidate_recall(
 
 def prior_baseline(kb: KB, documents: Iterable[Document], protocol: Protocol = "realistic") -> BaselineScore:
     """ED accuracy of linking each gold linked mention to its top candidate (equals recall@1 by construction)."""
-    lookup = lookup_for(kb, protocol)
     mentions = correct = empty = 0
-    for mention in gold_mentions(documents):
-        top = lookup(mention, 1)
+    for mention, top in candidate_lists(kb, documents, protocol, 1):
         mentions += 1
         empty += not top
         correct += bool(top) and top[0].entity == mention.entity

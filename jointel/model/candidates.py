@@ -1,7 +1,8 @@
 """Candidate protocols: where a mention's candidate entities, and the Wikipedia links among them, come from.
 
 A protocol is one small class over the KB, so a reader sees what each one reads. `realistic` reads the KB alias
-table, as any unseen text can; `ppr` reads the document's own PPRforNED list, the literature's AIDA protocol. Adding
+table, as any unseen text can; `ppr` reads the document's own PPRforNED list, the literature's AIDA protocol;
+`wikipedia` is `realistic` with what earlier mentions of the document add, for a KB of all of Wikipedia. Adding
 a protocol is a class here and its entry in `PROTOCOL_CLASSES`.
 """
 
@@ -9,8 +10,10 @@ from __future__ import annotations
 
 import functools
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import ClassVar
 
+from jointel.kb.document import document_candidates
 from jointel.kb.lookup import KB, Candidate
 from jointel.model.features import LinksAmong
 
@@ -33,6 +36,11 @@ class CandidateProtocol(ABC):
     @abstractmethod
     def candidates(self, document_number: int, surface: str) -> list[Candidate]:
         """The candidates of `surface` in AIDA document `document_number`, best first."""
+
+    def in_document(self, surfaces: Sequence[str], lists: Sequence[list[Candidate]]) -> list[list[Candidate]]:
+        """The candidate lists of a document's mentions (`surfaces` in text order) once the document has been read:
+        the lists themselves, unless the protocol learns from the document (`WikipediaCandidates`)."""
+        return list(lists)
 
     @abstractmethod
     def links(self, document_number: int, held_out: bool) -> LinksAmong:
@@ -67,8 +75,19 @@ class PPRCandidates(CandidateProtocol):
         return functools.partial(self.kb.ppr_links_among, document_number)
 
 
+class WikipediaCandidates(RealisticCandidates):
+    """The realistic protocol for a KB with all of Wikipedia's titles: a mention that shortens an earlier one of
+    its document ("Clinton" after "Bill Clinton", "NYSE" after "New York Stock Exchange") also gets that mention's
+    candidates (`jointel.kb.document`), since among millions of titles its own best guess is often a namesake."""
+
+    name = "wikipedia"
+
+    def in_document(self, surfaces: Sequence[str], lists: Sequence[list[Candidate]]) -> list[list[Candidate]]:
+        return document_candidates(surfaces, lists, self.k)
+
+
 PROTOCOL_CLASSES: dict[str, type[CandidateProtocol]] = {
-    protocol.name: protocol for protocol in (RealisticCandidates, PPRCandidates)
+    protocol.name: protocol for protocol in (RealisticCandidates, PPRCandidates, WikipediaCandidates)
 }
 
 

@@ -204,13 +204,14 @@ def _candidate_sets(
     about them (`document_context`), and the document's words (`document_words`); gold spans index their entity."""
     topic = document_words(sentences, token_ids)
     own = own or {}
-    listed = []
-    for tokens, span in mentions:
-        surface = " ".join(tokens[span.start : span.end])
-        candidates = access.protocol.candidates(document_number, surface)
-        if held_out is not None:
-            candidates = held_out.remove(candidates, surface, own.get(normalize(surface), Counter()))
-        listed.append((surface, candidates))
+    surfaces = [" ".join(tokens[span.start : span.end]) for tokens, span in mentions]
+    lists = [access.protocol.candidates(document_number, surface) for surface in surfaces]
+    if held_out is not None:
+        lists = [
+            held_out.remove(candidates, surface, own.get(normalize(surface), Counter()))
+            for surface, candidates in zip(surfaces, lists, strict=True)
+        ]
+    listed = list(zip(surfaces, access.protocol.in_document(surfaces, lists), strict=True))
     contexts = document_context(listed, links_among=access.links(document_number, held_out is not None))
     return [
         candidate_set(

@@ -45,3 +45,17 @@ def test_held_out_priors_drop_unsupported_candidates_only_where_lists_come_from_
     with KB(tiny_kb.path) as kb:
         assert HeldOut.under(kb, RealisticCandidates(kb, 30)).drop_unsupported
         assert not HeldOut.under(kb, PPRCandidates(kb, 30)).drop_unsupported
+
+
+def test_the_wikipedia_protocol_gives_a_short_name_the_candidates_of_the_full_one(tiny_kb):
+    """A lone "Janeiro" is unknown to the KB; after "Rio de Janeiro" in the same document it is Rio_de_Janeiro."""
+    surfaces = ["Rio de Janeiro", "Paris", "Janeiro"]
+    with KB(tiny_kb.path) as kb:
+        protocol = candidate_protocol("wikipedia", kb, 30)
+        lists = [protocol.candidates(1, surface) for surface in surfaces]
+        assert lists[2] == []
+        found = protocol.in_document(surfaces, lists)
+        realistic = RealisticCandidates(kb, 30).in_document(surfaces, lists)
+    assert [c.entity for c in found[2]] == ["Rio_de_Janeiro"]
+    assert found[:2] == lists[:2]
+    assert realistic == lists
