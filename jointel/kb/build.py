@@ -51,6 +51,7 @@ from jointel.kb.sources import (
     source_path,
 )
 from jointel.kb.titles import TitleCaser
+from jointel.kb.types import TypeGuesser
 from jointel.kb.wikipedia import PACKAGE, WikipediaTitles, wikipedia_key
 from jointel.kb.wikipedia_merge import estimated_popularity, wikipedia_names, wikipedia_titles
 
@@ -183,14 +184,17 @@ def _entities(
 def _with_wikipedia(
     entities: dict[str, _Entity], evidence: AliasEvidence, wikipedia: WikipediaTitles, corpus: Corpus
 ) -> dict[str, _Entity]:
-    """`entities` and every Wikipedia article (estimated popularity), in title order; their names in `evidence`."""
+    """`entities` and every Wikipedia article (estimated popularity, guessed type), in title order; their names in
+    `evidence`."""
     sentences = (sentence.tokens for document in corpus["train"] for sentence in document.sentences)
     title_of = wikipedia_titles(wikipedia, entities, TitleCaser.learn(entities, sentences))
     known = {wikipedia_key(title): row.popularity for title, row in entities.items() if row.in_count is not None}
     popularity = estimated_popularity(wikipedia, known)
+    types = TypeGuesser.train(list(entities), [row.type for row in entities.values()])
     merged = dict(entities)
     for key, title in title_of.items():
-        merged.setdefault(title, _Entity(estimated_popularity=popularity[key]))
+        if title not in merged:
+            merged[title] = _Entity(type=types.guess(key), estimated_popularity=popularity[key])
     evidence.add_names(wikipedia_names(wikipedia, title_of))
     return dict(sorted(merged.items()))
 
