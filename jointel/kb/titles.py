@@ -49,10 +49,9 @@ class TitleCaser:
 
     def __call__(self, key: str) -> str:
         words = key.split("_")
-        spelled = [self.spellings.get(words[0]) or _capitalised(words[0])]
+        spelled = [_first_upper(self.spellings.get(words[0]) or _capitalised(words[0], first=True))]
         for previous, word in itertools.pairwise(words):
             spelled.append(self.after.get((previous, word)) or self.spellings.get(word) or _capitalised(word))
-        spelled[0] = _first_upper(spelled[0])
         return "_".join(spelled)
 
 
@@ -60,10 +59,10 @@ def _most_common(counts: Mapping[K, Counter[str]]) -> dict[K, str]:
     return {key: spelled.most_common(1)[0][0] for key, spelled in counts.items()}
 
 
-def _capitalised(word: str) -> str:
-    """A word no source spells: abbreviations ("c.f.") and Roman numerals ("vi") in capitals, "Mc" names as such,
-    else each hyphenated part capitalised ("coca-cola" → "Coca-Cola")."""
-    if _ABBREVIATION.fullmatch(word) or _ROMAN.fullmatch(word):
+def _capitalised(word: str, first: bool = False) -> str:
+    """A word no source spells: abbreviations ("c.f.") and Roman numerals after the first word ("Charles_VI", not
+    "Xi_Jinping") in capitals, "Mc" names as such, else each hyphenated part capitalised ("coca-cola" → "Coca-Cola")."""
+    if _ABBREVIATION.fullmatch(word) or (not first and _ROMAN.fullmatch(word)):
         return word.upper()
     if word.startswith("mc") and len(word) > 3 and word[2:].isalpha():
         return "Mc" + word[2:].capitalize()

@@ -1,5 +1,6 @@
 import inspect
 import re
+import shutil
 import tracemalloc
 
 import pytest
@@ -180,3 +181,14 @@ def test_load_without_bundled_model_says_how_to_pass_one(tmp_path, monkeypatch):
     monkeypatch.setattr(annotator, "BUNDLED_MODEL", tmp_path / "models" / "default")
     with pytest.raises(FileNotFoundError, match="no bundled model is installed"):
         jointel.load()
+
+
+def test_load_uses_the_wikipedia_kb_once_built_else_the_models_own(tiny_model_dir, tiny_kb, tmp_path, monkeypatch):
+    monkeypatch.setenv("JOINTEL_CACHE", str(tmp_path))
+    with jointel.load(tiny_model_dir) as annotator:
+        assert annotator.kb.path == tiny_model_dir / "kb.sqlite"
+    shutil.copy(tiny_kb.path, tmp_path / "kb-wikipedia.sqlite")
+    with jointel.load(tiny_model_dir) as annotator:
+        assert annotator.kb.path == tmp_path / "kb-wikipedia.sqlite"
+    with jointel.load(tiny_model_dir, kb=tiny_kb.path) as annotator:
+        assert annotator.kb.path == tiny_kb.path

@@ -84,6 +84,7 @@ def test_title_caser_spells_words_as_known_titles_and_sentences_do():
         "nato_summit": "NATO_summit",  # from the sentence
         "oliver_mccall": "Oliver_McCall",
         "charles_vi": "Charles_VI",
+        "xi_jinping": "Xi_Jinping",  # a first word is no Roman numeral
         "coca-cola": "Coca-Cola",
         "b._j._armstrong": "B._J._Armstrong",
         "iphone": "Iphone",  # Wikipedia's first letter is always a capital

@@ -1,0 +1,105 @@
+"""Link the hand-made sentences about entities that AIDA never saw, and print how many links come out right.
+
+    .venv/bin/python scripts/wikipedia_regression.py [--model DIR] [--kb KB] [--write-slice] [--out RESULTS.md]
+
+The cases are tests/fixtures/wikipedia_regression.jsonl. `--write-slice` also writes
+tests/fixtures/wikipedia_regression_kb.sql: the rows of the KB that annotating these sentences reads (the candidates
+of every mention found, under each alias variant; the gazetteer entries of every n-gram), so that the test suite
+can replay the run without the 890 MB Wikipedia KB (tests/annotate/test_wikipedia_regression.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import closing
+from pathlib import Path
+
+import jointel
+from jointel.annotate import BUNDLED_MODEL, Mention
+from jointel.annotate.tokenize import split_sentences
+from jointel.cli.paths import default_kb_path, default_wikipedia_kb_path
+from jointel.cli.provenance import run_header, write_section
+from jointel.evaluate.cases import CaseOutcome, read_link_cases, score_link_cases
+from jointel.kb import alias_variants, normalize
+from jointel.kb.slice import slice_for_lookups
+
+REPO = Path(__file__).resolve().parents[1]
+CASES = REPO / "tests" / "fixtures" / "wikipedia_regression.jsonl"
+SLICE = REPO / "tests" / "fixtures" / "wikipedia_regression_kb.sql"
+GAZETTEER_WORDS = 4  # jointel.model.features.Gazetteer.max_words
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=BUNDLED_MODEL)
+    parser.add_argument("--kb", type=Path, default=None, help="default: the Wikipedia KB in the cache")
+    parser.add_argument("--write-slice", action="store_true")
+    parser.add_argument("--out", type=Path, default=None, help="write the section into this Markdown file")
+    args = parser.parse_args()
+    cases = read_link_cases(CASES)
+    texts = [case.text for case in cases]
+    results = {}
+    for name, kb in (("Wikipedia KB", args.kb or default_wikipedia_kb_path()), ("AIDA KB", default_kb_path())):
+        with jointel.load(args.model, kb) as annotator:
+            predicted = list(annotator.annotate_many(texts))
+            if name == "Wikipedia KB" and args.write_slice:
+                write_slice(Path(kb), predicted, texts, annotator.model.config.max_candidates)
+        results[name] = score_link_cases(cases, predicted)
+    section = report(results, len(cases))
+    print(section)
+    if args.out is not None:
+        write_section(args.out, "wikipedia-regression", section)
+
+
+def report(results: dict[str, list[CaseOutcome]], sentences: int) -> str:
+    lines = [
+        "### Sentences about entities AIDA never saw",
+        "",
+        run_header(),
+        f"{sentences} hand-made sentences (tests/fixtures/wikipedia_regression.jsonl), "
+        f"{len(next(iter(results.values())))} expected links; a link is right when the mention is found with "
+        "exactly its text and linked to the expected page (titles compared case- and accent-blind).",
+        "",
+        "| KB | mention found | linked right | NIL | linked elsewhere |",
+        "|---|---|---|---|---|",
+    ]
+    for name, outcomes in results.items():
+        found = [o for o in outcomes if o.found]
+        right = sum(o.right for o in outcomes)
+        nil = sum(o.linked is None for o in found)
+        lines.append(f"| {name} | {len(found)} | {right} | {nil} | {len(found) - right - nil} |")
+    misses = [o for o in next(iter(results.values())) if not o.right]
+    lines += ["", f"Misses with the Wikipedia KB ({len(misses)}):", ""]
+    lines += [f"- {o.mention!r} → {_missed(o)} (expected {o.expected})" for o in misses]
+    return "\n".join(lines)
+
+
+def _missed(outcome: CaseOutcome) -> str:
+    if not outcome.found:
+        return "not found as a mention"
+    return outcome.linked or "NIL"
+
+
+def write_slice(kb: Path, predicted: Sequence[Sequence[Mention]], texts: Sequence[str], k: int) -> None:
+    aliases = {key for mentions in predicted for m in mentions for key in (normalize(m.text), *alias_variants(m.text))}
+    with tempfile.TemporaryDirectory() as temp:
+        sliced = slice_for_lookups(kb, Path(temp) / "slice.sqlite", aliases, set(_ngram_keys(texts)), k)
+        with closing(sqlite3.connect(sliced)) as db:
+            SLICE.write_text("\n".join(db.iterdump()) + "\n", encoding="utf-8")
+    print(f"wrote {SLICE} ({SLICE.stat().st_size / 1e3:.0f} kB)")
+
+
+def _ngram_keys(texts: Sequence[str]) -> Iterator[str]:
+    for text in texts:
+        for tokens in split_sentences(text):
+            words = [token.text for token in tokens]
+            for start in range(len(words)):
+                for end in range(start + 1, min(start + GAZETTEER_WORDS, len(words)) + 1):
+                    yield normalize(" ".join(words[start:end]))
+
+
+if __name__ == "__main__":
+    main()
