@@ -20,6 +20,7 @@ from jointel.annotate.tokenize import Token, split_sentences
 from jointel.data.documents import Document, Sentence, Span
 from jointel.kb.lookup import KB
 from jointel.kb.paths import default_wikipedia_kb_path
+from jointel.model.candidates import text_protocol
 from jointel.model.ensemble import Ensemble, load_model
 from jointel.model.inputs import KBAccess
 from jointel.model.joint import JointModel, Prediction
@@ -106,7 +107,9 @@ def default_kb(model_directory: Path) -> Path:
 class Annotator:
     """A loaded model and its KB, shared by every call (read-only, so threads may share one Annotator).
 
-    Candidates always come from the KB alias table (the realistic protocol): unseen text has no PPRforNED list.
+    Candidates come from the KB alias table under the model's own protocol (`realistic`, or `wikipedia`, which adds
+    what earlier mentions of a document say), or `realistic` for a model trained on PPRforNED lists, which unseen
+    text does not have.
     `nil_threshold` makes a link whose probability is below it NIL; None means the model's calibrated threshold
     (`model.config.nil_threshold`, itself None when uncalibrated), and each call may override it.
     """
@@ -122,7 +125,7 @@ class Annotator:
         self.kb = kb
         self.nil_threshold = model.config.nil_threshold if nil_threshold is None else nil_threshold
         self.document_tokens = document_tokens
-        self._access = KBAccess.for_model(kb, "realistic", model.config)
+        self._access = KBAccess.for_model(kb, text_protocol(model.config.candidate_protocol), model.config)
 
     def annotate(self, text: str, nil_threshold: float | None = None, top_k: int = 0) -> list[Mention]:
         """The mentions of `text` in order, with character offsets; `top_k` candidates each when top_k > 0."""

@@ -28,6 +28,7 @@ class CandidateProtocol(ABC):
 
     name: ClassVar[str]
     lists_from_link_counts: ClassVar[bool]
+    reads_any_text: ClassVar[bool] = True  # False: it needs the AIDA document's own data (PPRforNED lists)
 
     def __init__(self, kb: KB, k: int | None):
         self.kb = kb
@@ -67,6 +68,7 @@ class PPRCandidates(CandidateProtocol):
 
     name = "ppr"
     lists_from_link_counts = False
+    reads_any_text = False
 
     def candidates(self, document_number: int, surface: str) -> list[Candidate]:
         return self.kb.ppr_candidates(document_number, surface, self.k)
@@ -89,6 +91,13 @@ class WikipediaCandidates(RealisticCandidates):
 PROTOCOL_CLASSES: dict[str, type[CandidateProtocol]] = {
     protocol.name: protocol for protocol in (RealisticCandidates, PPRCandidates, WikipediaCandidates)
 }
+
+
+def text_protocol(name: str) -> str:
+    """The protocol to annotate any text with, for a model trained with protocol `name`: that one if it reads any
+    text, else `realistic` (unseen text has no PPRforNED list)."""
+    found = PROTOCOL_CLASSES.get(name)
+    return name if found is not None and found.reads_any_text else RealisticCandidates.name
 
 
 def candidate_protocol(name: str, kb: KB, k: int | None) -> CandidateProtocol:

@@ -1,7 +1,7 @@
 import pytest
 
 from jointel.kb import KB, PROTOCOLS
-from jointel.model.candidates import PPRCandidates, RealisticCandidates, candidate_protocol
+from jointel.model.candidates import PPRCandidates, RealisticCandidates, candidate_protocol, text_protocol
 from jointel.model.inputs import HeldOut
 
 
@@ -59,3 +59,11 @@ def test_the_wikipedia_protocol_gives_a_short_name_the_candidates_of_the_full_on
     assert [c.entity for c in found[2]] == ["Rio_de_Janeiro"]
     assert found[:2] == lists[:2]
     assert realistic == lists
+
+
+def test_any_text_is_annotated_with_the_models_protocol_unless_it_needs_ppr_lists():
+    assert [text_protocol(name) for name in ("realistic", "wikipedia", "ppr")] == [
+        "realistic",
+        "wikipedia",
+        "realistic",
+    ]
