@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from typing import TypeVar
 
 K = TypeVar("K")
-_ABBREVIATION = re.compile(r"(?:[a-z]\.)+")
+_ABBREVIATION = re.compile(r"(?:[a-z]\.)+[a-z]?")  # "c.f.", "n.a.s.a"
 _ROMAN = re.compile(r"(?=[ivx]{2})x{0,3}(?:ix|iv|v?i{0,3})")
 
 

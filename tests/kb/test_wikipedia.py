@@ -87,6 +87,7 @@ def test_title_caser_spells_words_as_known_titles_and_sentences_do():
         "xi_jinping": "Xi_Jinping",  # a first word is no Roman numeral
         "coca-cola": "Coca-Cola",
         "b._j._armstrong": "B._J._Armstrong",
+        "n.a.s.a": "N.A.S.A",
         "iphone": "Iphone",  # Wikipedia's first letter is always a capital
     }
     assert {key: caser(key) for key in cases} == cases
