@@ -78,7 +78,7 @@ class KBStats:
     size_bytes: int
 
 
-@dataclass
+@dataclass(slots=True)  # millions of them with Wikipedia's titles
 class _Entity:
     page_id: int | None = None
     type: str | None = None
@@ -116,6 +116,7 @@ def build_kb(
         entities = _with_wikipedia(entities, evidence, wikipedia, corpus)
     popularity = {title: row.popularity for title, row in entities.items()}
     priors, totals = alias_priors(evidence, popularity_weights(popularity), weights)
+    del evidence  # millions of (alias, entity) pairs with Wikipedia's titles: the priors hold what is needed now
     ppr_lists, coverage = _ppr_lists(corpus, mentions)
     alias_rows = _alias_rows(priors, popularity)
     ppr_rows = _ppr_rows(ppr_lists, priors, popularity)

@@ -144,7 +144,8 @@ def alias_priors(
     for (alias, entity), count in evidence.ppr.items():
         _add(scores, alias, entity, weight_of[entity] * weights.ppr * count)
     priors, totals = {}, {}
-    for alias, by_entity in scores.items():
+    while scores:  # emptied as it goes: with Wikipedia's titles the scores and the priors each take gigabytes
+        alias, by_entity = scores.popitem()
         total = math.fsum(by_entity.values())
         if total > 0:
             totals[alias] = total
