@@ -107,9 +107,8 @@ def default_kb(model_directory: Path) -> Path:
 class Annotator:
     """A loaded model and its KB, shared by every call (read-only, so threads may share one Annotator).
 
-    Candidates come from the KB alias table under the model's own protocol (`realistic`, or `wikipedia`, which adds
-    what earlier mentions of a document say), or `realistic` for a model trained on PPRforNED lists, which unseen
-    text does not have.
+    Candidates come from the KB alias table with what earlier mentions of the document add (the `wikipedia`
+    protocol, see `text_protocol`), or from the alias table alone for a model trained on PPRforNED lists.
     `nil_threshold` makes a link whose probability is below it NIL; None means the model's calibrated threshold
     (`model.config.nil_threshold`, itself None when uncalibrated), and each call may override it.
     """

@@ -61,9 +61,9 @@ def test_the_wikipedia_protocol_gives_a_short_name_the_candidates_of_the_full_on
     assert realistic == lists
 
 
-def test_any_text_is_annotated_with_the_models_protocol_unless_it_needs_ppr_lists():
+def test_any_text_is_annotated_with_document_evidence_unless_the_model_needs_ppr_lists():
     assert [text_protocol(name) for name in ("realistic", "wikipedia", "ppr")] == [
-        "realistic",
+        "wikipedia",
         "wikipedia",
         "realistic",
     ]
