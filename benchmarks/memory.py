@@ -93,10 +93,10 @@ def run_server(texts: list[str]) -> Usage:
     """The server's app in this process (FastAPI's test client: requests without a network), one request a text."""
     from fastapi.testclient import TestClient
 
-    from jointel.server import create_app
+    from jointel.server import ServerLimits, create_app
 
     imports_rss = current_rss()
-    with TestClient(create_app(jointel.load)) as client:
+    with TestClient(create_app(jointel.load, ServerLimits(max_chars=LONG_TEXT_CHARACTERS))) as client:
         loaded_rss, loaded_peak = current_rss(), peak_rss()
         start = time.perf_counter()
         mentions = 0

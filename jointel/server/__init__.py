@@ -1,5 +1,6 @@
 """The REST API and web page over an Annotator (`jointel serve`)."""
 
 from jointel.server.app import create_app
+from jointel.server.limits import ServerLimits
 
-__all__ = ["create_app"]
+__all__ = ["ServerLimits", "create_app"]

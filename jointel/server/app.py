@@ -1,25 +1,32 @@
 """The REST API: `POST /annotate` (typed), `POST /` (REL-compatible), `GET /health`, and the web page at `GET /`.
 
-`create_app(load)` calls `load()` once at start-up and keeps the Annotator on `app.state`; endpoints are plain
-functions, which FastAPI runs in its thread pool, so requests are served concurrently (the Annotator is read-only).
-A text longer than `max_chars` is refused with 413, before its body is read when the request says its length; a
-body that is not the expected JSON gets 422 with a message that says what is wrong.
+`create_app(load)` calls `load()` once at start-up, keeps the Annotator on `app.state` and annotates one example
+sentence, so that /health reports a knowledge base that cannot be read instead of answering "ok" over it. The
+model runs in FastAPI's thread pool (the Annotator is read-only), `max_concurrent` requests at a time with
+`max_queued` waiting; past that a request gets 503 with Retry-After. A text over `max_chars`, more spans than
+`max_spans`, or spans overlapping so deeply that linking would read more than `max_chars` are refused with 413,
+and so is a body too large to hold a request within those limits, before more of it is read (`limits.py`).
+Errors are JSON with a one-line `detail` (`errors.py`).
 """
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException, Request
-from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from jointel.annotate import Annotator, Mention
+from jointel.server.errors import add_error_handlers, knowledge_base_problem, require_json
+from jointel.server.limits import DEFAULT_LIMITS, BodyLimit, ServerLimits, WorkSlots, overlap_depth
 from jointel.server.schemas import (
+    EXAMPLE,
     AnnotateRequest,
     AnnotateResponse,
     Health,
@@ -29,17 +36,24 @@ from jointel.server.schemas import (
     rel_row,
 )
 
+logger = logging.getLogger(__name__)
+
 STATIC = Path(__file__).parent / "static"
-_BYTES_PER_CHAR = 4  # UTF-8 at worst; JSON escapes can take more, which the character check then catches
-_BODY_OVERHEAD = 1 << 16  # room for the other fields and the spans
+_REFUSALS = {
+    413: {"description": "Text too long, too many spans, or spans overlapping too deeply for the text's length."},
+    415: {"description": "The body is not sent as application/json."},
+    503: {"description": "Busy: retry after the Retry-After header's seconds."},
+}
 
 
-def create_app(load: Callable[[], Annotator], max_chars: int = 1_000_000) -> FastAPI:
+def create_app(load: Callable[[], Annotator], limits: ServerLimits = DEFAULT_LIMITS) -> FastAPI:
     """The API around the Annotator that `load()` returns (called once, at start-up; closed at shutdown)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.annotator = load()
+        app.state.work_slots = WorkSlots(limits.max_concurrent, limits.max_queued)
+        app.state.problem = await run_in_threadpool(_self_test, app.state.annotator)
         try:
             yield
         finally:
@@ -50,70 +64,91 @@ def create_app(load: Callable[[], Annotator], max_chars: int = 1_000_000) -> Fas
         summary="Joint named-entity recognition and entity linking to Wikipedia, on a CPU.",
         lifespan=lifespan,
     )
-    app.state.max_chars = max_chars
-
-    @app.middleware("http")
-    async def refuse_large_bodies(request: Request, call_next):
-        length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > max_chars * _BYTES_PER_CHAR + _BODY_OVERHEAD:
-            return JSONResponse({"detail": f"request body of {length} bytes is too large"}, status_code=413)
-        return await call_next(request)
-
-    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.state.limits = limits
+    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
+    add_error_handlers(app)
     _add_routes(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
 
+def _self_test(annotator: Annotator) -> str | None:
+    """None if the example sentence annotates, else what is wrong.
+
+    Opening the KB reads only its first pages, and loading the gazetteer a few tables; the example's lookups go
+    through the indexes every text's do (aliases, entities, titles), in a tenth of a second. `PRAGMA quick_check`
+    would read every page (seconds on the 890 MB Wikipedia KB) and also flags KBs that work.
+    """
+    try:
+        annotator.annotate(EXAMPLE)
+    except sqlite3.DatabaseError as error:
+        logger.error("self-test failed: %s", knowledge_base_problem(error))
+        return knowledge_base_problem(error)
+    return None
+
+
 def _add_routes(app: FastAPI) -> None:
-    @app.post("/annotate", response_model=AnnotateResponse, responses={413: {"description": "Text too long."}})
-    def annotate(body: AnnotateRequest, request: Request) -> AnnotateResponse:
+    @app.post("/annotate", response_model=AnnotateResponse, responses=_REFUSALS, dependencies=[Depends(require_json)])
+    async def annotate(body: AnnotateRequest, request: Request) -> AnnotateResponse:
         """Find the named entities of `text` with their type and Wikipedia entity (null = NIL), or link the
         given `spans` only."""
         spans = None if body.spans is None else [(span.start, span.end) for span in body.spans]
-        mentions = _run(request, body.text, spans, body.nil_threshold, body.top_k)
+        mentions = await _run(request, body.text, spans, body.nil_threshold, body.top_k)
         return AnnotateResponse(mentions=[MentionOut.of(mention) for mention in mentions])
 
-    @app.post("/", response_model=list[RelMention], responses={413: {"description": "Text too long."}})
-    def rel(body: RelRequest, request: Request) -> list[RelMention]:
+    @app.post("/", response_model=list[RelMention], responses=_REFUSALS, dependencies=[Depends(require_json)])
+    async def rel(body: RelRequest, request: Request) -> list[RelMention]:
         """REL-compatible: `{"text", "spans": [[start, length], …]}` in, `[[start, length, mention, entity,
         ed_score, ner_score, tag], …]` out; with spans, only those are linked (entity "NIL" when none fits)."""
         spans = [(start, start + length) for start, length in body.spans] if body.spans else None
-        return [rel_row(mention) for mention in _run(request, body.text, spans, None, 0)]
+        return [rel_row(mention) for mention in await _run(request, body.text, spans, None, 0)]
 
-    @app.get("/health", response_model=Health)
-    def health(request: Request) -> Health:
-        """The model is loaded and the server answers."""
-        return Health(status="ok", max_chars=request.app.state.max_chars)
+    @app.get("/health", response_model=Health, responses={503: {"model": Health, "description": "Cannot annotate."}})
+    async def health(request: Request, response: Response) -> Health:
+        """ok when the example sentence annotated at start-up and no request has failed on the KB since."""
+        state = request.app.state
+        if state.problem is not None:
+            response.status_code = 503
+        return Health(
+            status="ok" if state.problem is None else "error",
+            max_chars=state.limits.max_chars,
+            max_spans=state.limits.max_spans,
+            detail=state.problem,
+        )
 
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:
         return FileResponse(STATIC / "index.html")
 
 
-def _run(
+async def _run(
     request: Request, text: str, spans: list[tuple[int, int]] | None, nil_threshold: float | None, top_k: int
 ) -> list[Mention]:
-    limit = request.app.state.max_chars
-    if len(text) > limit:
-        raise HTTPException(413, f"text has {len(text)} characters; this server accepts at most {limit}")
+    """The annotator's mentions, once the request has passed the size limits and got a turn at the model."""
+    _check_size(text, spans, request.app.state.limits)
     annotator: Annotator = request.app.state.annotator
+    async with request.app.state.work_slots.turn():
+        if spans is None:
+            return await run_in_threadpool(annotator.annotate, text, nil_threshold=nil_threshold, top_k=top_k)
+        try:
+            return await run_in_threadpool(annotator.link, text, spans, nil_threshold=nil_threshold, top_k=top_k)
+        except ValueError as error:  # a span outside the text or over whitespace only
+            raise HTTPException(422, str(error)) from None
+
+
+def _check_size(text: str, spans: list[tuple[int, int]] | None, limits: ServerLimits) -> None:
+    """413 for a text over `max_chars`, more spans than `max_spans`, or spans overlapping so deeply that linking
+    them reads more than `max_chars` characters (`Annotator.link` links each layer in its own copy of the text)."""
+    if len(text) > limits.max_chars:
+        raise HTTPException(413, f"text has {len(text)} characters; this server accepts at most {limits.max_chars}")
     if spans is None:
-        return annotator.annotate(text, nil_threshold=nil_threshold, top_k=top_k)
-    try:
-        return annotator.link(text, spans, nil_threshold=nil_threshold, top_k=top_k)
-    except ValueError as error:  # a span outside the text or over whitespace only
-        raise HTTPException(422, str(error)) from None
-
-
-async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
-    """422 with one readable line (`detail`) beside FastAPI's structured `errors`."""
-    problems = []
-    for item in error.errors():
-        if item["type"] == "json_invalid":
-            reason = item.get("ctx", {}).get("error", "invalid JSON")
-            problems.append(f"request body is not valid JSON: {reason} at character {item['loc'][-1]}")
-        else:
-            where = ".".join(str(part) for part in item["loc"] if part != "body") or "body"
-            problems.append(f"{where}: {item['msg']}")
-    return JSONResponse({"detail": "; ".join(problems), "errors": jsonable_encoder(error.errors())}, status_code=422)
+        return
+    if len(spans) > limits.max_spans:
+        raise HTTPException(413, f"{len(spans)} spans; this server links at most {limits.max_spans} per request")
+    depth = overlap_depth(spans)
+    if len(text) * depth > limits.max_chars:
+        raise HTTPException(
+            413,
+            f"{depth} spans overlap at one place, so linking reads the text of {len(text)} characters {depth} times; "
+            f"this server reads at most {limits.max_chars} characters per request",
+        )

@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from jointel.annotate import Mention
 
 EXAMPLE = "Germany beat Argentina in Rio de Janeiro."
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # JSON's parser joins escaped pairs, so any left is alone
+
+
+def replace_lone_surrogates(text: str) -> str:
+    """Each lone surrogate (JSON may escape half a UTF-16 pair: `"Ab\\ud800cd"`) replaced by U+FFFD.
+
+    Python keeps such a code point in a string but cannot encode it, so an answer quoting it failed with a 500.
+    Replacing it, rather than refusing the text, keeps every offset: one code point for one, and offsets count
+    code points.
+    """
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
+Text = Annotated[str, AfterValidator(replace_lone_surrogates)]
+TEXT_DESCRIPTION = (
+    "Raw English text, any length up to the server's limit (HTTP 413 above it). A lone surrogate (an escaped half "
+    "of a UTF-16 pair) is read as U+FFFD, so offsets and mention texts count the text's code points as sent."
+)
 
 
 class SpanIn(BaseModel):
@@ -19,7 +40,7 @@ class SpanIn(BaseModel):
 
 class AnnotateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"text": EXAMPLE}]})
-    text: str = Field(description="Raw English text, any length up to the server's limit (HTTP 413 above it).")
+    text: Text = Field(description=TEXT_DESCRIPTION)
     spans: list[SpanIn] | None = Field(
         default=None, description="Link only these mentions (disambiguation); omit to find the mentions too."
     )
@@ -68,7 +89,7 @@ class RelRequest(BaseModel):
     """The body REL's API takes: text, and optionally the mentions to link as [start, length] pairs."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"text": EXAMPLE, "spans": []}]})
-    text: str
+    text: Text = Field(description=TEXT_DESCRIPTION)
     spans: list[tuple[int, int]] = Field(default=[], description="[start, length] pairs; empty: find the mentions.")
 
 
@@ -89,5 +110,7 @@ def rel_row(mention: Mention) -> RelMention:
 
 
 class Health(BaseModel):
-    status: str = Field(examples=["ok"])
+    status: str = Field(examples=["ok"], description="ok, or error (HTTP 503) when the server cannot annotate.")
     max_chars: int = Field(description="Longest text accepted.")
+    max_spans: int = Field(description="Most spans one request may ask to link.")
+    detail: str | None = Field(default=None, description="What is wrong, when status is error.")

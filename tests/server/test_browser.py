@@ -20,7 +20,13 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 GERMANY = "Germany beat Argentina in Rio de Janeiro."
-TEXT = GERMANY + "\n\nParis Hilton visited Paris. EU rejects German call."
+TEXT = GERMANY + "\n\n\U0001f642 Paris Hilton visited Paris. EU rejects German call."  # 🙂: two UTF-16 units
+# The result's text without the type labels: the text as the page shows it.
+SHOWN_TEXT = """() => {
+  const copy = document.getElementById("result").cloneNode(true);
+  copy.querySelectorAll(".label").forEach((label) => label.remove());
+  return copy.textContent;
+}"""
 
 pytestmark = [
     pytest.mark.skipif(not CHROMIUM.is_file(), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"),
@@ -70,6 +76,7 @@ def test_page_highlights_and_links_entities(server_url, tmp_path):
             for label in ("PER", "LOC", "ORG", "MISC"):
                 page.locator(f"#result .mention .label:text-is('{label}')").first.wait_for(timeout=1000)
             assert page.locator("#status").inner_text() == "7 mentions, 5 linked"
+            assert page.evaluate(SHOWN_TEXT) == TEXT  # offsets count code points, not UTF-16 units: 🙂 shifts nothing
             page.screenshot(path=str(tmp_path / "annotate-page.png"), full_page=True)
         finally:
             browser.close()

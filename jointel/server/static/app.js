@@ -30,14 +30,16 @@ function mentionElement(mention) {
 }
 
 function render(text, mentions) {
+  // The server's offsets count code points; a JavaScript string counts UTF-16 units (two for an emoji).
+  const characters = Array.from(text);
   result.replaceChildren();
   let at = 0;
   for (const mention of mentions) {
     if (mention.start < at) continue;
-    result.append(text.slice(at, mention.start), mentionElement(mention));
+    result.append(characters.slice(at, mention.start).join(""), mentionElement(mention));
     at = mention.end;
   }
-  result.append(text.slice(at));
+  result.append(characters.slice(at).join(""));
 }
 
 async function annotate() {
