@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -22,6 +23,7 @@ from jointel.data.tags import spans_to_tags
 
 FORMATS = ("jsonl", "conll", "html")
 NIL_ENTITY = "--NME--"
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # json.loads joins each escaped pair: what is left is alone
 
 
 def input_files(paths: Sequence[Path]) -> list[Path]:
@@ -66,7 +68,15 @@ def _read_jsonl(file: Path) -> Iterator[tuple[str, str]]:
                 raise DataFormatError(file, number, f"not valid JSON ({error.msg} at column {error.colno})") from None
             if not isinstance(record, dict) or not isinstance(record.get("text"), str):
                 raise DataFormatError(file, number, 'expected an object {"id": …, "text": "…"} with a string text')
-            yield str(record.get("id", f"{file}:{number}")), record["text"]
+            yield valid_unicode(str(record.get("id", f"{file}:{number}"))), valid_unicode(record["text"])
+
+
+def valid_unicode(text: str) -> str:
+    """`text` with each lone surrogate (JSON's `"\\ud800"`, which no UTF-8 output can hold) replaced by U+FFFD.
+
+    One character for one, so that mention offsets still index the text as the user gave it.
+    """
+    return _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def _decode(file: Path, raw: bytes, line: int, offset: int) -> str:

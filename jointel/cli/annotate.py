@@ -12,8 +12,10 @@ from typing import Annotated, TextIO
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.markup import escape
+from rich.style import Style
 from rich.table import Table
+from rich.text import Text
 
 from jointel.annotate import Annotator, Mention, load
 from jointel.annotate.annotator import BATCH_SIZE
@@ -27,16 +29,25 @@ from jointel.annotate.formats import (
     input_files,
     jsonl_record,
     read_texts,
+    valid_unicode,
 )
 from jointel.cli.errors import UsageError, reports_user_errors
+from jointel.cli.outputs import check_output_file
 from jointel.cli.paths import default_kb_path
+from jointel.cli.progress import progress_bar
 from jointel.data.files import replaced_atomically
 
 _RECORDS = {"jsonl": jsonl_record, "conll": conll_record, "html": html_record}
 
 
 def load_annotator(model: Path | None, kb: Path | None, nil_threshold: float | None = None) -> Annotator:
-    """The model (default: the bundled one) with `kb`, else the model's own kb.sqlite, else .cache/kb.sqlite."""
+    """The model (default: the bundled one) with `kb`, else the model's own kb.sqlite, else .cache/kb.sqlite.
+
+    `nil_threshold` (--nil-threshold, None = the model's) is checked here, where every command that takes the
+    option (annotate, annotate-corpus, serve) passes it.
+    """
+    if nil_threshold is not None and not 0.0 <= nil_threshold <= 1.0:  # NaN too: it compares false with anything
+        raise typer.BadParameter(f"{nil_threshold} is not a probability in [0, 1]", param_hint="'--nil-threshold'")
     if kb is None and model is not None and not (model / "kb.sqlite").is_file() and default_kb_path().is_file():
         kb = default_kb_path()
     return load(model, kb, nil_threshold)
@@ -64,8 +75,10 @@ def annotate_command(
     nil_threshold: Annotated[
         float | None, typer.Option(help="A link with probability below this becomes NIL (default: the model's).")
     ] = None,
-    top_k: Annotated[int, typer.Option(help="Also list each mention's top-k candidates (jsonl).")] = 0,
-    batch_size: Annotated[int, typer.Option(help="Documents (of at most 1,000 tokens) per model call.")] = BATCH_SIZE,
+    top_k: Annotated[int, typer.Option(min=0, help="Also list each mention's top-k candidates (jsonl).")] = 0,
+    batch_size: Annotated[
+        int, typer.Option(min=1, help="Documents (of at most 1,000 tokens) per model call.")
+    ] = BATCH_SIZE,
 ) -> None:
     """Find and link the named entities of TEXT, or of the --input files, with the bundled model or --model.
 
@@ -76,6 +89,8 @@ def annotate_command(
         raise typer.BadParameter("give either TEXT or --input, not both")
     if output_format is not None and output_format not in FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}, not {output_format!r}")
+    if text is not None:
+        text = valid_unicode(text)  # Python reads bytes of argv that are not UTF-8 as lone surrogates
     files = input_files(inputs) if inputs else []
     if output is not None:
         check_output(output, files)
@@ -92,19 +107,19 @@ def annotate_command(
             else:
                 _write_files(handle, output_format or "jsonl", files, total, annotator, batch_size, top_k)
     if output is not None:
-        Console(stderr=True).print(f"wrote {output}")
+        Console(stderr=True).print(f"wrote {escape(str(output))}", highlight=False)
 
 
 def mentions_table(mentions: list[Mention]) -> Table:
     table = Table(title=f"{len(mentions)} mentions")
     for column in ("span", "mention", "type", "entity", "NER", "link"):
         table.add_column(column, justify="right" if column in ("span", "NER", "link") else "left")
-    for mention in mentions:
-        entity = f"[link={mention.url}]{mention.entity}[/link]" if mention.url else "[dim]NIL[/dim]"
+    for mention in mentions:  # texts, not markup: a title or a text may hold "[/x]"
+        entity = Text(mention.entity, Style(link=mention.url)) if mention.entity else Text("NIL", "dim")
         table.add_row(
             f"{mention.start}–{mention.end}",
-            mention.text,
-            mention.label,
+            Text(mention.text),
+            Text(mention.label),
             entity,
             f"{mention.ner_score:.2f}",
             f"{mention.el_score:.2f}",
@@ -113,9 +128,8 @@ def mentions_table(mentions: list[Mention]) -> Table:
 
 
 def check_output(output: Path, inputs: list[Path]) -> None:
-    """Refuse an --output that is a directory or one of the inputs (it would be replaced by its annotations)."""
-    if output.is_dir():
-        raise IsADirectoryError(f"--output {output} is a directory: give a file name, e.g. {output / 'out.jsonl'}")
+    """Refuse an --output that cannot be written or is one of the inputs (it would be replaced by its annotations)."""
+    check_output_file(output, "--output", "out.jsonl")
     if output.exists() and any(output.samefile(file) for file in inputs):
         raise UsageError(f"--output {output} is also an --input: write the annotations to another file")
 
@@ -139,8 +153,7 @@ def _write_files(
     batch_size: int,
     top_k: int,
 ) -> None:
-    columns = (TextColumn("annotating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+    with progress_bar("annotating", transient=True) as progress:
         task = progress.add_task("annotating", total=total)
         advance = functools.partial(progress.advance, task)
         _write(handle, output_format, read_texts(files), annotator, batch_size, top_k, advance)

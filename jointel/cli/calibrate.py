@@ -9,12 +9,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.markup import escape
 from rich.table import Table
 
 from jointel.cli.data import load_corpus_with_status
 from jointel.cli.errors import reports_user_errors
+from jointel.cli.outputs import check_output_file
 from jointel.cli.paths import default_kb_path
+from jointel.cli.progress import progress_bar
 from jointel.data import SPLITS, Document
 from jointel.evaluate.calibrate import Calibration, calibrate
 from jointel.evaluate.calibration_plot import plot_calibration
@@ -45,17 +47,19 @@ def calibrate_command(
     the model that way. Also writes a reliability plot (link probability against accuracy, F1 by threshold).
     """
     _check_choices(split, protocol, allow_test)
+    plot_path = plot or model / "reliability.png"
+    check_output_file(plot_path, "--plot", "reliability.png")
+    check_output_file(model / "config.json", "--model", "config.json")
     joint = load_model(model)
     documents = load_corpus_with_status(data_dir)[split]
     with KB(_kb_path(model, kb, protocol)) as knowledge_base:
         access = KBAccess.for_model(knowledge_base, protocol, joint.config)
         predictions = _predict_with_progress(joint, documents, access)
     result = calibrate(documents, predictions)
-    plot_path = plot or model / "reliability.png"
     plot_calibration(result, plot_path)
     replace(joint.config, nil_threshold=result.threshold).save(model / "config.json")
     Console().print(calibration_table(result, f"NIL threshold on {split} ({protocol} candidates)"))
-    Console().print(_summary(result, model / "config.json", plot_path), highlight=False, soft_wrap=True)
+    Console().print(escape(_summary(result, model / "config.json", plot_path)), highlight=False, soft_wrap=True)
     if protocol != "realistic":
         Console().print("note: annotation uses realistic candidates; this threshold was tuned on ppr ones")
 
@@ -99,8 +103,7 @@ def _kb_path(model: Path, kb: Path | None, protocol: str) -> Path:
 def _predict_with_progress(
     model: JointModel | Ensemble, documents: Sequence[Document], access: KBAccess
 ) -> list[list[list[Prediction]]]:
-    columns = (TextColumn("predicting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True)) as progress:
+    with progress_bar("predicting") as progress:
         task = progress.add_task("documents", total=len(documents))
         predictions = []
         for rows in predict_scored(model, documents, access):

@@ -8,11 +8,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from jointel.annotate.corpus import annotate_shards, cluster_cpus, ray_session
 from jointel.annotate.shards import OUTPUT_FORMATS, CorpusError, CorpusPlan, Settings, plan_corpus, prepare_output
 from jointel.cli.annotate import KBOption, ModelOption, load_annotator
-from jointel.cli.errors import reports_user_errors
+from jointel.cli.errors import UsageError, reports_user_errors
 
 
 @reports_user_errors
@@ -53,8 +54,7 @@ def annotate_corpus_command(
     try:
         pending = prepare_output(output, settings, plan.shards)
     except CorpusError as error:
-        console.print(f"[red]error:[/red] {error}", soft_wrap=True)
-        raise typer.Exit(1) from None
+        raise UsageError(str(error)) from None
     console.print(f"{plan.documents:,} documents in {len(plan.shards)} shards, {len(pending)} to do")
     if not pending:
         return
@@ -63,10 +63,11 @@ def annotate_corpus_command(
         start, documents = time.perf_counter(), 0
         for shard in annotate_shards(pending, output, settings, workers):
             documents += shard.size
-            console.print(f"wrote {shard.name} ({shard.size:,} documents)")
+            console.print(f"wrote {escape(shard.name)} ({shard.size:,} documents)")
     seconds = time.perf_counter() - start
     console.print(
-        f"{len(pending)} shards written, {len(plan.shards) - len(pending)} skipped (done before) in {output}; "
+        f"{len(pending)} shards written, {len(plan.shards) - len(pending)} skipped (done before) in "
+        f"{escape(str(output))}; "
         f"annotated {documents:,} documents in {seconds:.1f} s with {workers} workers "
         f"({documents / seconds:,.1f} docs/s)",
         soft_wrap=True,
@@ -93,8 +94,9 @@ def _settings(
 def _warn_duplicates(console: Console, plan: CorpusPlan) -> None:
     if plan.duplicate_ids:
         document_id, places = next(iter(plan.duplicate_ids.items()))
+        example = escape(f"{document_id!r} at {' and '.join(places[:2])}")
         console.print(
             f"[yellow]warning:[/yellow] {len(plan.duplicate_ids):,} ids occur more than once, "
-            f"e.g. {document_id!r} at {' and '.join(places[:2])}; the output keeps every document",
+            f"e.g. {example}; the output keeps every document",
             soft_wrap=True,
         )

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from jointel.cli.errors import reports_user_errors
 
@@ -26,4 +27,4 @@ def ensemble_command(
     if out.exists() and any(out.iterdir()) and not (out / "ensemble.json").is_file():
         raise FileExistsError(f"{out}: exists and is not an ensemble directory; choose a new --out")
     save_ensemble(out, members)
-    Console().print(f"{out}: an ensemble of {len(members)} models ({out / 'ensemble.json'})", highlight=False)
+    Console().print(escape(f"{out}: an ensemble of {len(members)} models ({out / 'ensemble.json'})"), highlight=False)

@@ -8,9 +8,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from jointel.cli.errors import reports_user_errors
+from jointel.cli.errors import UsageError, reports_user_errors
+from jointel.cli.outputs import check_output_file
+from jointel.data import SPLITS
 from jointel.data.files import write_atomic
 from jointel.data.tsv import read_tagged_tsv
 from jointel.evaluate import CorpusScores, score_corpus
@@ -18,7 +21,7 @@ from jointel.evaluate import CorpusScores, score_corpus
 
 def scores_table(scores: CorpusScores, title: str) -> Table:
     """NER per type and micro, EL micro/macro strong match, ED accuracy, NIL detection — in percent."""
-    table = Table(title=title)
+    table = Table(title=escape(title))
     for column in ("", "precision", "recall", "F1", "tp", "fp", "fn"):
         table.add_column(column, justify="right" if column else "left")
 
@@ -53,12 +56,13 @@ def evaluate_files(
     Both files use the tagged-TSV format: `-DOCSTART- <doc id>` lines, blank lines between sentences, and
     `token<TAB>tag[<TAB>entity]` token lines (tags O/B-X/I-X; entity a Wikipedia title or --NME-- for NIL).
     """
+    if out is not None:
+        check_output_file(out, "--out", "scores.json")
     gold_docs, pred_docs = read_tagged_tsv(gold, scheme), read_tagged_tsv(pred, scheme)
     try:
         scores = score_corpus(gold_docs, pred_docs)
     except ValueError as error:  # documents not parallel: a user error about these two files
-        Console(stderr=True).print(f"[red]error:[/red] {pred} does not match {gold}: {error}", highlight=False)
-        raise typer.Exit(1) from None
+        raise UsageError(f"{pred} does not match {gold}: {error}") from None
     Console().print(scores_table(scores, f"{pred} against {gold}"))
     if out is not None:
         write_atomic(out, (json.dumps(scores.to_dict(), indent=2) + "\n").encode())
@@ -82,9 +86,17 @@ def evaluate_model(
     from jointel.cli.paths import default_kb_path
     from jointel.data.tsv import write_tagged_tsv
     from jointel.evaluate.model import evaluate_model as run_evaluation
+    from jointel.kb import PROTOCOLS
     from jointel.kb.lookup import KB
     from jointel.model.ensemble import load_model
 
+    if split not in SPLITS:
+        raise typer.BadParameter(f"--split must be one of {', '.join(SPLITS)}, not {split!r}")
+    if protocol is not None and protocol not in PROTOCOLS:
+        raise typer.BadParameter(f"--protocol must be one of {', '.join(PROTOCOLS)}, not {protocol!r}")
+    for path, option, example in ((predictions, "--predictions", "predictions.tsv"), (out, "--out", "scores.json")):
+        if path is not None:
+            check_output_file(path, option, example)
     joint = load_model(model)
     documents = load_corpus_with_status(data_dir)[split]
     with KB(kb or default_kb_path()) as knowledge_base, Console(stderr=True).status(f"Annotating {split}…"):
@@ -93,8 +105,9 @@ def evaluate_model(
     if split == "train" or (split == "testa" and joint.config.train_with_dev):
         Console().print(f"[yellow]this model was trained on {split}: these are scores on its training data[/]")
     if evaluation.nil_threshold is not None:
+        config_path = escape(str(model / "config.json"))
         Console().print(
-            f"NIL threshold {evaluation.nil_threshold:.4f} from {model / 'config.json'} applied, as in annotation: "
+            f"NIL threshold {evaluation.nil_threshold:.4f} from {config_path} applied, as in annotation: "
             f"{evaluation.made_nil:,} links below it became NIL"
         )
     if evaluation.el_no_nil is not None:

@@ -11,11 +11,14 @@ from typing import Annotated, TextIO
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from jointel.cli.errors import reports_user_errors
+from jointel.cli.outputs import check_output_file
 from jointel.cli.paths import default_cache_dir, default_kb_path, default_wikipedia_kb_path, resolve_data_dir
+from jointel.cli.progress import progress_bar
 from jointel.data import SPLITS, Corpus, load_corpus
 from jointel.data.files import replaced_atomically
 from jointel.kb import KB, PROTOCOLS, WIKIPEDIA, KBStats, build_kb, candidate_recall, normalize, prior_baseline
@@ -113,14 +116,18 @@ def lookup(
         found = opened.candidates(alias, k) if doc is None else opened.ppr_candidates(doc, alias, k)
     protocol = "realistic" if doc is None else f"PPR, document {doc}"
     if not found:
-        Console().print(f"no candidates for {alias!r} (key {normalize(alias)!r}, {protocol})")
+        Console().print(escape(f"no candidates for {alias!r} (key {normalize(alias)!r}, {protocol})"))
         return
-    table = Table(title=f"{alias!r} → key {normalize(alias)!r} ({protocol})")
+    table = Table(title=escape(f"{alias!r} → key {normalize(alias)!r} ({protocol})"))
     for column in ("rank", "entity", "prior", "popularity", "type"):
         table.add_column(column, justify="left" if column == "entity" else "right")
-    for rank, candidate in enumerate(found, start=1):
+    for rank, candidate in enumerate(found, start=1):  # titles are data, not markup: "[/x]" is a title too
         table.add_row(
-            str(rank), candidate.entity, f"{candidate.prior:.4f}", f"{candidate.popularity:.2f}", candidate.type or "-"
+            str(rank),
+            escape(candidate.entity),
+            f"{candidate.prior:.4f}",
+            f"{candidate.popularity:.2f}",
+            escape(candidate.type or "-"),
         )
     Console().print(table)
 
@@ -184,8 +191,9 @@ def add(
     The title is an alias too. Each alias scores `weight` (default 1: one training link) in its prior; a title the
     KB already has gets the new aliases, type, popularity and description. --out is written only once complete.
     """
-    records = read_entity_records(entities)
     kb = kb or default_kb_path()
+    check_output_file(out or kb, "--out" if out else "--kb", "kb.sqlite")
+    records = read_entity_records(entities)
     _print_edit(add_entities(kb, records, out or kb))
 
 
@@ -204,6 +212,7 @@ def remove(
     if not wanted:
         raise typer.BadParameter("give entity titles, or --file with one title a line")
     kb = kb or default_kb_path()
+    check_output_file(out or kb, "--out" if out else "--kb", "kb.sqlite")
     _print_edit(remove_entities(kb, wanted, out or kb))
 
 
@@ -216,6 +225,8 @@ def export(
 ) -> None:
     """Write the entities of --kb as JSONL: title, alias keys, type, popularity and description, if any."""
     kb = kb or default_kb_path()
+    if out is not None:
+        check_output_file(out, "--out", "entities.jsonl")
     with KB(kb) as opened:
         total = len(titles) if titles else len(opened)
     records = export_entities(kb, titles)
@@ -224,7 +235,7 @@ def export(
         return
     with replaced_atomically(out) as temp, temp.open("w", encoding="utf-8") as handle:
         written = _write_records(records, handle, total)
-    Console(stderr=True).print(f"wrote {written:,} entities to {out}", highlight=False)
+    Console(stderr=True).print(f"wrote {written:,} entities to {escape(str(out))}", highlight=False)
 
 
 def _titles_in(path: Path) -> list[str]:
@@ -233,8 +244,7 @@ def _titles_in(path: Path) -> list[str]:
 
 def _write_records(records: Iterable[EntityRecord], handle: TextIO, total: int) -> int:
     """Write the records as JSONL with a progress bar on stderr; returns how many."""
-    columns = (TextColumn("exporting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+    with progress_bar("exporting", transient=True) as progress:
         task = progress.add_task("exporting", total=total)
         for record in records:
             handle.write(entity_record_line(record))
@@ -246,7 +256,7 @@ def _print_edit(edit: KBEdit) -> None:
     changes = [(edit.added, "added"), (edit.merged, "merged into a known title"), (edit.removed, "removed")]
     changed = [f"{_entities(count)} {what}" for count, what in changes if count] or ["no entity changed"]
     aliases = f"{edit.aliases:,} aliases touched ({edit.new_aliases:,} new, {edit.dropped_aliases:,} dropped)"
-    Console().print(f"{', '.join(changed)}; {aliases} → {edit.path}", highlight=False, soft_wrap=True)
+    Console().print(escape(f"{', '.join(changed)}; {aliases} → {edit.path}"), highlight=False, soft_wrap=True)
 
 
 def _entities(count: int) -> str:

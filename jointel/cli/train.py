@@ -14,14 +14,16 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.markup import escape
 from rich.table import Table
 
 from jointel.cli.data import load_corpus_with_status
 from jointel.cli.errors import reports_user_errors
+from jointel.cli.outputs import check_output_directory
 from jointel.cli.paths import default_contextual_cache, default_kb_path
+from jointel.cli.progress import progress_bar
 from jointel.kb.lookup import KB
-from jointel.model.config import ModelConfig
+from jointel.model.config import ModelConfig, field_minimum
 from jointel.train.loop import EpochResult, train_model
 
 NOT_OPTIONS = {"nil_threshold"}  # set after training by `jointel calibrate`, see the module docstring
@@ -37,13 +39,14 @@ def train(
 ) -> None:
     """Train on CoNLL/AIDA train, early-stop on testa; the best model goes to OUT/model (`--train-with-dev`: train
     on testa too for all epochs, and keep the last)."""
+    check_output_directory(out, "--out")
     settings = ModelConfig.load(config) if config else ModelConfig()
     if resume and (out / "model" / "config.json").is_file() and config is None:
         settings = ModelConfig.load(out / "model" / "config.json", saved_model=True)
     settings = dataclasses.replace(settings, **{k: v for k, v in overrides.items() if v is not None})
     settings = dataclasses.replace(settings, nil_threshold=None)  # a threshold calibrated for other weights is stale
     corpus = load_corpus_with_status(data_dir)
-    with KB(kb or default_kb_path()) as knowledge_base, _progress() as progress:
+    with KB(kb or default_kb_path()) as knowledge_base, progress_bar("training") as progress:
         task = progress.add_task("epoch 1", total=None)
 
         def advance(done: int, total: int) -> None:
@@ -54,7 +57,7 @@ def train(
         )
     Console().print(history_table(history))
     kept = "model of the last epoch (trained on testa too)" if settings.train_with_dev else "best model"
-    Console().print(f"{kept}: {out / 'model'}; curve: {out / 'training_curve.png'}")
+    Console().print(escape(f"{kept}: {out / 'model'}; curve: {out / 'training_curve.png'}"))
 
 
 def history_table(history: list[EpochResult]) -> Table:
@@ -74,12 +77,6 @@ def history_table(history: list[EpochResult]) -> Table:
     return table
 
 
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("training"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=Console(stderr=True)
-    )
-
-
 def _with_config_options(function: typing.Callable) -> typing.Callable:
     """Give `function` one typed option per ModelConfig field, so typer parses `--hidden 200` into an int."""
     hints = typing.get_type_hints(ModelConfig)
@@ -97,7 +94,7 @@ def _with_config_options(function: typing.Callable) -> typing.Callable:
             field.name,
             inspect.Parameter.KEYWORD_ONLY,
             default=None,
-            annotation=Annotated[hints[field.name] | None, typer.Option(help=f"default {field.default}")],
+            annotation=Annotated[hints[field.name] | None, _config_option(field.name, hints[field.name])],
         )
         for field in dataclasses.fields(ModelConfig)
         if field.name not in NOT_OPTIONS
@@ -111,6 +108,14 @@ def _with_config_options(function: typing.Callable) -> typing.Callable:
     wrapper.__doc__ = function.__doc__
     wrapper.__name__ = function.__name__
     return reports_user_errors(wrapper)
+
+
+def _config_option(name: str, kind: type) -> typer.models.OptionInfo:
+    """The option of a config field; a number below the field's minimum (`--batch-size 0`) is a usage error."""
+    default = f"default {getattr(ModelConfig, name)}"
+    if kind in (int, float):
+        return typer.Option(min=field_minimum(name), help=default)
+    return typer.Option(help=default)
 
 
 train_command = _with_config_options(train)

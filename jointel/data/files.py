@@ -35,13 +35,14 @@ def replaced_atomically(target: Path) -> Iterator[Path]:
     """A temporary path beside `target`, renamed over it when the block succeeds and deleted when it fails.
 
     The whole block runs under `target`'s lock, so whatever it reads of `target` is not changed by another writer
-    before the rename. The new file is readable by others as the umask allows (models and KBs are shared).
+    before the rename. The new file is readable by others as the umask allows (models and KBs are shared). An OS
+    error in writing (a full disk, a read-only file system, a directory in the way) names `target`.
     """
     target = Path(target)
     if _writes_in_place(target):  # /dev/stdout, a FIFO: there is nothing to rename over
         yield target
         return
-    with locked(target):
+    with _errors_naming(target), locked(target):
         handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
         os.close(handle)
         temp = Path(name)
@@ -51,6 +52,25 @@ def replaced_atomically(target: Path) -> Iterator[Path]:
             os.replace(temp, target)
         finally:
             _remove_temporary(temp)
+
+
+@contextmanager
+def _errors_naming(target: Path) -> Iterator[None]:
+    """Re-raise an OS error about `target`'s own files (its lock, its temporary) or about a write to a file object
+    (which has no file name: a full disk) as one about `target`, the name the user gave, not `.NAME.x1y2z3.tmp`."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno is None or not _is_about(error, target):
+            raise
+        raise OSError(error.errno, error.strerror, str(target)) from error  # of the same subclass, by errno
+
+
+def _is_about(error: OSError, target: Path) -> bool:
+    if error.filename is None:
+        return True
+    name = Path(os.fsdecode(error.filename)).absolute()
+    return name.parent == target.absolute().parent and name.name.startswith(f".{target.name}.")
 
 
 @contextmanager

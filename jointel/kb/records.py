@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,11 @@ from jointel.data import DataFormatError
 from jointel.kb.normalize import normalize
 
 DEFAULT_WEIGHT = 1.0  # one AIDA train gold link, in the units of jointel.kb.prior
+# Bounds far beyond any real value that keep sums finite: the most linked alias of AIDA train has a few hundred
+# links (scores add up per alias: two weights of 1e308 overflowed), and popularity is log1p(in-links), at most 15
+# for the most linked Wikipedia article (the linker reads it as a feature, popularity / 10).
+MAX_WEIGHT = 1e9
+MAX_POPULARITY = 100.0
 KB_TYPE_OF: dict[str, str | None] = {"PER": "PER", "ORG": "ORG", "LOC": "GPE", "MISC": None}
 RECORD_TYPE_OF = {"PER": "PER", "ORG": "ORG", "GPE": "LOC"}  # a KB entity without a type has none in its record
 FIELDS = ("title", "aliases", "type", "popularity", "description", "weight")
@@ -81,33 +85,53 @@ def _parse_record(line: str, fail: Callable[[str], DataFormatError]) -> EntityRe
         raise fail(f'unknown "type" {_shown(fields["type"])}: expected one of {", ".join(KB_TYPE_OF)}')
     if not isinstance(fields.get("description", ""), str):
         raise fail(f'expected "description": a string, got {_shown(fields["description"])}')
-    weight = _number(fields, "weight", fail, is_zero_allowed=False)
+    for key, text in (("title", fields["title"]), *(("aliases", alias) for alias in aliases)):
+        _check_unicode(key, text, fail)
+    _check_unicode("description", fields.get("description", ""), fail)
+    weight = _number(fields, "weight", fail, is_zero_allowed=False, maximum=MAX_WEIGHT)
     return EntityRecord(
         title=entity_title(fields["title"]),
         aliases=tuple(aliases),
         type=fields.get("type"),
-        popularity=_number(fields, "popularity", fail, is_zero_allowed=True),
+        popularity=_number(fields, "popularity", fail, is_zero_allowed=True, maximum=MAX_POPULARITY),
         description=fields.get("description"),
         weight=DEFAULT_WEIGHT if weight is None else weight,
     )
 
 
+def _check_unicode(key: str, text: str, fail: Callable[[str], DataFormatError]) -> None:
+    """`text` can be stored: JSON's escape of half a surrogate pair ("\\ud800") gives a string that is not Unicode,
+    which SQLite (and any UTF-8 output) refuses."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        problem = f"Unicode text, got a lone surrogate at character {error.start + 1} of {_shown(text)}"
+        raise fail(f'expected "{key}": {problem}') from None
+
+
 def _number(
-    fields: Mapping[str, object], key: str, fail: Callable[[str], DataFormatError], is_zero_allowed: bool
+    fields: Mapping[str, object],
+    key: str,
+    fail: Callable[[str], DataFormatError],
+    is_zero_allowed: bool,
+    maximum: float,
 ) -> float | None:
-    """The finite number under `key` (positive, or non-negative when zero is allowed), None when absent."""
+    """The finite number under `key` (positive, or non-negative when zero is allowed, up to `maximum`), None when
+    absent."""
     if key not in fields:
         return None
     value = fields[key]
-    is_number = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    if not is_number or value < 0 or (value == 0 and not is_zero_allowed):
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    # Comparisons, not float(): they reject NaN and infinity, and cannot overflow on a 400-digit integer.
+    if not is_number or not (0 <= value <= maximum if is_zero_allowed else 0 < value <= maximum):
         expected = "a non-negative number" if is_zero_allowed else "a positive number"
-        raise fail(f'expected "{key}": {expected}, got {_shown(value)}')
+        raise fail(f'expected "{key}": {expected} up to {maximum:,.0f}, got {_shown(value)}')
     return float(value)
 
 
 def _shown(value: object) -> str:
-    text = json.dumps(value, ensure_ascii=False)
+    """`value` as JSON for a message, cut to 60 characters; lone surrogates escaped, so that it can be printed."""
+    text = json.dumps(value, ensure_ascii=False).encode("utf-8", "backslashreplace").decode("utf-8")
     return text if len(text) <= 60 else text[:59] + "…"
 
 

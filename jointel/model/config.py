@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -13,10 +14,13 @@ from jointel.model.contextual import LAYER_READOUTS
 
 
 class ConfigError(ValueError):
-    """A config file or option that cannot be used; the message says which key and what is allowed."""
+    """A config, an option, or another file of a saved model (vocabularies, weights, checkpoint) that cannot be
+    used; the message says which file or key, what is wrong and what is allowed."""
 
 
 SELECTIONS = ("all", "ner")
+# Sizes, rates and weights are never negative (0 often means off); these must be more. `seed` is any integer.
+_MINIMUM = {"batch_size": 1}
 # Fields added after models were saved, with the value that reproduces such a model: a saved config without the key
 # loads with it (see `ModelConfig.load`), while a new config gets the field's default.
 SAVED_BEFORE_FIELD = {"normalized_match": False}
@@ -77,6 +81,15 @@ class ModelConfig:
     seed: int = 1
 
     def __post_init__(self) -> None:
+        # Imported here: candidates → features → vocab imports this module, which stays at the bottom of `model`.
+        from jointel.model.candidates import PROTOCOL_CLASSES
+
+        for field in fields(self):
+            _check_field(field.name, field.type, getattr(self, field.name))
+        if self.candidate_protocol not in PROTOCOL_CLASSES:
+            raise ConfigError(
+                f"candidate_protocol must be one of {', '.join(PROTOCOL_CLASSES)}, not {self.candidate_protocol!r}"
+            )
         if self.selection not in SELECTIONS:
             raise ConfigError(f"selection must be one of {', '.join(SELECTIONS)}, not {self.selection!r}")
         if not 0.0 <= self.weight_average < 1.0:
@@ -112,7 +125,48 @@ class ModelConfig:
         unknown = sorted(set(values) - known)
         if unknown:
             raise ConfigError(f"{path}: unknown config keys {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-        return cls(**saved_values(values)) if saved_model else cls(**values)
+        try:
+            return cls(**saved_values(values)) if saved_model else cls(**values)
+        except ConfigError as error:
+            raise ConfigError(f"{path}: {error}") from None
+
+
+def _check_field(name: str, annotation: str, value: object) -> None:
+    """A field's value is of its annotated type (a string under `from __future__ import annotations`) and, if a
+    number, in range: a wrong type found here, not as a TypeError deep inside torch, names the field."""
+    base = annotation.removesuffix(" | None")
+    if value is None and base != annotation:
+        return
+    is_kind, kind = _KINDS[base]
+    if not is_kind(value):
+        expected = kind if base == annotation else f"{kind} or null"
+        raise ConfigError(f"{name} must be {expected}, not {json.dumps(value, default=repr)}")
+    minimum = field_minimum(name)
+    if base in ("int", "float") and minimum is not None and value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, not {value}")
+
+
+def field_minimum(name: str) -> int | None:
+    """The least value of the numeric field `name` (None: any, for `seed`); `jointel train` options share it."""
+    return None if name == "seed" else _MINIMUM.get(name, 0)
+
+
+def _is_integer(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)  # a bool is an int to Python, never a number here
+
+
+def _is_finite_number(value: object) -> bool:
+    """An integer (JSON has no int/float distinction for whole numbers: `"dropout": 0`) or a finite float."""
+    return _is_integer(value) or (isinstance(value, float) and math.isfinite(value))
+
+
+# What the annotation of a field accepts, and how an error names it.
+_KINDS = {
+    "int": (_is_integer, "an integer"),
+    "float": (_is_finite_number, "a finite number"),
+    "bool": (lambda value: isinstance(value, bool), "true or false"),
+    "str": (lambda value: isinstance(value, str), "a string"),
+}
 
 
 def saved_values(values: Mapping[str, Any]) -> dict[str, Any]:

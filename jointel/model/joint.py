@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import pickle
+import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -260,13 +262,57 @@ class JointModel(nn.Module):
                 raise FileNotFoundError(f"{directory / name}: missing; is {directory} a model saved by jointel?")
         config = ModelConfig.load(directory / "config.json", saved_model=True)
         model = cls(config, load_vocabs(directory / "vocabs.json"))
-        state = torch.load(directory / "weights.pt", map_location="cpu", weights_only=True)
+        path = directory / "weights.pt"
+        state = read_saved(path, "weights file", "retrain or copy it again")
+        check_fits(model, state, path, "were config.json or vocabs.json changed? Copy the model directory again, whole")
         # A shipped bundle stores half-precision weights (half the size); the network computes in float32.
         model.load_state_dict(
             {name: value.float() if value.is_floating_point() else value for name, value in state.items()}
         )
         model.eval()
         return model
+
+
+def read_saved(path: Path, what: str, remedy: str, weights_only: bool = True) -> object:
+    """`torch.load` of a file that jointel saved; an empty, cut, damaged or foreign file is a ConfigError naming it.
+
+    The archive is checked before torch reads it: torch reports each kind of damage by another exception (an empty
+    file by EOFError, which typer prints as a bare "Aborted."), and never checks the archive's CRCs.
+    """
+    problem = f"{path}: not a jointel {what} (truncated?); {remedy}"
+    if not _is_intact_archive(path):
+        raise ConfigError(problem)
+    try:
+        return torch.load(path, map_location="cpu", weights_only=weights_only)
+    except (RuntimeError, ValueError, pickle.UnpicklingError):  # an intact zip archive that torch did not write
+        raise ConfigError(problem) from None
+
+
+def _is_intact_archive(path: Path) -> bool:
+    """Whether `path` is a zip archive (what `torch.save` writes) whose members all match their CRCs."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.testzip() is None
+    except (zipfile.BadZipFile, ValueError, RuntimeError):  # a damaged directory: names, sizes, methods, flags
+        return False
+
+
+def check_fits(model: nn.Module, state: object, path: Path, remedy: str) -> None:
+    """`state`, read from `path`, is a state dict with `model`'s tensors, shape for shape; else a ConfigError that
+    names the first misfit (`load_state_dict` lists them all, behind a traceback, in a hundred lines)."""
+    if not isinstance(state, dict) or not all(isinstance(value, Tensor) for value in state.values()):
+        raise ConfigError(f"{path}: not a jointel state dict (names and tensors); {remedy}")
+    expected = model.state_dict()
+    misfits = [f"{name} is missing" for name in expected if name not in state]
+    misfits += [f"{name} is not one of the model's" for name in state if name not in expected]
+    misfits += [
+        f"{name} is {tuple(state[name].shape)} here, {tuple(tensor.shape)} in the model"
+        for name, tensor in expected.items()
+        if name in state and state[name].shape != tensor.shape
+    ]
+    if misfits:
+        more = f" (and {len(misfits) - 1} more)" if len(misfits) > 1 else ""
+        raise ConfigError(f"{path}: tensors of another model: {misfits[0]}{more}; {remedy}")
 
 
 def choose_links(

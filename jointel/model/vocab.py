@@ -11,8 +11,10 @@ from pathlib import Path
 from jointel.data.documents import Document
 from jointel.data.files import write_atomic
 from jointel.kb.lookup import Candidate
+from jointel.model.config import ConfigError
 
 PAD, UNK = "<pad>", "<unk>"
+VOCABS = ("words", "chars", "entities")
 
 
 @dataclass
@@ -79,4 +81,21 @@ def save_vocabs(path: Path, vocabs: dict[str, Vocab]) -> None:
 
 
 def load_vocabs(path: Path) -> dict[str, Vocab]:
-    return {name: Vocab(items) for name, items in json.loads(Path(path).read_text()).items()}
+    """The vocabularies `save_vocabs` wrote; a truncated or foreign file is a ConfigError naming it."""
+    path = Path(path)
+    try:
+        saved = json.loads(path.read_bytes())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ConfigError(f"{path}: not a jointel vocabularies file (truncated?); retrain or copy it again") from None
+    if not _is_vocabs(saved):
+        raise ConfigError(f"{path}: expected {{{', '.join(f'{name!r}: [strings]' for name in VOCABS)}}}")
+    return {name: Vocab(saved[name]) for name in VOCABS}
+
+
+def _is_vocabs(saved: object) -> bool:
+    """A JSON object of the three vocabularies, each a list of strings."""
+    return (
+        isinstance(saved, dict)
+        and set(saved) == set(VOCABS)
+        and all(isinstance(items, list) and all(isinstance(item, str) for item in items) for items in saved.values())
+    )

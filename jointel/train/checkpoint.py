@@ -9,6 +9,11 @@ from typing import Any
 import torch
 
 from jointel.data.files import write_atomic
+from jointel.model.config import ConfigError
+from jointel.model.joint import read_saved
+
+STATE_KEYS = ("model", "optimizer", "average", "history", "random")
+RESTART = "train again without --resume, or into a new --out"
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
@@ -18,6 +23,11 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
+    """The state `save_checkpoint` wrote; a missing, cut or foreign file is a one-line error naming it."""
     if not Path(path).is_file():
         raise FileNotFoundError(f"{path}: no checkpoint to resume from")
-    return torch.load(path, map_location="cpu", weights_only=False)
+    # Not weights only: the state holds Python's and numpy's random states, which resuming restores.
+    state = read_saved(Path(path), "checkpoint", RESTART, weights_only=False)
+    if not isinstance(state, dict) or not set(STATE_KEYS) <= set(state):
+        raise ConfigError(f"{path}: not a jointel checkpoint (expected {', '.join(STATE_KEYS)}); {RESTART}")
+    return state

@@ -30,12 +30,12 @@ from jointel.model.batch import Batch, length_batches
 from jointel.model.config import ModelConfig
 from jointel.model.features import SentenceFeatures, TokenIds
 from jointel.model.inputs import HeldOut, KBAccess, gold_features
-from jointel.model.joint import JointModel
+from jointel.model.joint import JointModel, check_fits
 from jointel.model.predict import link_documents, predict_documents
 from jointel.model.vectors import load_glove
 from jointel.model.vocab import build_vocabs, load_vocabs, save_vocabs
 from jointel.train.average import WeightAverage
-from jointel.train.checkpoint import load_checkpoint, save_checkpoint
+from jointel.train.checkpoint import RESTART, load_checkpoint, save_checkpoint
 from jointel.train.curve import plot_history
 
 logger = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ def train_model(
     average = WeightAverage(model, config.weight_average) if config.weight_average else None
     history: list[EpochResult] = []
     if resume:
-        history = _restore(load_checkpoint(out_dir / "checkpoint.pt"), model, optimizer, average)
+        history = _restore(load_checkpoint(out_dir / "checkpoint.pt"), out_dir, model, optimizer, average)
     held_out = HeldOut.under(kb, access.protocol) if config.leave_one_out_priors else None
     with model.remembering_contextual(contextual_cache):
         vectors = model.contextual_vectors(
@@ -219,7 +219,12 @@ def _save_state(
     plot_history(history, out_dir / "training_curve.png")
 
 
-def _restore(state: dict, model: JointModel, optimizer, average: WeightAverage | None) -> list[EpochResult]:
+def _restore(
+    state: dict, out_dir: Path, model: JointModel, optimizer, average: WeightAverage | None
+) -> list[EpochResult]:
+    """Put the checkpoint's weights, optimizer, average and random states back; the history so far."""
+    remedy = f"resume with the options the run began with ({out_dir / 'model' / 'config.json'}), or {RESTART}"
+    check_fits(model, state["model"], out_dir / "checkpoint.pt", remedy)
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
     if average is not None and state.get("average") is not None:  # None: a checkpoint of a run without one

@@ -15,6 +15,15 @@ def test_read_texts_jsonl_ids_default_to_file_and_line_and_bom_is_dropped(tmp_pa
     assert list(read_texts([path])) == [("a", "Paris"), (f"{path}:3", "Rio")]
 
 
+def test_issue_20_13_read_texts_replaces_lone_surrogates_one_for_one_and_keeps_pairs(tmp_path):
+    """JSON's "\\ud800" alone decodes to a str that no UTF-8 writer takes; an escaped pair is one character."""
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"id": "x\\udc00", "text": "Ab\\ud800cd \\ud83d\\ude00 Smith said."}\n')
+    [(document_id, text)] = read_texts([path])
+    assert (document_id, text) == ("x\ufffd", "Ab\ufffdcd \U0001f600 Smith said.")
+    assert text.index("Smith") == 8  # as in the input: 6 characters, the emoji, a space
+
+
 def test_read_texts_non_utf8_jsonl_line_names_line_and_file_offset(tmp_path):
     path = tmp_path / "in.jsonl"
     path.write_bytes(b'{"text": "Paris"}\n{"text": "M\xfcnchen"}\n')

@@ -130,3 +130,11 @@ def test_evaluate_without_threshold_says_nothing_of_one(model_dir, env, tiny_kb)
     assert result.exit_code == 0, result.output
     assert "NIL threshold" not in result.output
     assert _rows(result.output)["EL strong match micro (InKB)"] == ["100.00", "66.67", "80.00", "2", "0", "1"]
+
+
+def test_evaluate_unknown_split_or_protocol_is_a_usage_error_before_loading(tmp_path):
+    """`--split dev` was a KeyError traceback once the model and the corpus were loaded."""
+    for option, value, choices in [("--split", "dev", "train, testa, testb"), ("--protocol", "oracle", "realistic")]:
+        result = CliRunner().invoke(app, ["evaluate", "--model", str(tmp_path / "nowhere"), option, value])
+        assert result.exit_code == 2
+        assert f"{option} must be one of {choices}" in " ".join(result.output.split())

@@ -42,3 +42,14 @@ def test_evaluate_files_non_parallel_documents_is_an_error(tmp_path):
     result = run(str(gold), str(pred))
     assert result.exit_code == 1
     assert "does not match" in result.output
+
+
+def test_issue_20_14_file_names_are_printed_as_written_not_as_markup(tmp_path):
+    """Rich read "[b]" in a file name as markup: the title lost it (a closing tag alone raised MarkupError)."""
+    (tmp_path / "[b]x").mkdir()
+    gold, pred = tmp_path / "[b]x" / "gold.tsv", tmp_path / "[b]x" / "[red]pred.tsv"
+    gold.write_text(GOLD)
+    pred.write_text(GOLD)
+    result = CliRunner().invoke(app, ["evaluate-files", str(gold), str(pred)])
+    assert result.exit_code == 0, result.output
+    assert "".join(f"{pred} against {gold}".split()) in "".join(result.stdout.split())  # the title is wrapped

@@ -1,5 +1,6 @@
 """The one atomic writer: whole files or none, one writer at a time, stale temporaries cleaned, readable results."""
 
+import errno
 import logging
 import multiprocessing
 import os
@@ -156,3 +157,35 @@ def test_a_kill_between_the_two_renames_is_undone_by_the_next_writer(tmp_path, c
     assert [record.getMessage() for record in caplog.records] == [
         f"restored {target} from {parked}, left behind by an interrupted jointel run"
     ]
+
+
+def test_issue_20_12_an_os_error_in_writing_names_the_target_not_its_temporary(tmp_path, monkeypatch):
+    """The user gave `out.json`: a full disk, a read-only place or a directory in the way is reported for it."""
+    target = tmp_path / "out.json"
+    target.write_text("old")
+    with pytest.raises(OSError) as raised, replaced_atomically(target) as temp, temp.open("w") as handle:
+        handle.write("new, in part")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # what a file object's write raises: no file name
+    assert (raised.value.errno, raised.value.filename) == (errno.ENOSPC, str(target))
+    assert target.read_text() == "old" and _leftovers(tmp_path) == []
+
+    (tmp_path / "directory").mkdir()
+    with pytest.raises(IsADirectoryError) as raised:
+        write_atomic(tmp_path / "directory", b"new")  # os.replace named the temporary
+    assert raised.value.filename == str(tmp_path / "directory")
+
+    def read_only(*args, dir, prefix, suffix):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), os.path.join(dir, f"{prefix}x1y2z3a4{suffix}"))
+
+    monkeypatch.setattr("jointel.data.files.tempfile.mkstemp", read_only)
+    with pytest.raises(OSError) as raised:
+        write_atomic(target, b"new")
+    assert (raised.value.errno, raised.value.filename) == (errno.EROFS, str(target))
+
+
+def test_an_os_error_about_another_file_is_left_as_it_is(tmp_path):
+    with pytest.raises(FileNotFoundError) as raised, replaced_atomically(tmp_path / "out.json"):
+        (tmp_path / "input.txt").read_text()
+    assert raised.value.filename == str(tmp_path / "input.txt")
+    with pytest.raises(FileNotFoundError, match=r"^input\.txt: no such file$"), replaced_atomically(tmp_path / "o"):
+        raise FileNotFoundError("input.txt: no such file")  # a message of ours: no errno, nothing to rename

@@ -4,7 +4,9 @@ Hand-computed values use the fixture KB's alias "paris": total 1.7735619 and pri
 0.1046103 (Paris,_Texas), 0.0214422 (Paris_Hilton), i.e. scores 1.55, 0.1855329 and 0.0380291.
 """
 
+import errno
 import multiprocessing
+import os
 import shutil
 import time
 
@@ -67,9 +69,21 @@ def test_read_entity_records_parses_fields_and_spells_titles_as_wikipedia(tmp_pa
         ('{"title": "X", "aliases": ["x", ""]}', 'each with a letter or digit, got ["x", ""]'),
         ('{"title": "X", "type": "GPE"}', 'unknown "type" "GPE": expected one of PER, ORG, LOC, MISC'),
         ('{"title": "X", "url": "y"}', "unknown key 'url': expected title, aliases, type, popularity, description"),
-        ('{"title": "X", "popularity": -1}', 'expected "popularity": a non-negative number, got -1'),
-        ('{"title": "X", "weight": 0}', 'expected "weight": a positive number, got 0'),
+        ('{"title": "X", "popularity": -1}', 'expected "popularity": a non-negative number up to 100, got -1'),
+        ('{"title": "X", "weight": 0}', 'expected "weight": a positive number up to 1,000,000,000, got 0'),
         ('{"title": "X", "description": 7}', 'expected "description": a string, got 7'),
+        # issue 20 item 15: two weights of 1e308 on one alias overflowed; lone surrogates failed in SQLite
+        ('{"title": "X", "weight": 1e308}', 'expected "weight": a positive number up to 1,000,000,000, got 1e+308'),
+        ('{"title": "X", "weight": 1e999}', 'expected "weight": a positive number up to 1,000,000,000, got Infinity'),
+        ('{"title": "X", "weight": NaN}', 'expected "weight": a positive number up to 1,000,000,000, got NaN'),
+        ('{"title": "X", "popularity": 1e308}', 'expected "popularity": a non-negative number up to 100, got 1e+308'),
+        (
+            '{"title": "Ab\\ud800cd"}',
+            'expected "title": Unicode text, got a lone surrogate at character 3 of "Ab\\ud800cd"',
+        ),
+        ('{"title": "X", "aliases": ["x", "\\udfff"]}', 'each with a letter or digit, got ["x", "\\udfff"]'),
+        ('{"title": "X", "aliases": ["x\\udfffy"]}', 'expected "aliases": Unicode text, got a lone surrogate'),
+        ('{"title": "X", "description": "\\ud800"}', 'expected "description": Unicode text, got a lone surrogate'),
     ],
 )
 def test_read_entity_records_errors_name_file_line_and_expectation(tmp_path, line, problem):
@@ -202,6 +216,67 @@ def test_cli_add_malformed_line_is_one_line_error(runner, tiny_kb, tmp_path):
     assert result.exit_code == 1
     assert result.stderr == f'error: {entities}:2: unknown "type" "CITY": expected one of PER, ORG, LOC, MISC\n'
     assert not (tmp_path / "k").exists()
+
+
+def test_issue_20_15_cli_add_of_huge_weights_or_lone_surrogates_is_one_line_and_leaves_the_kb(
+    runner, kb_copy, tmp_path
+):
+    """Both raised tracebacks (OverflowError summing the weights, UnicodeEncodeError in SQLite)."""
+    before = kb_copy.read_bytes()
+    entities = tmp_path / "entities.jsonl"
+    for line, problem in [
+        ('{"title": "Big", "aliases": ["Paris"], "weight": 1e308}\n', 'expected "weight": a positive number up to'),
+        ('{"title": "Ab\\ud800cd Smith"}\n', 'expected "title": Unicode text, got a lone surrogate at character 3'),
+    ]:
+        entities.write_text(ZORBLAX_LINE + line)
+        result = runner.invoke(app, ["add", str(entities), "--kb", str(kb_copy)])
+        assert result.exit_code == 1
+        assert result.stderr.startswith(f"error: {entities}:2: {problem}") and result.stderr.count("\n") == 1
+    assert kb_copy.read_bytes() == before
+
+
+def test_issue_20_14_lookup_prints_titles_and_aliases_with_rich_markup_as_written(runner, kb_copy):
+    """A title or an alias "[/x]" closes no tag: rich raised MarkupError printing it."""
+    add_entities(kb_copy, [EntityRecord("Evil_[/x]_Corp", ("Evil Corp",), "ORG")])
+    result = runner.invoke(app, ["lookup", "Evil Corp", "--kb", str(kb_copy)], env=WIDE)
+    assert result.exit_code == 0, result.output
+    assert "│ Evil_[/x]_Corp │" in result.stdout
+    result = runner.invoke(app, ["lookup", "[/x] [b]", "--kb", str(kb_copy)], env=WIDE)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("no candidates for '[/x] [b]' (key 'x b', realistic)")
+
+
+def test_issue_20_12_export_and_add_refuse_a_directory_output_before_any_work(runner, kb_copy, tmp_path):
+    (tmp_path / "entities.jsonl").write_text(ZORBLAX_LINE)
+    for args, example in [
+        (["export", "--kb", str(kb_copy), "--out", str(tmp_path)], "entities.jsonl"),
+        (["add", str(tmp_path / "entities.jsonl"), "--kb", str(kb_copy), "--out", str(tmp_path)], "kb.sqlite"),
+    ]:
+        result = runner.invoke(app, args)
+        assert result.exit_code == 1
+        assert result.stderr == f"error: --out {tmp_path} is a directory: give a file name, e.g. {tmp_path / example}\n"
+
+
+def test_issue_20_12_export_on_a_full_disk_keeps_the_old_file_and_leaves_no_temporary(
+    runner, kb_copy, tmp_path, monkeypatch
+):
+    out = tmp_path / "out" / "entities.jsonl"
+    out.parent.mkdir()
+    out.write_text("PRECIOUS\n")
+    lines = []
+
+    def line_until_the_disk_is_full(record):
+        if len(lines) == 3:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # as a write to a file object: no file name
+        lines.append(entity_record_line(record))
+        return lines[-1]
+
+    monkeypatch.setattr("jointel.cli.kb.entity_record_line", line_until_the_disk_is_full)
+    result = runner.invoke(app, ["export", "--kb", str(kb_copy), "--out", str(out)])
+    assert result.exit_code == 1
+    assert result.stderr == f"error: {out}: No space left on device\n"
+    assert out.read_text() == "PRECIOUS\n"
+    assert sorted(path.name for path in out.parent.iterdir()) == ["entities.jsonl"]
 
 
 def test_cli_remove_unknown_title_is_a_one_line_error(runner, kb_copy):

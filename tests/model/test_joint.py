@@ -1,3 +1,7 @@
+import json
+import re
+from dataclasses import asdict
+
 import numpy as np
 import pytest
 import torch
@@ -69,3 +73,90 @@ def test_a_saved_config_without_a_newer_key_loads_as_its_model_was_trained(tmp_p
     assert not ModelConfig.load(path, saved_model=True).normalized_match
     path.write_text('{"hidden": 3, "normalized_match": true}')
     assert ModelConfig.load(path, saved_model=True).normalized_match
+
+
+@pytest.fixture
+def saved_model(tiny_config, tiny_vocabs, tmp_path):
+    """A tiny untrained model saved in `tmp_path / "model"`, for tests that break one of its files."""
+    JointModel(tiny_config, tiny_vocabs).save(tmp_path / "model")
+    return tmp_path / "model"
+
+
+def _flip_bytes_in_the_middle(data: bytes) -> bytes:
+    middle = len(data) // 2
+    return data[:middle] + bytes(b ^ 0xFF for b in data[middle : middle + 8]) + data[middle + 8 :]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: b"",  # typer printed a bare "Aborted." (torch's EOFError)
+        lambda data: data[: len(data) // 2],  # a RuntimeError about the zip's central directory
+        lambda data: b"hello garbage\n",  # a KeyError from the legacy unpickler
+        _flip_bytes_in_the_middle,  # torch checks no CRC: it loaded damaged tensors, or raised UnicodeDecodeError
+    ],
+    ids=["empty", "truncated", "garbage", "damaged"],
+)
+def test_issue_20_11_a_broken_weights_file_is_a_config_error_naming_it(saved_model, damage):
+    weights = saved_model / "weights.pt"
+    weights.write_bytes(damage(weights.read_bytes()))
+    with pytest.raises(ConfigError) as raised:
+        JointModel.load(saved_model)
+    assert str(raised.value) == f"{weights}: not a jointel weights file (truncated?); retrain or copy it again"
+
+
+def test_issue_20_11_weights_of_other_sizes_name_the_first_misfit(saved_model, tiny_config):
+    """hidden 16 → 12 changes the shape of every parser and linker tensor; load_state_dict printed ~100 lines."""
+    ModelConfig(**{**asdict(tiny_config), "hidden": 12}).save(saved_model / "config.json")
+    with pytest.raises(ConfigError) as raised:
+        JointModel.load(saved_model)
+    message = str(raised.value)
+    assert message.startswith(f"{saved_model / 'weights.pt'}: tensors of another model: parser.")
+    assert re.search(r"is \(\d+, 16\) here, \(\d+, 12\) in the model \(and \d+ more\); were config\.json", message)
+    assert "\n" not in message
+
+
+def test_issue_20_11_a_weights_file_of_no_state_dict_is_a_config_error(saved_model):
+    torch.save([torch.zeros(2)], saved_model / "weights.pt")
+    with pytest.raises(ConfigError, match=r"weights\.pt: not a jointel state dict"):
+        JointModel.load(saved_model)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ('{"words": ["<pad>", "<unk>", "par', "not a jointel vocabularies file (truncated?); retrain or copy it again"),
+        ('{"words": [], "chars": []}', "expected {'words': [strings], 'chars': [strings], 'entities': [strings]}"),
+        ('{"words": [1], "chars": [], "entities": []}', "expected {'words': [strings]"),
+    ],
+)
+def test_issue_20_11_a_broken_vocabularies_file_is_a_config_error_naming_it(saved_model, text, problem):
+    (saved_model / "vocabs.json").write_text(text)
+    with pytest.raises(ConfigError) as raised:
+        JointModel.load(saved_model)
+    assert str(raised.value).startswith(f"{saved_model / 'vocabs.json'}: {problem}")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "problem"),
+    [
+        ("hidden", "abc", 'hidden must be an integer, not "abc"'),  # was a TypeError inside torch's LSTM
+        ("hidden", 12.0, "hidden must be an integer, not 12.0"),
+        ("nil_threshold", "high", 'nil_threshold must be a finite number or null, not "high"'),  # failed annotating
+        ("candidate_protocol", "bogus", "candidate_protocol must be one of realistic, ppr, wikipedia, not 'bogus'"),
+        ("pretrained_vectors", 1, "pretrained_vectors must be true or false, not 1"),
+        ("batch_size", 0, "batch_size must be at least 1, not 0"),
+        ("dropout", -0.5, "dropout must be at least 0, not -0.5"),
+    ],
+)
+def test_issue_20_11_config_values_of_the_wrong_type_or_range_name_file_and_key(saved_model, key, value, problem):
+    path = saved_model / "config.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), key: value}))
+    with pytest.raises(ConfigError) as raised:
+        JointModel.load(saved_model)
+    assert str(raised.value) == f"{path}: {problem}"
+
+
+def test_config_accepts_whole_numbers_for_floats_and_any_seed():
+    config = ModelConfig(dropout=0, seed=-3, nil_threshold=1)
+    assert (config.dropout, config.seed, config.nil_threshold) == (0, -3, 1)
