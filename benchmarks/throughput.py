@@ -5,8 +5,9 @@ tokens for both, so the ratio compares the same work. For each thread count (tor
 threadpoolctl): the whole of testb in one stream (`annotate_many`, `nlp.pipe`; rounds interleaved, warm-up
 excluded, median and spread), which is also the end-to-end wall time from raw texts to mentions with the model
 loaded; then single-document requests (`annotate(text)`, `nlp(text)`), one at a time, for latency p50/p95.
-`jointel.load()` is timed once, apart. Writes the `throughput` section of BENCHMARKS.md; `--model DIR` benchmarks
-a model of your own instead of the bundled one (give `--out` another file to keep BENCHMARKS.md's row).
+`jointel.load()` is timed once, apart. Writes the `throughput` section of BENCHMARKS.md (`--section` another one,
+e.g. `throughput-wikipedia` with `--kb .cache/kb-wikipedia.sqlite`); `--model DIR` benchmarks a model of your own
+instead of the bundled one (give `--out` another file to keep BENCHMARKS.md's row).
 
     .venv/bin/python benchmarks/throughput.py [--threads 1 2] [--repeat 3] [--documents N] [--out BENCHMARKS.md]
                                               [--model DIR [--kb KB]]
@@ -114,12 +115,21 @@ def verdicts(rows: list[Row], n_texts: int, system: str) -> list[str]:
     return lines
 
 
+def _shown(path: Path) -> str:
+    """`path` relative to the working directory when below it: no machine-specific prefix in BENCHMARKS.md."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def main() -> None:
     arguments = parser(__doc__, repeat=3)
     arguments.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     arguments.add_argument("--documents", type=int, default=None, help="only the first N testb documents (a check)")
     arguments.add_argument("--model", type=Path, default=None, help="a model directory (default: the bundled model)")
-    arguments.add_argument("--kb", type=Path, default=None, help="its KB (default: the model directory's kb.sqlite)")
+    arguments.add_argument("--kb", type=Path, default=None, help="its KB (default: as jointel.load() chooses)")
+    arguments.add_argument("--section", default="throughput", help="BENCHMARKS.md section (throughput-wikipedia…)")
     args = arguments.parse_args()
     system = JOINTEL if args.model is None else f"jointel NER+EL ({args.model})"
     import spacy
@@ -139,9 +149,9 @@ def main() -> None:
         notes.append(f"- {threads} thread(s): {note}.")
     publish(
         args.out,
-        "throughput",
+        args.section,
         [
-            "## Throughput and latency: jointel beside spaCy",
+            f"## Throughput and latency: jointel beside spaCy (KB `{_shown(annotator.kb.path)}`)",
             "",
             header(" and ".join(map(str, args.threads)) + " (one row each)", load_at_start),
             f'AIDA testb as raw text: {len(texts)} documents, {tokens:,} CoNLL tokens. "All documents": one '
