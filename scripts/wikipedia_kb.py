@@ -24,7 +24,7 @@ from jointel.kb import KB, candidate_recall
 from jointel.kb.titles import TitleCaser
 from jointel.kb.types import held_out_accuracy
 from jointel.kb.wikipedia import wikipedia_key
-from jointel.model.ensemble import load_model
+from jointel.model.loading import load_model
 
 KS = (1, 10, 30)
 

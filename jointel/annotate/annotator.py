@@ -21,9 +21,10 @@ from jointel.data.documents import Document, Sentence, Span
 from jointel.kb.lookup import KB
 from jointel.kb.paths import default_wikipedia_kb_path
 from jointel.model.candidates import text_protocol
-from jointel.model.ensemble import Ensemble, load_model
+from jointel.model.ensemble import Ensemble
 from jointel.model.inputs import KBAccess
 from jointel.model.joint import JointModel, Prediction
+from jointel.model.loading import load_model
 from jointel.model.predict import link_given_spans, predict
 
 logger = logging.getLogger(__name__)

@@ -38,7 +38,7 @@ def options(
 app.add_typer(data.app, name="data", help="Inspect the CoNLL-2003 + AIDA corpus.")
 app.add_typer(kb.app, name="kb", help="Build and query the SQLite knowledge base of entities and aliases.")
 app.command("evaluate-files")(evaluate.evaluate_files)
-app.command("evaluate")(evaluate.evaluate_model)
+app.command("evaluate")(evaluate.evaluate_command)
 app.command("calibrate")(calibrate.calibrate_command)
 app.command("train")(train.train_command)
 app.command("ensemble")(ensemble.ensemble_command)

@@ -24,9 +24,10 @@ from jointel.evaluate.calibration_plot import plot_calibration
 from jointel.evaluate.model import predict_scored
 from jointel.kb import KB, PROTOCOLS
 from jointel.model.candidates import text_protocol
-from jointel.model.ensemble import Ensemble, load_model
+from jointel.model.ensemble import Ensemble
 from jointel.model.inputs import KBAccess
 from jointel.model.joint import JointModel, Prediction
+from jointel.model.loading import load_model
 
 TEST_SPLIT = "testb"
 

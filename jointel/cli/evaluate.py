@@ -69,7 +69,7 @@ def evaluate_files(
 
 
 @reports_user_errors
-def evaluate_model(
+def evaluate_command(
     model: Annotated[Path, typer.Option(help="Model directory (or ensemble, see jointel ensemble).")],
     split: Annotated[str, typer.Option(help="testa (dev) or testb (test) or train.")] = "testa",
     protocol: Annotated[
@@ -87,10 +87,10 @@ def evaluate_model(
     from jointel.cli.data import load_corpus_with_status
     from jointel.cli.paths import default_kb_path
     from jointel.data.tsv import write_tagged_tsv
-    from jointel.evaluate.model import evaluate_model as run_evaluation
+    from jointel.evaluate.model import evaluate_model
     from jointel.kb import PROTOCOLS
     from jointel.kb.lookup import KB
-    from jointel.model.ensemble import load_model
+    from jointel.model.loading import load_model
 
     if split not in SPLITS:
         raise typer.BadParameter(f"--split must be one of {', '.join(SPLITS)}, not {split!r}")
@@ -102,7 +102,7 @@ def evaluate_model(
     joint = load_model(model)
     documents = load_corpus_with_status(data_dir)[split]
     with KB(kb or default_kb_path()) as knowledge_base, Console(stderr=True).status(f"Annotating {split}…"):
-        evaluation = run_evaluation(joint, documents, knowledge_base, protocol or joint.config.candidate_protocol)
+        evaluation = evaluate_model(joint, documents, knowledge_base, protocol or joint.config.candidate_protocol)
     Console().print(scores_table(evaluation.scores, f"{model} on {split} ({evaluation.protocol} candidates)"))
     if split == "train" or (split == "testa" and joint.config.train_with_dev):
         Console().print(f"[yellow]this model was trained on {split}: these are scores on its training data[/]")

@@ -6,8 +6,8 @@ probabilities are the members' mean. Members share their input features (vocabul
 vectors: computed once), so an ensemble of the accurate model costs little more than one: MiniLM dominates.
 
 An ensemble directory holds `ensemble.json` (the member model directories, relative to it) and `config.json` (the
-members' shared config, where `jointel calibrate` writes the ensemble's NIL threshold). `load_model` opens either
-kind of model directory.
+members' shared config, where `jointel calibrate` writes the ensemble's NIL threshold). `jointel.model.loading`
+opens either kind of model directory.
 """
 
 from __future__ import annotations
@@ -130,10 +130,6 @@ def _shared_vocabs(members: Sequence[JointModel]) -> dict[str, Vocab]:
     return first
 
 
-def is_ensemble(directory: Path) -> bool:
-    return (Path(directory) / ENSEMBLE_FILE).is_file()
-
-
 def save_ensemble(directory: Path, members: Sequence[Path]) -> Ensemble:
     """Make `directory` an ensemble of the model directories `members` (stored relative to it); checks they fit."""
     directory = Path(directory)
@@ -156,8 +152,3 @@ def load_ensemble(directory: Path) -> Ensemble:
         raise ConfigError(f'{path}: expected {{"members": [model directories]}}')
     config = ModelConfig.load(directory / "config.json", saved_model=True)
     return Ensemble([JointModel.load(directory / member) for member in members], config.nil_threshold)
-
-
-def load_model(directory: Path) -> JointModel | Ensemble:
-    """The model saved in `directory`: one `JointModel`, or an `Ensemble` if it holds `ensemble.json`."""
-    return load_ensemble(directory) if is_ensemble(directory) else JointModel.load(directory)

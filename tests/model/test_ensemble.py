@@ -6,7 +6,7 @@ import torch
 
 from jointel.kb import KB
 from jointel.model.config import ConfigError
-from jointel.model.ensemble import ENSEMBLE_FILE, Ensemble, load_model, save_ensemble
+from jointel.model.ensemble import ENSEMBLE_FILE, Ensemble, load_ensemble, save_ensemble
 from jointel.model.features import REDUCE_ID, TokenIds
 from jointel.model.inputs import KBAccess, gold_features
 from jointel.model.joint import JointModel
@@ -108,11 +108,9 @@ def test_an_ensemble_directory_round_trips_and_keeps_its_nil_threshold(setting, 
     directory = tmp_path / "elsewhere" / "ensemble"
     save_ensemble(directory, paths)
     assert json.loads((directory / ENSEMBLE_FILE).read_text()) == {"members": ["../../runs/seed1", "../../runs/seed2"]}
-    assert isinstance(load_model(paths[0]), JointModel)
     # `jointel calibrate` writes the threshold into the ensemble's own config.json
-    dataclasses.replace(load_model(directory).config, nil_threshold=0.25).save(directory / "config.json")
-    loaded = load_model(directory)
-    assert isinstance(loaded, Ensemble)
+    dataclasses.replace(load_ensemble(directory).config, nil_threshold=0.25).save(directory / "config.json")
+    loaded = load_ensemble(directory)
     assert loaded.config.nil_threshold == 0.25
     assert [member.config.seed for member in loaded.members] == [1, 2]
     for member, path in zip(loaded.members, paths, strict=True):
@@ -123,8 +121,8 @@ def test_an_ensemble_directory_round_trips_and_keeps_its_nil_threshold(setting, 
 def test_a_broken_ensemble_file_is_a_clear_error(setting, tmp_path):
     (tmp_path / ENSEMBLE_FILE).write_text('{"models": []}')
     with pytest.raises(ConfigError, match="members"):
-        load_model(tmp_path)
+        load_ensemble(tmp_path)
     (tmp_path / ENSEMBLE_FILE).write_text('{"members": ["missing"]}')
     setting[1].save(tmp_path / "config.json")
     with pytest.raises(FileNotFoundError, match="missing"):
-        load_model(tmp_path)
+        load_ensemble(tmp_path)
