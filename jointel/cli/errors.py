@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+import re
+import sqlite3
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import NoReturn, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -23,6 +25,8 @@ class UsageError(ValueError):
 
 
 USER_ERRORS: tuple[type[Exception], ...] = (DataFormatError, ConfigError, UnknownEntityError, UsageError, OSError)
+# SQLite errors that describe the machine or the file, not the code: a full disk, a damaged or unreadable file.
+_SQLITE_CONDITIONS = re.compile(r"disk is full|disk I/O|malformed|not a database|unable to open|readonly|locked")
 
 
 def reports_user_errors(command: Callable[P, R]) -> Callable[P, R]:
@@ -33,11 +37,18 @@ def reports_user_errors(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except USER_ERRORS as error:
-            message = escape(_message(error))
-            Console(stderr=True).print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-            raise typer.Exit(1) from None
+            _report(_message(error))
+        except sqlite3.DatabaseError as error:
+            if not _SQLITE_CONDITIONS.search(str(error)):
+                raise  # a bug (a query SQLite cannot run): its traceback is what a developer needs
+            _report(f"SQLite: {error} (nothing was changed)")
 
     return wrapper
+
+
+def _report(message: str) -> NoReturn:
+    Console(stderr=True).print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(1) from None
 
 
 def _message(error: Exception) -> str:

@@ -8,6 +8,7 @@ import errno
 import multiprocessing
 import os
 import shutil
+import sqlite3
 import time
 
 import pytest
@@ -360,3 +361,29 @@ def test_an_edit_removes_what_a_killed_edit_left_and_says_so(runner, kb_copy, tm
     warnings = [record.getMessage() for record in caplog.records]  # on stderr outside pytest
     assert warnings == [f"removed {path}, left behind by an interrupted jointel run" for path in stale]
     assert sorted(path.name for path in tmp_path.iterdir() if path.name != "cache") == ["entities.jsonl", "kb.sqlite"]
+
+
+def test_cli_add_on_a_full_disk_is_one_line_error_and_changes_nothing(runner, kb_copy, tmp_path, monkeypatch):
+    def full(*_):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr("jointel.kb.extend._upsert_entity", full)
+    entities = tmp_path / "entities.jsonl"
+    entities.write_text(ZORBLAX_LINE)
+    before = kb_copy.read_bytes()
+    result = runner.invoke(app, ["add", str(entities), "--kb", str(kb_copy)], env=WIDE)
+    assert result.exit_code == 1
+    assert result.stderr == "error: SQLite: database or disk is full (nothing was changed)\n"
+    assert kb_copy.read_bytes() == before
+    assert sorted(path.name for path in tmp_path.iterdir() if path.name != "cache") == ["entities.jsonl", "kb.sqlite"]
+
+
+def test_a_bug_in_sql_is_not_hidden_as_a_user_error(runner, kb_copy, tmp_path, monkeypatch):
+    def bug(*_):
+        raise sqlite3.OperationalError("no such column: titel")
+
+    monkeypatch.setattr("jointel.kb.extend._upsert_entity", bug)
+    entities = tmp_path / "entities.jsonl"
+    entities.write_text(ZORBLAX_LINE)
+    result = runner.invoke(app, ["add", str(entities), "--kb", str(kb_copy)], env=WIDE)
+    assert isinstance(result.exception, sqlite3.OperationalError)
