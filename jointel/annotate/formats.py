@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import html
 import json
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -20,10 +19,10 @@ from jointel.annotate.annotator import Mention
 from jointel.annotate.tokenize import split_sentences
 from jointel.data.documents import DataFormatError, Span
 from jointel.data.tags import spans_to_tags
+from jointel.data.unicode import valid_unicode
 
 FORMATS = ("jsonl", "conll", "html")
 NIL_ENTITY = "--NME--"
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # json.loads joins each escaped pair: what is left is alone
 
 
 def input_files(paths: Sequence[Path]) -> list[Path]:
@@ -69,14 +68,6 @@ def _read_jsonl(file: Path) -> Iterator[tuple[str, str]]:
             if not isinstance(record, dict) or not isinstance(record.get("text"), str):
                 raise DataFormatError(file, number, 'expected an object {"id": …, "text": "…"} with a string text')
             yield valid_unicode(str(record.get("id", f"{file}:{number}"))), valid_unicode(record["text"])
-
-
-def valid_unicode(text: str) -> str:
-    """`text` with each lone surrogate (JSON's `"\\ud800"`, which no UTF-8 output can hold) replaced by U+FFFD.
-
-    One character for one, so that mention offsets still index the text as the user gave it.
-    """
-    return _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def _decode(file: Path, raw: bytes, line: int, offset: int) -> str:

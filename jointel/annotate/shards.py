@@ -27,6 +27,7 @@ from jointel.annotate.annotator import Mention
 from jointel.annotate.formats import jsonl_record, mention_record
 from jointel.data.documents import DataFormatError
 from jointel.data.files import write_atomic
+from jointel.data.unicode import valid_unicode
 
 logger = logging.getLogger(__name__)
 
@@ -153,8 +154,8 @@ def read_shard(shard: Shard) -> pa.Table:
                 break
             if raw.strip():
                 record = _json_object(shard.source, 0, raw)  # checked by plan_corpus, which knows the line
-                ids.append(str(record["id"]))
-                texts.append(record["text"])
+                ids.append(valid_unicode(str(record["id"])))
+                texts.append(valid_unicode(record["text"]))
     return pa.table({"id": pa.array(ids, pa.string()), "text": pa.array(texts, pa.string())})
 
 

@@ -29,13 +29,13 @@ from jointel.annotate.formats import (
     input_files,
     jsonl_record,
     read_texts,
-    valid_unicode,
 )
 from jointel.cli.errors import UsageError, reports_user_errors
 from jointel.cli.outputs import check_output_file
 from jointel.cli.paths import default_kb_path
 from jointel.cli.progress import progress_bar
 from jointel.data.files import replaced_atomically
+from jointel.data.unicode import valid_unicode
 
 _RECORDS = {"jsonl": jsonl_record, "conll": conll_record, "html": html_record}
 

@@ -17,7 +17,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from jointel.server.schemas import replace_lone_surrogates
+from jointel.data.unicode import valid_unicode
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def json_safe(value: object) -> object:
     if isinstance(value, float) and not math.isfinite(value):
         return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
     if isinstance(value, str):
-        return replace_lone_surrogates(value)
+        return valid_unicode(value)
     if isinstance(value, dict):
         return {json_safe(key): json_safe(item) for key, item in value.items()}
     if isinstance(value, list | tuple):

@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from jointel.annotate import Mention
+from jointel.data.unicode import valid_unicode
 
 EXAMPLE = "Germany beat Argentina in Rio de Janeiro."
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # JSON's parser joins escaped pairs, so any left is alone
 
 
-def replace_lone_surrogates(text: str) -> str:
-    """Each lone surrogate (JSON may escape half a UTF-16 pair: `"Ab\\ud800cd"`) replaced by U+FFFD.
-
-    Python keeps such a code point in a string but cannot encode it, so an answer quoting it failed with a 500.
-    Replacing it, rather than refusing the text, keeps every offset: one code point for one, and offsets count
-    code points.
-    """
-    return _LONE_SURROGATE.sub("\ufffd", text)
-
-
-Text = Annotated[str, AfterValidator(replace_lone_surrogates)]
+Text = Annotated[str, AfterValidator(valid_unicode)]  # lone surrogates as U+FFFD: offsets kept (data.unicode)
 TEXT_DESCRIPTION = (
     "Raw English text, any length up to the server's limit (HTTP 413 above it). A lone surrogate (an escaped half "
     "of a UTF-16 pair) is read as U+FFFD, so offsets and mention texts count the text's code points as sent."

@@ -123,6 +123,14 @@ def test_plan_cuts_each_file_into_named_blocks(tmp_path):
     assert second_block.column("text").to_pylist() == corpus_texts()[5:10]
 
 
+def test_a_lone_surrogate_in_a_jsonl_text_is_read_as_a_replacement_character(tmp_path):
+    (tmp_path / "a.jsonl").write_text('{"id": "x\\udc00", "text": "Mr. Ab\\ud800cd Smith said."}\n')
+    shard = plan_corpus(tmp_path, SHARD_SIZE, "parquet").shards[0]
+    table = read_shard(shard)  # Arrow refuses strings that are not valid Unicode
+    assert table.column("text").to_pylist() == ["Mr. Ab\ufffdcd Smith said."]
+    assert table.column("id").to_pylist() == ["x\ufffd"]
+
+
 def test_corpus_output_equals_single_process_annotate_many(annotated):
     source, output, written = annotated
     plan = plan_corpus(source, SHARD_SIZE, "parquet")

@@ -12,8 +12,8 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 import jointel
+from jointel.data.unicode import valid_unicode
 from jointel.server import ServerLimits, create_app
-from jointel.server.schemas import replace_lone_surrogates
 
 LIMITS = ServerLimits(max_chars=1000, max_spans=20, max_concurrent=1, max_queued=8)
 EXAMPLES = settings(max_examples=40, deadline=None)
@@ -115,7 +115,7 @@ def post(client: TestClient, path: str, body: object) -> tuple[int, object]:
 def read_text(body: object) -> str | None:
     """The text as the server reads it, when the body has one."""
     text = body.get("text") if isinstance(body, dict) else None
-    return replace_lone_surrogates(text) if isinstance(text, str) else None
+    return valid_unicode(text) if isinstance(text, str) else None
 
 
 @EXAMPLES
