@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 JOINTEL := $(VENV)/bin/jointel
 
-.PHONY: setup demo serve test test-all lint stats kb wikipedia-kb baselines reproduce shipped bench bench-kb bench-corpus
+.PHONY: setup demo serve test test-all lint stats kb wikipedia-kb baselines reproduce shipped bench bench-kb bench-corpus bench-reliability
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -87,3 +87,6 @@ bench-kb: kb  ## KB candidate lookups per second
 
 bench-corpus: setup  ## annotate-corpus on Ray: 10,000 synthetic documents, 1 and 2 workers, resume after a kill
 	$(PYTHON) benchmarks/corpus.py
+
+bench-reliability: setup  ## fuzzed requests and load on `jointel serve`, kill -9 of every writing command (~35 min)
+	$(PYTHON) benchmarks/reliability.py
