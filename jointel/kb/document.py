@@ -3,8 +3,9 @@
 News names an entity in full once, then shortly: "Bill Clinton" … "Clinton", "Manchester United" … "United", "the
 New York Stock Exchange" … "NYSE". The short form's own candidates rank the most common "Clinton" first (or, among
 5.9 million titles, some other "United"); the full mention's candidates are what the writer meant. So a mention
-whose words begin or end an earlier mention's words, or that spells its initials, also gets that mention's
-candidates, with the earlier mention's prior where it is higher (the most recent such mention counts).
+whose words end an earlier mention's words, or that spells its initials, also gets that mention's candidates, with
+the earlier mention's prior where it is higher (the most recent such mention counts). First words are no short
+name: "Paris" after "Paris Hilton", "New York" after "New York Stock Exchange" name other entities.
 """
 
 from __future__ import annotations
