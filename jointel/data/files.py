@@ -105,6 +105,13 @@ def locked(target: Path) -> Iterator[None]:
         yield
 
 
+def tidy(target: Path) -> None:
+    """Remove what an interrupted writer of `target` left behind, without writing it: for a run that resumes and
+    may find nothing left to write."""
+    with locked(Path(target)):
+        pass
+
+
 @contextmanager
 def _lock_file(lock_path: Path, target: Path) -> Iterator[None]:
     """flock `lock_path`, and unlink it before letting go, so that no lock file outlives its writer.

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from jointel.data.documents import Document
-from jointel.data.files import replaced_directory, write_atomic
+from jointel.data.files import replaced_directory, tidy, write_atomic
 from jointel.evaluate.report import score_corpus
 from jointel.kb.lookup import KB
 from jointel.model.batch import Batch, length_batches
@@ -39,6 +39,8 @@ from jointel.train.checkpoint import RESTART, load_checkpoint, save_checkpoint
 from jointel.train.curve import plot_history
 
 logger = logging.getLogger(__name__)
+
+OUTPUTS = ("model", "vocabs.json", "checkpoint.pt", "history.json", "training_curve.png")
 Progress = Callable[[int, int], None]  # (done, total): documents read by MiniLM, then batches of each epoch
 
 
@@ -80,6 +82,8 @@ def train_model(
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    for name in OUTPUTS:  # a resumed run with no epoch left writes none of them: clear a killed run's leftovers
+        tidy(out_dir / name)
     access = KBAccess.for_model(kb, config.candidate_protocol, config)
     extra = list(dev) if config.train_with_dev else []
     training = [*train, *extra]

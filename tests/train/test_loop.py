@@ -91,6 +91,23 @@ def test_resume_after_a_stop_gives_identical_parameters(tiny_training, tiny_kb, 
     assert all(torch.equal(tensor, saved[1][name]) for name, tensor in saved[0].items())
 
 
+def test_issue_20_a_resume_with_no_epoch_left_clears_what_a_killed_run_left(tiny_training, tiny_kb, tmp_path):
+    """A kill during the last epoch's writes leaves temporaries and locks; the rerun with --resume finds every epoch
+    done and writes nothing, so it must clear them itself (the reliability benchmark found such leftovers)."""
+    documents, config = tiny_training
+    with KB(tiny_kb.path) as kb:
+        train_model(dataclasses.replace(config, epochs=1), documents, documents, kb, tmp_path)
+        leftovers = [tmp_path / ".training_curve.png.abcd1234.tmp", tmp_path / ".training_curve.png.lock"]
+        leftovers += [tmp_path / ".checkpoint.pt.x1y2z3w4.tmp", tmp_path / ".model.old"]
+        for path in leftovers[:-1]:
+            path.write_bytes(b"half")
+        leftovers[-1].mkdir()
+        history = train_model(dataclasses.replace(config, epochs=1), documents, documents, kb, tmp_path, resume=True)
+    assert [row.epoch for row in history] == [1]
+    assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith(".")) == []
+    assert JointModel.load(tmp_path / "model").config.epochs == 1
+
+
 def test_selection_ner_picks_the_best_ner_epoch_and_stops_on_it():
     """`selection="ner"` ranks epochs by dev NER F1 alone; `all` also counts EL and ED, and picks another epoch."""
     from jointel.train.loop import EpochResult, _patience_exhausted
