@@ -53,6 +53,7 @@ from common import header, load_average, megabytes, percentile, publish, raw_tex
 
 import jointel
 from jointel.cli.paths import REPO_ROOT, default_cache_dir, resolve_data_dir
+from jointel.cli.serve import threads_per_worker
 from jointel.data import LABELS
 from jointel.kb import KB
 
@@ -485,8 +486,8 @@ async def _clients(url: str, texts: list[str], clients: int, seconds: float) -> 
 
 def load_run(env: dict[str, str], kb: Path, workers: int, texts: list[str], args: argparse.Namespace) -> Loaded:
     """A fresh server under load; with OMP_NUM_THREADS in `env`, torch in each of its processes uses that many
-    threads, else as many as the machine has cores."""
-    threads = env.get("OMP_NUM_THREADS", f"default ({torch.get_num_threads()})")
+    threads, else what `jointel serve` gives it: every core with one worker, the cores shared out among workers."""
+    threads = env.get("OMP_NUM_THREADS") or f"{threads_per_worker(workers)}"
     log = args.work / f"serve-load-{workers}-threads-{threads.split()[0]}.log"
     with serving(env, kb, workers, log) as (url, process):
         answers, latencies, seconds = asyncio.run(_clients(url, texts, args.clients, args.seconds))
@@ -855,8 +856,9 @@ def load_lines(runs: list[Loaded], args: argparse.Namespace) -> list[str]:
         "Retry-After and sends again. Latency of the successful requests, sent to answered (the wait behind up to 8 "
         "queued requests included); throughput: 2xx answers per second. Peak RSS: the sum of the peak resident sets "
         "(VmHWM) of the server's processes (the uvicorn supervisor included), above the tree's peak at any one "
-        "moment, never below. `jointel serve` leaves torch its default threads (one per core) in each process; "
-        "the last two rows set OMP_NUM_THREADS=1 in the server's environment, one torch thread per process.",
+        "moment, never below. `jointel serve` gives each of its N processes the machine's cores ÷ N torch threads "
+        "(at least one); the last two rows set OMP_NUM_THREADS=1 in the server's environment, one torch thread per "
+        "process whatever the number of workers.",
         "",
         "| workers | torch threads | requests | 2xx | 4xx | 5xx | 503 (retried) | no answer | p50 ms | p95 ms | 2xx/s "
         "| requests/s | peak RSS (processes) | load avg at end |",

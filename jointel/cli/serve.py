@@ -2,6 +2,7 @@
 
 With `--workers N` uvicorn runs N processes, each with its own model, and starts each by importing the app factory
 `worker_app` by name: nothing but the environment reaches it, so the command leaves its settings there, as JSON.
+Each worker computes with its share of the cores: N processes each using every core would only fight over them.
 The limits' defaults are `jointel.server.limits.ServerLimits`'s, repeated here for --help (a test checks that they
 agree): importing the server to read them would load FastAPI for every command.
 """
@@ -66,17 +67,26 @@ def serve_command(
     _load(model, kb, nil_threshold).close()  # the same check; each worker then loads its own, and this one is freed
     typer.echo(f"jointel: serving on http://{host}:{port}/ with {workers} workers (API docs at /docs)", err=True)
     paths = {"model": None if model is None else str(model), "kb": None if kb is None else str(kb)}
-    os.environ[_SETTINGS] = json.dumps({**paths, "nil_threshold": nil_threshold, "limits": limits})
+    threads = threads_per_worker(workers)
+    os.environ[_SETTINGS] = json.dumps({**paths, "nil_threshold": nil_threshold, "limits": limits, "threads": threads})
     uvicorn.run(f"{__name__}:worker_app", factory=True, workers=workers, host=host, port=port, log_level="info")
 
 
 def worker_app() -> FastAPI:
     """The app of one `--workers` process, from the settings that `serve_command` left in the environment."""
+    import torch
+
     from jointel.server import ServerLimits, create_app
 
     settings = json.loads(os.environ[_SETTINGS])
+    torch.set_num_threads(settings["threads"])
     model, kb = (None if settings[name] is None else Path(settings[name]) for name in ("model", "kb"))
     return create_app(lambda: _load(model, kb, settings["nil_threshold"]), ServerLimits(**settings["limits"]))
+
+
+def threads_per_worker(workers: int) -> int:
+    """The cores this process may use, shared out among `workers` processes (at least one thread each)."""
+    return max(1, len(os.sched_getaffinity(0)) // workers)
 
 
 def _load(model: Path | None, kb: Path | None, nil_threshold: float | None) -> Annotator:
