@@ -44,6 +44,13 @@ _LINKS_LEFT_OUT_SQL = f"""
     SELECT e.a, e.b FROM entity_links AS e LEFT JOIN ppr_links AS p ON p.doc = :doc AND p.a = e.a AND p.b = e.b
     WHERE e.a IN {_IDS} AND e.b IN {_IDS} AND e.train - (p.doc IS NOT NULL) > 0"""
 _PPR_LINKS_SQL = f"SELECT a, b FROM ppr_links WHERE doc = :doc AND a IN {_IDS} AND b IN {_IDS}"
+# An entity the KB knows by its name alone: no page id, in-links or Freebase score (a Wikipedia title AIDA never
+# linked, or one a user added).
+_NAME_ONLY = "page_id IS NULL AND in_count IS NULL AND freebase IS NULL"
+_NAME_ONLY_SQL = f"SELECT title FROM entities WHERE title IN (SELECT value FROM json_each(?)) AND {_NAME_ONLY}"
+_NAME_ONLY_POPULARITY_SQL = (
+    f"SELECT popularity FROM entities WHERE {_NAME_ONLY} GROUP BY popularity ORDER BY COUNT(*) DESC LIMIT 1"
+)
 _ENTITY_SQL = "SELECT title, page_id, type, popularity, in_count, freebase FROM entities WHERE title = ?"
 _ALL = 2**62  # rank bound meaning "every candidate"
 _COUNT_SQL = {
@@ -216,6 +223,16 @@ class KB:
                 if rows:
                     break
         return tuple(Candidate(*row) for row in rows)
+
+    def name_only(self, titles: Iterable[str]) -> set[str]:
+        """Those of `titles` that the KB knows by their name alone: no page id, in-links or Freebase score."""
+        return {title for (title,) in self._db.execute(_NAME_ONLY_SQL, (json.dumps(sorted(set(titles))),))}
+
+    def name_only_popularity(self) -> float:
+        """The popularity most name-only entities have (the estimate's floor, see `jointel.kb.wikipedia_merge`);
+        0.0, the value of an unknown popularity, when the KB has none."""
+        row = self._db.execute(_NAME_ONLY_POPULARITY_SQL).fetchone()
+        return row[0] if row else 0.0
 
     def entity(self, title: str) -> Entity | None:
         """The stored facts about an entity, or None if the KB does not know the title."""

@@ -63,6 +63,10 @@ class ModelConfig:
     ner_weight: float = 1.0  # weight of the transition loss; 0.0 trains EL alone (on gold mentions)
     candidate_protocol: str = "realistic"  # realistic (KB aliases) | ppr (PPRforNED lists)
     leave_one_out_priors: bool = True  # train on priors without the document's own links (see inputs.HeldOut)
+    # train as the linker meets entities the KB knows by name alone (see inputs.NameOnly): this share of gold
+    # candidates is shown as one, and (stale_nil) a NIL mention named exactly like one takes no linking loss
+    name_only_rate: float = 0.0
+    stale_nil: bool = False
     # links whose probability is below it become NIL at annotation time; set by `jointel calibrate` (None = off)
     nil_threshold: float | None = None
     # training
@@ -94,6 +98,8 @@ class ModelConfig:
             raise ConfigError(f"selection must be one of {', '.join(SELECTIONS)}, not {self.selection!r}")
         if not 0.0 <= self.weight_average < 1.0:
             raise ConfigError(f"weight_average is a decay in [0, 1), not {self.weight_average}")
+        if not 0.0 <= self.name_only_rate <= 1.0:
+            raise ConfigError(f"name_only_rate is a share of training mentions in [0, 1], not {self.name_only_rate}")
         if self.contextual_layers not in LAYER_READOUTS:
             raise ConfigError(
                 f"contextual_layers must be one of {', '.join(LAYER_READOUTS)}, not {self.contextual_layers!r}"

@@ -29,7 +29,7 @@ from jointel.kb.lookup import KB
 from jointel.model.batch import Batch, length_batches
 from jointel.model.config import ModelConfig
 from jointel.model.features import SentenceFeatures, TokenIds
-from jointel.model.inputs import HeldOut, KBAccess, gold_features
+from jointel.model.inputs import HeldOut, KBAccess, NameOnly, gold_features
 from jointel.model.joint import JointModel, check_fits
 from jointel.model.predict import link_documents, predict_documents
 from jointel.model.vectors import load_glove
@@ -95,15 +95,16 @@ def train_model(
     if resume:
         history = _restore(load_checkpoint(out_dir / "checkpoint.pt"), out_dir, model, optimizer, average)
     held_out = HeldOut.under(kb, access.protocol) if config.leave_one_out_priors else None
+    name_only = NameOnly.under(kb, config)
     with model.remembering_contextual(contextual_cache):
         vectors = model.contextual_vectors(
             [[s.tokens for s in document.sentences] for document in [*train, *dev]], progress
         )
         token_ids = TokenIds(model.vocabs["words"], model.vocabs["chars"])
         with_links = config.el_weight > 0
-        features = gold_features(train, token_ids, access, vectors[: len(train)], held_out, with_links)
+        features = gold_features(train, token_ids, access, vectors[: len(train)], held_out, with_links, name_only)
         if extra:  # dev, whose mentions have nothing of their own to hold out: the KB's priors count train's links
-            features += gold_features(extra, token_ids, access, vectors[len(train) :], None, with_links)
+            features += gold_features(extra, token_ids, access, vectors[len(train) :], None, with_links, name_only)
         singletons = _singleton_mask(model, training)
         for epoch in range(len(history) + 1, config.epochs + 1):
             if not config.train_with_dev and _patience_exhausted(history, config.patience, config.selection):

@@ -144,3 +144,66 @@ def test_predicted_mentions_get_the_candidate_sets_of_gold_ones_without_their_en
         assert np.array_equal(found.features, expected.features) and np.array_equal(found.types, expected.types)
         assert found.gold == -1  # no entity to learn from
     assert any(expected.gold >= 0 for expected in gold)
+
+
+def _name_only(rate, stale_nil=False, seed=1):
+    from jointel.model.inputs import NameOnly
+
+    return NameOnly(rate, stale_nil, 3.3, lambda titles: {t for t in titles if t in {"Paris_(band)", "Nvidia"}}, seed)
+
+
+def _mention_contexts():
+    from jointel.model.features import CandidateContext
+
+    paris = (candidates(), [CandidateContext(0.0, 0.0, 2.0, 0.5, 0.0)] * 3)
+    nvidia = ([Candidate("Nvidia", 1.0, 3.3, None)], [CandidateContext()])
+    return [paris, nvidia]
+
+
+def test_name_only_shows_a_gold_entity_as_one_known_by_name_alone():
+    """Rate 1: the gold Paris gets the popularity of most name-only entities and no Wikipedia links; its rivals and
+    its prior stay as they were."""
+    (paris, context), _ = _name_only(1.0).shown(7, ["Paris", "NVIDIA"], ["Paris", None], _mention_contexts(), [1, 1])[0]
+    assert [(c.entity, c.prior, c.popularity) for c in paris] == [
+        ("Paris", 0.6, 3.3),
+        ("Paris_Hilton", 0.3, 7.0),
+        ("Paris_(band)", 0.1, 2.0),
+    ]
+    assert [(c.link_prior, c.link_share, c.link_isolated) for c in context] == [(0, 0, 1), (2, 0.5, 0), (2, 0.5, 0)]
+
+
+def test_name_only_rate_is_a_share_of_mentions_drawn_the_same_way_each_time():
+    """About `rate` of the gold mentions, and the same ones for the same seed, document and place."""
+    contexts = [_mention_contexts()[0]] * 2000
+    surfaces, golds = ["Paris"] * 2000, ["Paris"] * 2000
+
+    def shown(seed):
+        lists, _ = _name_only(0.3, seed=seed).shown(7, surfaces, golds, contexts, [True] * 2000)
+        return [candidates[0].popularity == 3.3 for candidates, _ in lists]
+
+    assert 0.27 < sum(shown(1)) / 2000 < 0.33
+    assert shown(1) == shown(1) != shown(2)
+
+
+def test_stale_nil_takes_no_loss_where_a_name_only_entity_has_the_mentions_exact_name():
+    """NIL "NVIDIA" whose candidate Nvidia only Wikipedia knows: AIDA's NIL may be stale, no linking loss; NIL
+    "Paris" with candidates the KB knows well keeps its loss; without `stale_nil` both keep it."""
+    contexts, golds = _mention_contexts(), [None, None]
+    _, kept = _name_only(0.0, stale_nil=True).shown(7, ["Paris", "NVIDIA"], golds, contexts, [True, True])
+    assert kept == [True, False]
+    _, kept = _name_only(0.0).shown(7, ["Paris", "NVIDIA"], golds, contexts, [True, True])
+    assert kept == [True, True]
+
+
+def test_kb_tells_entities_known_by_name_alone(tiny_kb, tmp_path):
+    """An entity a user added has no page id, in-links or Freebase score; those of the AIDA KB have."""
+    from jointel.kb.extend import DEFAULT_POPULARITY, add_entities
+    from jointel.kb.records import EntityRecord
+
+    with KB(tiny_kb.path) as kb:
+        assert kb.name_only(["Paris", "Paris_Hilton", "Nowhere"]) == set()
+        assert kb.name_only_popularity() == 0.0
+    add_entities(tiny_kb.path, [EntityRecord("Zorblax_Dynamics", ("Zorblax",), "ORG")], tmp_path / "mine.sqlite")
+    with KB(tmp_path / "mine.sqlite") as kb:
+        assert kb.name_only(["Paris", "Zorblax_Dynamics"]) == {"Zorblax_Dynamics"}
+        assert kb.name_only_popularity() == DEFAULT_POPULARITY

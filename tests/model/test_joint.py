@@ -40,6 +40,12 @@ def test_config_link_isolation_needs_link_coherence():
     assert ModelConfig(link_coherence=True, link_isolation=True).link_isolation
 
 
+@pytest.mark.parametrize("rate", [-0.1, 1.5])
+def test_config_name_only_rate_is_a_share(rate):
+    with pytest.raises(ConfigError, match=r"name_only_rate is a share of training mentions in \[0, 1\]"):
+        ModelConfig(name_only_rate=rate)
+
+
 def test_load_missing_model_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"config\.json: missing; is .* a model saved by jointel"):
         JointModel.load(tmp_path)
