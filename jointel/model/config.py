@@ -98,8 +98,8 @@ class ModelConfig:
             raise ConfigError(f"selection must be one of {', '.join(SELECTIONS)}, not {self.selection!r}")
         if not 0.0 <= self.weight_average < 1.0:
             raise ConfigError(f"weight_average is a decay in [0, 1), not {self.weight_average}")
-        if not 0.0 <= self.name_only_rate <= 1.0:
-            raise ConfigError(f"name_only_rate is a share of training mentions in [0, 1], not {self.name_only_rate}")
+        if self.name_only_rate > 1.0:
+            raise ConfigError(f"name_only_rate is a share of training mentions: at most 1, not {self.name_only_rate}")
         if self.contextual_layers not in LAYER_READOUTS:
             raise ConfigError(
                 f"contextual_layers must be one of {', '.join(LAYER_READOUTS)}, not {self.contextual_layers!r}"

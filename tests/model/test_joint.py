@@ -40,9 +40,11 @@ def test_config_link_isolation_needs_link_coherence():
     assert ModelConfig(link_coherence=True, link_isolation=True).link_isolation
 
 
-@pytest.mark.parametrize("rate", [-0.1, 1.5])
-def test_config_name_only_rate_is_a_share(rate):
-    with pytest.raises(ConfigError, match=r"name_only_rate is a share of training mentions in \[0, 1\]"):
+@pytest.mark.parametrize(
+    ("rate", "problem"), [(-0.1, "must be at least 0, not -0.1"), (1.5, "is a share of training mentions: at most 1")]
+)
+def test_config_name_only_rate_is_a_share(rate, problem):
+    with pytest.raises(ConfigError, match=f"name_only_rate {problem}"):
         ModelConfig(name_only_rate=rate)
 
 
