@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import accumulate, pairwise
 from pathlib import Path
 from types import TracebackType
@@ -20,6 +20,7 @@ from jointel.annotate.tokenize import Token, split_sentences
 from jointel.data.documents import Document, Sentence, Span
 from jointel.kb.lookup import KB
 from jointel.kb.paths import default_wikipedia_kb_path
+from jointel.kb.titles import respelled
 from jointel.model.candidates import text_protocol
 from jointel.model.ensemble import Ensemble
 from jointel.model.inputs import KBAccess
@@ -173,7 +174,7 @@ class Annotator:
         predictions = self._link_layers(sentences, chunks, gold)
         threshold = self.nil_threshold if nil_threshold is None else nil_threshold
         return [
-            _mention(text, start, end, prediction, ner_score, threshold, top_k)
+            self._spelled(_mention(text, start, end, prediction, ner_score, threshold, top_k))
             for (start, end), prediction, ner_score in zip(spans, predictions, scores, strict=True)
         ]
 
@@ -209,7 +210,7 @@ class Annotator:
                 for tokens, predictions in zip(chunk, next(rows), strict=True):
                     for prediction in predictions:
                         start, end = tokens[prediction.span.start].start, tokens[prediction.span.end - 1].end
-                        mentions.append(_mention(text, start, end, prediction, None, threshold, top_k))
+                        mentions.append(self._spelled(_mention(text, start, end, prediction, None, threshold, top_k)))
 
     def _predict(self, chunks: Sequence[Sequence[list[Token]]]) -> list[list[list[Prediction]]]:
         documents = [(0, [Sentence(tuple(token.text for token in tokens)) for tokens in chunk]) for chunk in chunks]
@@ -227,6 +228,20 @@ class Annotator:
                     )
                 sentence += 1
         return found
+
+    def _spelled(self, mention: Mention) -> Mention:
+        """The mention with the titles the KB derived (those of entities it knows by name alone) spelled with the
+        inner capitals the mention writes (`respelled`: "SpaceX", not Spacex). Source-spelled titles stay."""
+        titles = [title for title, _ in mention.candidates] + ([mention.entity] if mention.entity else [])
+        changed = {title: respelled(title, mention.text) for title in titles}
+        changed = {title: spelled for title, spelled in changed.items() if spelled != title}
+        if not changed:
+            return mention
+        derived = self.kb.name_only(changed)
+        spelled = {title: changed[title] if title in derived else title for title in titles}
+        entity = spelled.get(mention.entity, mention.entity)
+        candidates = tuple((spelled[title], score) for title, score in mention.candidates)
+        return replace(mention, entity=entity, url=wikipedia_url(entity), candidates=candidates)
 
     def _kb_label(self, surface: str) -> str:
         candidates = self.kb.candidates(surface, 1)

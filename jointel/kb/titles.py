@@ -5,6 +5,9 @@ keys. Where a source spells a title (AIDA, PPRforNED) jointel uses that spelling
 one: each word as the known titles and the corpus spell it most often when it is not the first word of a title or
 a sentence ("of", "NATO", "F.C.", "McDonald"), else capitalised, and the first letter upper-case (Wikipedia's
 rule). Accents cannot be restored ("Jana_Novotna"): Wikipedia redirects most such spellings to the page.
+
+Inner capitals no source spells ("spacex") cannot be derived either; at annotation time `respelled` takes them from
+the mention, where it writes a title word in mixed case ("SpaceX" → SpaceX, not Spacex).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import TypeVar
 
 K = TypeVar("K")
 _ABBREVIATION = re.compile(r"(?:[a-z]\.)+[a-z]?")  # "c.f.", "n.a.s.a"
+_WORD = re.compile(r"[\w'.&-]+")
 _ROMAN = re.compile(r"(?=[ivx]{2})x{0,3}(?:ix|iv|v?i{0,3})")
 
 
@@ -53,6 +57,22 @@ class TitleCaser:
         for previous, word in itertools.pairwise(words):
             spelled.append(self.after.get((previous, word)) or self.spellings.get(word) or _capitalised(word))
         return "_".join(spelled)
+
+
+def respelled(title: str, surface: str) -> str:
+    """`title` with each word that `surface` writes in mixed case ("SpaceX", "easyJet", "DeSantis") spelled as
+    `surface` writes it, where the title spells that word plainly (a capital at most first): the mention's inner
+    capitals are evidence a derived title lacks. The first letter stays upper-case (Wikipedia's rule)."""
+    mixed = {word.lower(): word for word in _WORD.findall(surface) if _is_mixed(word)}
+    if not mixed:
+        return title
+    words = [mixed.get(word.lower(), word) if word[1:] == word[1:].lower() else word for word in title.split("_")]
+    return _first_upper("_".join(words))
+
+
+def _is_mixed(word: str) -> bool:
+    """An upper-case letter after the first, and a lower-case one: "TikTok", "iPhone", not "NASA" or "Paris"."""
+    return any(c.isupper() for c in word[1:]) and any(c.islower() for c in word)
 
 
 def _most_common(counts: Mapping[K, Counter[str]]) -> dict[K, str]:

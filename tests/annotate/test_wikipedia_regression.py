@@ -39,3 +39,16 @@ def test_the_bundled_model_links_entities_aida_never_saw(wikipedia_slice):
     with jointel.load(kb=wikipedia_slice) as annotator:
         outcomes = score_link_cases(cases, list(annotator.annotate_many(case.text for case in cases)))
     assert sum(outcome.right for outcome in outcomes) >= RIGHT_AT_LEAST
+
+
+def test_derived_titles_take_the_mentions_inner_capitals(wikipedia_slice):
+    """The KB derives "Bytedance" from the key bytedance; the mention writes ByteDance. Source-spelled titles
+    (United_States, from AIDA) are never respelled."""
+    text = "TikTok, which is owned by ByteDance, faces a ban in the United States."
+    with jointel.load(kb=wikipedia_slice, nil_threshold=0.0) as annotator:
+        assert annotator.kb.entity("Bytedance") is not None and annotator.kb.entity("ByteDance") is None
+        mentions = {mention.text: mention for mention in annotator.annotate(text, top_k=1)}
+    assert mentions["ByteDance"].entity == "ByteDance"
+    assert mentions["ByteDance"].url == "https://en.wikipedia.org/wiki/ByteDance"
+    assert mentions["ByteDance"].candidates[0][0] == "ByteDance"
+    assert mentions["United States"].entity == "United_States"

@@ -15,7 +15,7 @@ import pytest
 
 from jointel.data import DataFormatError
 from jointel.kb import KB, build_kb
-from jointel.kb.titles import TitleCaser
+from jointel.kb.titles import TitleCaser, respelled
 from jointel.kb.wikipedia import MissingPackageError, WikipediaTitles, package_root, read_wikipedia, wikipedia_key
 from jointel.kb.wikipedia_merge import base_name, estimated_popularity
 
@@ -137,3 +137,18 @@ def test_the_wikipedia_kb_adds_every_article_and_keeps_what_the_aida_kb_knows(
         assert {c.entity for c in kb.candidates("Paris")} >= {"Paris,_Ontario", "Paris,_Texas", "Paris_Hilton"}
         assert kb.alias_table() == aida.alias_table()  # the NER gazetteer reads AIDA's aliases only
         assert kb.entity("Jana_Novotna").in_count is None
+
+
+@pytest.mark.parametrize(
+    ("title", "surface", "spelled"),
+    [
+        ("Spacex", "SpaceX", "SpaceX"),  # inner capitals the derivation could not know
+        ("Easyjet", "easyJet", "EasyJet"),  # the first letter stays upper-case
+        ("Ron_Desantis", "DeSantis", "Ron_DeSantis"),  # word by word
+        ("Nvidia", "NVIDIA", "Nvidia"),  # capitals only: a headline or a logo, no evidence
+        ("Paris_Hilton", "paris hilton", "Paris_Hilton"),  # lower case is no evidence either
+        ("ZorBlax", "Zorblax", "ZorBlax"),  # a title that spells inner capitals keeps them
+    ],
+)
+def test_respelled_takes_inner_capitals_from_the_mention(title, surface, spelled):
+    assert respelled(title, surface) == spelled
