@@ -53,7 +53,6 @@ from common import header, load_average, megabytes, percentile, publish, raw_tex
 
 import jointel
 from jointel.cli.paths import REPO_ROOT, default_cache_dir, resolve_data_dir
-from jointel.cli.serve import threads_per_worker
 from jointel.data import LABELS
 from jointel.kb import KB
 
@@ -64,6 +63,7 @@ AIDA_FILE = "aida/AIDA-YAGO2-dataset.tsv"
 REQUEST_SECONDS = 120.0  # one fuzz or load request; the longest texts take a few seconds
 HEALTHY_SECONDS = 180.0  # a server must answer /health within this after its start
 STRAGGLER_SECONDS = 15.0  # how long the processes of a killed command may take to go
+LOAD_RUNS = ((1, 1), (2, 1), (1, 2))  # (workers, torch threads per process)
 THROUGHPUT_TARGET = 1.6  # 2 workers / 1 worker
 TRAIN_DOCUMENTS = {"train": 15, "testa": 3, "testb": 3}  # a training of a few seconds
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -178,10 +178,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(env: dict[str, str], kb: Path, workers: int, log: Path) -> Iterator[tuple[str, subprocess.Popen]]:
-    """A `jointel serve` process with default limits on a free loopback port, answering /health; stopped after."""
+def serving(
+    env: dict[str, str], kb: Path, workers: int, log: Path, threads: int = 1
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """A `jointel --threads THREADS serve` process with default limits on a free loopback port, answering /health;
+    stopped after."""
     port = free_port()
-    command = [str(JOINTEL), "serve", "--host", LOOPBACK, "--port", str(port), "--kb", str(kb)]
+    command = [str(JOINTEL), "--threads", str(threads), "serve", "--host", LOOPBACK, "--port", str(port)]
+    command += ["--kb", str(kb)]
     process = spawn([*command, "--workers", str(workers)], env, log)
     url = f"http://{LOOPBACK}:{port}"
     try:
@@ -444,7 +448,7 @@ def fuzz(url: str, process: subprocess.Popen, args: argparse.Namespace, rng: ran
 @dataclass
 class Loaded:
     workers: int
-    threads: str  # torch threads per server process
+    threads: int  # torch threads per server process
     answers: Counter  # by class
     latencies: list[float]  # seconds of the successful requests
     seconds: float
@@ -484,12 +488,12 @@ async def _clients(url: str, texts: list[str], clients: int, seconds: float) -> 
     return answers, latencies, time.monotonic() - start
 
 
-def load_run(env: dict[str, str], kb: Path, workers: int, texts: list[str], args: argparse.Namespace) -> Loaded:
-    """A fresh server under load; with OMP_NUM_THREADS in `env`, torch in each of its processes uses that many
-    threads, else what `jointel serve` gives it: every core with one worker, the cores shared out among workers."""
-    threads = env.get("OMP_NUM_THREADS") or f"{threads_per_worker(workers)}"
-    log = args.work / f"serve-load-{workers}-threads-{threads.split()[0]}.log"
-    with serving(env, kb, workers, log) as (url, process):
+def load_run(
+    env: dict[str, str], kb: Path, workers: int, threads: int, texts: list[str], args: argparse.Namespace
+) -> Loaded:
+    """A fresh `jointel --threads THREADS serve --workers WORKERS` under load."""
+    log = args.work / f"serve-load-{workers}-threads-{threads}.log"
+    with serving(env, kb, workers, log, threads) as (url, process):
         answers, latencies, seconds = asyncio.run(_clients(url, texts, args.clients, args.seconds))
         rss = peak_rss(process.pid)
     return Loaded(workers, threads, answers, latencies, seconds, rss, os.getloadavg()[0])
@@ -856,9 +860,8 @@ def load_lines(runs: list[Loaded], args: argparse.Namespace) -> list[str]:
         "Retry-After and sends again. Latency of the successful requests, sent to answered (the wait behind up to 8 "
         "queued requests included); throughput: 2xx answers per second. Peak RSS: the sum of the peak resident sets "
         "(VmHWM) of the server's processes (the uvicorn supervisor included), above the tree's peak at any one "
-        "moment, never below. `jointel serve` gives each of its N processes the machine's cores ÷ N torch threads "
-        "(at least one); the last two rows set OMP_NUM_THREADS=1 in the server's environment, one torch thread per "
-        "process whatever the number of workers.",
+        "moment, never below. Each server process computes with `jointel --threads` torch threads (default 1); the "
+        "last row gives one process two.",
         "",
         "| workers | torch threads | requests | 2xx | 4xx | 5xx | 503 (retried) | no answer | p50 ms | p95 ms | 2xx/s "
         "| requests/s | peak RSS (processes) | load avg at end |",
@@ -874,11 +877,11 @@ def load_lines(runs: list[Loaded], args: argparse.Namespace) -> list[str]:
         )
     errors = sum(run.answers["5xx"] + run.answers["no answer"] for run in runs)
     lines += ["", f"- Target: no errors (5xx or no answer): **{errors}** ({'met' if errors == 0 else 'missed'})."]
-    default, one_thread = (runs[i + 1].throughput / max(runs[i].throughput, 1e-9) for i in (0, 2))
+    workers, threads = (runs[i].throughput / max(runs[0].throughput, 1e-9) for i in (1, 2))
     lines += [
-        f"- Target: 2 workers at least {THROUGHPUT_TARGET}× the throughput of 1, as `jointel serve` runs them: "
-        f"**{default:.2f}×** ({verdict(default, THROUGHPUT_TARGET, True, '×')}); with one torch thread per "
-        f"process: {one_thread:.2f}×. The machine has {os.cpu_count()} cores, which the "
+        f"- Target: 2 workers at least {THROUGHPUT_TARGET}× the throughput of 1: **{workers:.2f}×** "
+        f"({verdict(workers, THROUGHPUT_TARGET, True, '×')}); one worker with two threads: {threads:.2f}×. The "
+        f"machine has {os.cpu_count()} cores, which the "
         f"{args.clients} clients share with the server's processes, and other jobs may run on it (see the load "
         "average).",
     ]
@@ -955,8 +958,8 @@ def main() -> None:
     if "load" in parts:
         texts = [raw_text(document) for document in split_documents("testb", args.data_dir)]
         env, runs = environment(source, args.work / "cache"), []
-        for threads in ({}, {"OMP_NUM_THREADS": "1"}):
-            runs += [load_run({**env, **threads}, kb, workers, texts, args) for workers in (1, 2)]
+        for workers, threads in LOAD_RUNS:
+            runs.append(load_run(env, kb, workers, threads, texts, args))
             print(f"load: {[(run.workers, run.threads, run.answers, run.throughput) for run in runs]}", flush=True)
         lines += [*load_lines(runs, args), ""]
     if "kills" in parts:
@@ -970,7 +973,7 @@ def main() -> None:
     title = [
         "## Reliability: fuzzed requests, load, kill -9 (issue 20)",
         "",
-        header("not set: each command uses torch's default (one thread per core)", load_at_start),
+        header("each jointel command: `jointel --threads`, default 1 (the load table says where not)", load_at_start),
         f"Code under test: jointel as committed at {commit}, exported with `git archive` (edits not committed when "
         f"the run started are not measured); the bundled model with its own KB (`{BUNDLED}/kb.sqlite`); "
         f"seed {args.seed}.",

@@ -2,7 +2,8 @@
 
 With `--workers N` uvicorn runs N processes, each with its own model, and starts each by importing the app factory
 `worker_app` by name: nothing but the environment reaches it, so the command leaves its settings there, as JSON.
-Each worker computes with its share of the cores: N processes each using every core would only fight over them.
+Each worker computes with the torch threads of the command (`jointel --threads`, default 1), as one process does:
+spawned, they would otherwise take torch's default of every core each, and fight over them.
 The limits' defaults are `jointel.server.limits.ServerLimits`'s, repeated here for --help (a test checks that they
 agree): importing the server to read them would load FastAPI for every command.
 """
@@ -49,6 +50,7 @@ def serve_command(
     Each process holds one model and annotates --max-concurrent requests at a time, each within --max-chars and
     --max-spans, so its memory stays bounded whatever clients send: under 1 GB with the defaults.
     """
+    import torch
     import uvicorn
 
     from jointel.server import ServerLimits, create_app
@@ -67,7 +69,7 @@ def serve_command(
     _load(model, kb, nil_threshold).close()  # the same check; each worker then loads its own, and this one is freed
     typer.echo(f"jointel: serving on http://{host}:{port}/ with {workers} workers (API docs at /docs)", err=True)
     paths = {"model": None if model is None else str(model), "kb": None if kb is None else str(kb)}
-    threads = threads_per_worker(workers)
+    threads = torch.get_num_threads()
     os.environ[_SETTINGS] = json.dumps({**paths, "nil_threshold": nil_threshold, "limits": limits, "threads": threads})
     uvicorn.run(f"{__name__}:worker_app", factory=True, workers=workers, host=host, port=port, log_level="info")
 
@@ -82,11 +84,6 @@ def worker_app() -> FastAPI:
     torch.set_num_threads(settings["threads"])
     model, kb = (None if settings[name] is None else Path(settings[name]) for name in ("model", "kb"))
     return create_app(lambda: _load(model, kb, settings["nil_threshold"]), ServerLimits(**settings["limits"]))
-
-
-def threads_per_worker(workers: int) -> int:
-    """The cores this process may use, shared out among `workers` processes (at least one thread each)."""
-    return max(1, len(os.sched_getaffinity(0)) // workers)
 
 
 def _load(model: Path | None, kb: Path | None, nil_threshold: float | None) -> Annotator:
