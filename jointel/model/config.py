@@ -56,6 +56,10 @@ class ModelConfig:
     document_topic: bool = False  # score each candidate's title words against the words of the whole document
     link_coherence: bool = False  # candidate features from the KB's Wikipedia links with other mentions' candidates
     link_isolation: bool = False  # with link_coherence: also flag candidates linked with nothing in the document
+    # NIL's score from the mention itself (its words); False: one learned score per NER label, so that NIL is
+    # chosen only when no candidate scores above it. A mention's words say "an obscure name" in AIDA, where such
+    # names are NIL, and "a name newer than AIDA" in today's text, where they are mostly not (RESULTS.md)
+    nil_from_mention: bool = True
     # the string-match candidate features compare the normalised mention with the normalised title; models saved
     # before this field compared the raw surface ("Germany" ≠ "germany"), so those features were always 0
     normalized_match: bool = True

@@ -6,6 +6,7 @@ entity never seen in training still has a representation; with it go the prior, 
 the compatibility of the entity's coarse type with the NER label (and, with `link_coherence`, its Wikipedia links
 with the other mentions' candidates). With `document_topic`, a bilinear score of the
 document's words against every word of the title says whether the story is about what the entity is about.
+NIL is scored from the mention, or (`nil_from_mention` off) by one learned score per NER label.
 """
 
 from __future__ import annotations
@@ -32,7 +33,12 @@ class Linker(nn.Module):
         self.n_features = features_read(config.link_coherence, config.link_isolation)
         n_inputs = self.n_features + 2 + (self.topic is not None)
         self.combine = nn.Sequential(nn.Linear(n_inputs, 32), nn.ReLU(), nn.Linear(32, 1))
-        self.nil = nn.Sequential(nn.Linear(2 * hidden, 32), nn.ReLU(), nn.Linear(32, 1))
+        self.nil = (
+            nn.Sequential(nn.Linear(2 * hidden, 32), nn.ReLU(), nn.Linear(32, 1))
+            if config.nil_from_mention
+            else nn.Embedding(len(LABELS), 1)
+        )
+        self.nil_from_mention = config.nil_from_mention
         self.dropout = nn.Dropout(config.dropout)
         self.entity_dropout = config.entity_dropout
 
@@ -69,4 +75,5 @@ class Linker(nn.Module):
         scores = [similarity, type_score] + ([self.topic_scores(candidates)] if self.topic is not None else [])
         inputs = torch.cat([torch.stack(scores, dim=-1), candidates.features[..., : self.n_features]], dim=-1)
         scores = self.combine(inputs).squeeze(-1).masked_fill(~candidates.mask, float("-inf"))  # (N, C)
-        return torch.cat([scores, self.nil(mention)], dim=1)  # (N, C + 1)
+        nil = self.nil(mention) if self.nil_from_mention else self.nil(labels)  # (N, 1)
+        return torch.cat([scores, nil], dim=1)  # (N, C + 1)

@@ -44,3 +44,18 @@ def test_topic_score_prefers_the_title_about_what_the_document_is_about(tiny_con
     assert scores[2, 1] > scores[2, 0]  # a football story: the football team
     # mean of 3 one-hot document words against the mean of the title's 4 words, one shared: (1/3)(1/4)
     assert float(scores[0, 0]) == pytest.approx(1 / 12)
+
+
+@pytest.mark.parametrize("nil_from_mention", [True, False])
+def test_nil_is_scored_from_the_mention_or_from_its_label_alone(tiny_config, nil_from_mention):
+    """Two mentions of one label get one NIL score when NIL does not read the mention (a name new to the model is
+    not evidence of NIL), and different ones when it does; another label, another score."""
+    words = Vocab.build(["paris"])
+    entities = Vocab.build(["Paris"])
+    config = dataclasses.replace(tiny_config, nil_from_mention=nil_from_mention)
+    linker = Linker(config, len(entities), torch.nn.Embedding(len(words), 4, padding_idx=0), config.hidden).eval()
+    candidates = collate_candidates([_candidate_set(["Paris"], ())] * 3, words, entities)
+    states, items = torch.randn(3, config.hidden), torch.randn(3, config.hidden)
+    nil = linker(states, items, torch.tensor([1, 1, 2]), candidates)[:, -1].detach()
+    assert (nil[0] == nil[1]) == (not nil_from_mention)
+    assert nil[0] != nil[2]
