@@ -19,6 +19,7 @@ class ConfigError(ValueError):
 
 
 SELECTIONS = ("all", "ner")
+NAME_ONLY_NIL = ("keep", "exact", "any")
 # Sizes, rates and weights are never negative (0 often means off); these must be more. `seed` is any integer.
 _MINIMUM = {"batch_size": 1}
 # Fields added after models were saved, with the value that reproduces such a model: a saved config without the key
@@ -68,9 +69,10 @@ class ModelConfig:
     candidate_protocol: str = "realistic"  # realistic (KB aliases) | ppr (PPRforNED lists)
     leave_one_out_priors: bool = True  # train on priors without the document's own links (see inputs.HeldOut)
     # train as the linker meets entities the KB knows by name alone (see inputs.NameOnly): this share of gold
-    # candidates is shown as one, and (stale_nil) a NIL mention named exactly like one takes no linking loss
+    # candidates is shown as one; and a NIL mention takes no linking loss when one of its candidates is one with
+    # exactly its name (name_only_nil "exact") or any name-only one ("any"), not ever ("keep")
     name_only_rate: float = 0.0
-    stale_nil: bool = False
+    name_only_nil: str = "keep"
     # links whose probability is below it become NIL at annotation time; set by `jointel calibrate` (None = off)
     nil_threshold: float | None = None
     # training
@@ -102,6 +104,8 @@ class ModelConfig:
             raise ConfigError(f"selection must be one of {', '.join(SELECTIONS)}, not {self.selection!r}")
         if not 0.0 <= self.weight_average < 1.0:
             raise ConfigError(f"weight_average is a decay in [0, 1), not {self.weight_average}")
+        if self.name_only_nil not in NAME_ONLY_NIL:
+            raise ConfigError(f"name_only_nil must be one of {', '.join(NAME_ONLY_NIL)}, not {self.name_only_nil!r}")
         if self.name_only_rate > 1.0:
             raise ConfigError(f"name_only_rate is a share of training mentions: at most 1, not {self.name_only_rate}")
         if self.contextual_layers not in LAYER_READOUTS:

@@ -280,22 +280,23 @@ class NameOnly:
     Every gold entity of AIDA train is one the KB knows well, so a linker trained on them learns that a name-only
     candidate is never right, and answers NIL for "SpaceX" or "Nvidia" (5 of the 91 links of the Wikipedia
     regression set). So `rate` of the gold candidates are shown as a name-only one is (the popularity most of them
-    have, no Wikipedia links), and with `stale_nil` a NIL mention named exactly like a name-only entity takes no
-    linking loss: AIDA said NIL against the Wikipedia of 2010, and an article of that name may have come since.
+    have, no Wikipedia links); and a NIL mention with a name-only candidate of exactly its name (`nil` "exact") or
+    with any name-only candidate ("any") takes no linking loss: AIDA said NIL against the Wikipedia of 2010, and
+    an article of that name may have come since.
     Which mentions: a pure function of the seed, the document and the mention's place in it.
     """
 
     rate: float
-    stale_nil: bool
+    nil: str  # ModelConfig.name_only_nil: keep | exact | any
     popularity: float
     of: Callable[[Iterable[str]], set[str]]  # the name-only ones among titles
     seed: int
 
     @classmethod
     def under(cls, kb: KB, config: ModelConfig) -> NameOnly | None:
-        if config.name_only_rate == 0.0 and not config.stale_nil:
+        if config.name_only_rate == 0.0 and config.name_only_nil == "keep":
             return None
-        return cls(config.name_only_rate, config.stale_nil, kb.name_only_popularity(), kb.name_only, config.seed)
+        return cls(config.name_only_rate, config.name_only_nil, kb.name_only_popularity(), kb.name_only, config.seed)
 
     def shown(
         self,
@@ -310,15 +311,17 @@ class NameOnly:
         name_only = self.of({candidate.entity for candidates, _ in contexts for candidate in candidates})
         shown, kept = list(contexts), list(annotated)
         for index, (surface, gold, (candidates, context)) in enumerate(zip(surfaces, golds, contexts, strict=True)):
-            if (
-                gold is None
-                and self.stale_nil
-                and any(c.entity in name_only and self._is_named(c.entity, surface) for c in candidates)
-            ):
+            if gold is None and self._uncertain_nil(surface, candidates, name_only):
                 kept[index] = False
             elif gold is not None and gold not in name_only and self._draw(document_number, index) < self.rate:
                 shown[index] = self._as_name_only(gold, candidates, context)
         return shown, kept
+
+    def _uncertain_nil(self, surface: str, candidates: Sequence[Candidate], name_only: set[str]) -> bool:
+        unknown = [candidate.entity for candidate in candidates if candidate.entity in name_only]
+        if self.nil == "exact":
+            return any(self._is_named(title, surface) for title in unknown)
+        return self.nil == "any" and bool(unknown)
 
     @staticmethod
     def _is_named(title: str, surface: str) -> bool:

@@ -146,10 +146,10 @@ def test_predicted_mentions_get_the_candidate_sets_of_gold_ones_without_their_en
     assert any(expected.gold >= 0 for expected in gold)
 
 
-def _name_only(rate, stale_nil=False, seed=1):
+def _name_only(rate, nil="keep", seed=1):
     from jointel.model.inputs import NameOnly
 
-    return NameOnly(rate, stale_nil, 3.3, lambda titles: {t for t in titles if t in {"Paris_(band)", "Nvidia"}}, seed)
+    return NameOnly(rate, nil, 3.3, lambda titles: {t for t in titles if t in {"Paris_(band)", "Nvidia"}}, seed)
 
 
 def _mention_contexts():
@@ -185,14 +185,13 @@ def test_name_only_rate_is_a_share_of_mentions_drawn_the_same_way_each_time():
     assert shown(1) == shown(1) != shown(2)
 
 
-def test_stale_nil_takes_no_loss_where_a_name_only_entity_has_the_mentions_exact_name():
-    """NIL "NVIDIA" whose candidate Nvidia only Wikipedia knows: AIDA's NIL may be stale, no linking loss; NIL
-    "Paris" with candidates the KB knows well keeps its loss; without `stale_nil` both keep it."""
-    contexts, golds = _mention_contexts(), [None, None]
-    _, kept = _name_only(0.0, stale_nil=True).shown(7, ["Paris", "NVIDIA"], golds, contexts, [True, True])
-    assert kept == [True, False]
-    _, kept = _name_only(0.0).shown(7, ["Paris", "NVIDIA"], golds, contexts, [True, True])
-    assert kept == [True, True]
+@pytest.mark.parametrize(("nil", "kept"), [("keep", [True, True]), ("exact", [True, False]), ("any", [False, False])])
+def test_name_only_nil_decides_which_nil_mentions_take_a_linking_loss(nil, kept):
+    """NIL "NVIDIA" whose candidate Nvidia only Wikipedia knows, by that very name: AIDA's NIL may be stale, no loss
+    unless "keep". NIL "Paris", whose name-only candidate Paris_(band) is a qualified namesake: no loss with "any"
+    only."""
+    _, shown = _name_only(0.0, nil).shown(7, ["Paris", "NVIDIA"], [None, None], _mention_contexts(), [True, True])
+    assert shown == kept
 
 
 def test_kb_tells_entities_known_by_name_alone(tiny_kb, tmp_path):
