@@ -107,7 +107,7 @@ def train_model(
             features += gold_features(extra, token_ids, access, vectors[len(train) :], None, with_links, name_only)
         singletons = _singleton_mask(model, training)
         for epoch in range(len(history) + 1, config.epochs + 1):
-            if not config.train_with_dev and _patience_exhausted(history, config.patience, config.selection):
+            if is_finished(history, config):
                 break
             result = _train_epoch(model, optimizer, features, singletons, epoch, progress, average)
             with average.swapped_in() if average is not None else nullcontext():  # the weights the model is
@@ -195,6 +195,14 @@ def _singleton_words(train: Sequence[Document]) -> set[str]:
         token.lower() for document in train for sentence in document.sentences for token in sentence.tokens
     )
     return {word for word, count in counts.items() if count == 1}
+
+
+def is_finished(history: Sequence[EpochResult], config: ModelConfig) -> bool:
+    """Whether training with `config` is over after `history`: every epoch run, or (unless dev is trained on)
+    `patience` epochs without a better dev score."""
+    if len(history) >= config.epochs:
+        return True
+    return not config.train_with_dev and _patience_exhausted(history, config.patience, config.selection)
 
 
 def _patience_exhausted(history: Sequence[EpochResult], patience: int, selection: str) -> bool:

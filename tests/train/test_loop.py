@@ -177,3 +177,15 @@ def test_weight_average_outside_zero_to_one_is_a_config_error():
 
     with pytest.raises(ConfigError, match="weight_average"):
         ModelConfig(weight_average=1.5)
+
+
+def test_is_finished_after_every_epoch_or_patience_without_improvement(tiny_config):
+    """What `train --resume` and scripts/wikipedia_training.py read: is a run over, or still training?"""
+    from jointel.train.loop import EpochResult, is_finished
+
+    config = dataclasses.replace(tiny_config, epochs=4, patience=2)
+    scores = [0.90, 0.80, 0.85, 0.95]
+    history = [EpochResult(n + 1, 0.0, 0.0, ner, 0.0, 0.0, 1.0, 1.0) for n, ner in enumerate(scores)]
+    assert [is_finished(history[:n], config) for n in range(5)] == [False, False, False, True, True]
+    with_dev = dataclasses.replace(config, train_with_dev=True)  # dev cannot stop it: all epochs run
+    assert [is_finished(history[:n], with_dev) for n in range(5)] == [False, False, False, False, True]
