@@ -1,6 +1,7 @@
 """Link the hand-made sentences about entities that AIDA never saw, and print how many links come out right.
 
-    .venv/bin/python scripts/wikipedia_regression.py [--model DIR] [--kb KB] [--write-slice] [--out RESULTS.md]
+    .venv/bin/python scripts/wikipedia_regression.py [--model DIR] [--kb KB] [--nil-threshold T] [--write-slice]
+        [--out RESULTS.md]
 
 The cases are tests/fixtures/wikipedia_regression.jsonl. `--write-slice` also writes
 tests/fixtures/wikipedia_regression_kb.sql: the rows of the KB that annotating these sentences reads (the candidates
@@ -36,6 +37,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=BUNDLED_MODEL)
     parser.add_argument("--kb", type=Path, default=None, help="default: the Wikipedia KB in the cache")
+    parser.add_argument("--nil-threshold", type=float, default=None, help="default: the model's own")
     parser.add_argument("--write-slice", action="store_true")
     parser.add_argument("--out", type=Path, default=None, help="write the section into this Markdown file")
     args = parser.parse_args()
@@ -43,7 +45,7 @@ def main() -> None:
     texts = [case.text for case in cases]
     results = {}
     for name, kb in (("Wikipedia KB", args.kb or default_wikipedia_kb_path()), ("AIDA KB", default_kb_path())):
-        with jointel.load(args.model, kb) as annotator:
+        with jointel.load(args.model, kb, args.nil_threshold) as annotator:
             predicted = list(annotator.annotate_many(texts))
             if name == "Wikipedia KB" and args.write_slice:
                 write_slice(Path(kb), predicted, texts, annotator.model.config.max_candidates)
