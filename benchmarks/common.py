@@ -18,8 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from jointel.cli.paths import default_cache_dir, resolve_data_dir
-from jointel.cli.provenance import run_header, write_section
+from jointel.cli import default_cache_dir, resolve_data_dir, run_header, write_section
 from jointel.data import Document, load_corpus
 
 NOISY_SPREAD = 1.5  # slowest round over fastest above which a row is flagged as unreliable

@@ -30,9 +30,8 @@ import pyarrow.parquet as pq
 import torch
 
 import jointel
-from jointel.annotate.shards import plan_corpus, read_output, read_shard
-from jointel.cli.paths import REPO_ROOT, default_cache_dir, resolve_data_dir
-from jointel.cli.provenance import run_header, write_section
+from jointel.annotate import plan_corpus, read_output, read_shard
+from jointel.cli import REPO_ROOT, default_cache_dir, resolve_data_dir, run_header, write_section
 from jointel.data import load_corpus
 
 JOINTEL = Path(sys.executable).with_name("jointel")

@@ -26,8 +26,7 @@ from common import (
 
 import jointel
 from jointel.kb import KB
-from jointel.model.ensemble import Ensemble
-from jointel.model.joint import JointModel
+from jointel.model import Ensemble, JointModel
 
 PAIRS = {  # name → member model directories (the first is also the single model)
     "fast (no-gazetteer)": [f"runs/no-gazetteer/joint-seed{seed}/model" for seed in (1, 2, 3)],

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from common import END_TO_END_SECONDS, header, load_average, parser, publish, verdict
 
-from jointel.cli.paths import default_cache_dir, default_kb_path, resolve_data_dir
+from jointel.cli import default_cache_dir, default_kb_path, resolve_data_dir
 from jointel.data import load_corpus
 from jointel.kb import KB, build_kb, gold_mentions
 

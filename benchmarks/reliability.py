@@ -52,7 +52,7 @@ import torch
 from common import header, load_average, megabytes, percentile, publish, raw_text, split_documents, verdict
 
 import jointel
-from jointel.cli.paths import REPO_ROOT, default_cache_dir, resolve_data_dir
+from jointel.cli import REPO_ROOT, default_cache_dir, resolve_data_dir
 from jointel.data import LABELS
 from jointel.kb import KB
 

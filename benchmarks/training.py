@@ -23,15 +23,20 @@ from pathlib import Path
 import torch
 from common import Timing, header, load_average, parser, publish, split_documents, thread_limit, time_rounds, verdict
 
-from jointel.cli.paths import REPO_ROOT, default_kb_path
+from jointel.cli import REPO_ROOT, default_kb_path
 from jointel.kb import KB
-from jointel.model.batch import length_batches
-from jointel.model.config import ModelConfig
-from jointel.model.features import SentenceFeatures, TokenIds
-from jointel.model.inputs import HeldOut, KBAccess, gold_features
-from jointel.model.joint import JointModel
-from jointel.model.vectors import load_glove
-from jointel.model.vocab import build_vocabs
+from jointel.model import (
+    HeldOut,
+    JointModel,
+    KBAccess,
+    ModelConfig,
+    SentenceFeatures,
+    TokenIds,
+    build_vocabs,
+    gold_features,
+    length_batches,
+    load_glove,
+)
 
 RESULTS = REPO_ROOT / "results" / "reproduce"
 RUNS = REPO_ROOT / "runs" / "reproduce"

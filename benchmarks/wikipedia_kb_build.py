@@ -15,7 +15,7 @@ from pathlib import Path
 
 from common import header, load_average, parser, publish, verdict
 
-from jointel.cli.paths import default_cache_dir, default_wikipedia_kb_path, resolve_data_dir
+from jointel.cli import default_cache_dir, default_wikipedia_kb_path, resolve_data_dir
 from jointel.data import load_corpus
 from jointel.kb import build_kb, read_wikipedia
 

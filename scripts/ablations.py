@@ -15,9 +15,9 @@ import json
 import statistics
 from pathlib import Path
 
-from jointel.cli.provenance import run_header, write_section
-from jointel.evaluate.report import is_scored, points
-from jointel.model.config import saved_values
+from jointel.cli import run_header, write_section
+from jointel.evaluate import is_scored, points
+from jointel.model import saved_values
 
 BASELINE = "reproduce"
 # (column, split/protocol, metric): the scores the paper's table and the targets are about

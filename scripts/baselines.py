@@ -12,8 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from jointel.cli.paths import default_cache_dir, default_kb_path, resolve_data_dir
-from jointel.cli.provenance import run_header, write_section
+from jointel.cli import default_cache_dir, default_kb_path, resolve_data_dir, run_header, write_section
 from jointel.data import load_corpus
 from jointel.kb import KB, PROTOCOLS, candidate_recall, prior_baseline
 

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import torch
 
-from jointel.cli.paths import default_cache_dir, default_kb_path, resolve_data_dir
+from jointel.cli import default_cache_dir, default_kb_path, resolve_data_dir
 from jointel.data import load_corpus, replaced_directory
-from jointel.kb.slice import slice_realistic
-from jointel.model.joint import JointModel
-from jointel.model.vocab import Vocab, save_vocabs
+from jointel.kb import slice_realistic
+from jointel.model import JointModel, Vocab, save_vocabs
 
 
 def kept_words(model: JointModel, train_words: set[str], top: int) -> list[str]:

@@ -18,13 +18,11 @@ import sys
 import time
 from pathlib import Path
 
-from jointel.cli.paths import default_cache_dir, default_kb_path, resolve_data_dir
-from jointel.cli.provenance import git_commit, run_header, write_section
+from jointel.cli import default_cache_dir, default_kb_path, git_commit, resolve_data_dir, run_header, write_section
 from jointel.data import load_corpus
-from jointel.evaluate.report import is_scored, points
+from jointel.evaluate import is_scored, points
 from jointel.kb import KB
-from jointel.model.ensemble import Ensemble
-from jointel.model.joint import JointModel
+from jointel.model import Ensemble, JointModel
 
 sys.path.insert(0, str(Path(__file__).parent))
 from reproduce import score_model

@@ -23,18 +23,31 @@ from pathlib import Path
 
 import torch
 
-from jointel.cli.paths import default_cache_dir, default_contextual_cache, default_kb_path, resolve_data_dir
-from jointel.cli.provenance import git_commit, run_header, write_section
+from jointel.cli import (
+    default_cache_dir,
+    default_contextual_cache,
+    default_kb_path,
+    git_commit,
+    resolve_data_dir,
+    run_header,
+    write_section,
+)
 from jointel.data import load_corpus
-from jointel.evaluate.calibrate import predicted_documents
-from jointel.evaluate.model import el_scores_no_nil, evaluate_model
-from jointel.evaluate.report import METRICS, el_dict, is_scored, paired_deltas, points, score_corpus, trained_with_dev
+from jointel.evaluate import (
+    METRICS,
+    el_dict,
+    el_scores_no_nil,
+    evaluate_model,
+    is_scored,
+    paired_deltas,
+    points,
+    predicted_documents,
+    score_corpus,
+    trained_with_dev,
+)
 from jointel.kb import KB
-from jointel.model.config import ModelConfig
-from jointel.model.inputs import KBAccess
-from jointel.model.joint import JointModel
-from jointel.model.predict import link_given_spans, predict_documents
-from jointel.train.loop import train_model
+from jointel.model import JointModel, KBAccess, ModelConfig, link_given_spans, predict_documents
+from jointel.train import train_model
 
 VARIANTS = {
     "joint": {},

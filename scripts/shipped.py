@@ -12,12 +12,11 @@ import argparse
 from pathlib import Path
 
 from jointel.annotate import BUNDLED_MODEL
-from jointel.cli.paths import default_cache_dir, default_kb_path, resolve_data_dir
-from jointel.cli.provenance import run_header, write_section
+from jointel.cli import default_cache_dir, default_kb_path, resolve_data_dir, run_header, write_section
 from jointel.data import load_corpus
-from jointel.evaluate.model import evaluate_model
+from jointel.evaluate import evaluate_model
 from jointel.kb import KB
-from jointel.model.joint import JointModel
+from jointel.model import JointModel
 
 
 def _shown(path: Path) -> Path:

@@ -19,7 +19,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from jointel.cli.paths import default_cache_dir, resolve_data_dir
+from jointel.cli import default_cache_dir, resolve_data_dir
 from jointel.data import Corpus, load_corpus
 from jointel.kb import KB, PriorWeights, build_kb, candidate_recall
 

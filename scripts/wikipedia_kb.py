@@ -16,15 +16,18 @@ from contextlib import closing
 from pathlib import Path
 
 from jointel.annotate import BUNDLED_MODEL
-from jointel.cli.paths import default_cache_dir, default_kb_path, default_wikipedia_kb_path, resolve_data_dir
-from jointel.cli.provenance import run_header, write_section
+from jointel.cli import (
+    default_cache_dir,
+    default_kb_path,
+    default_wikipedia_kb_path,
+    resolve_data_dir,
+    run_header,
+    write_section,
+)
 from jointel.data import Corpus, load_corpus
-from jointel.evaluate.model import evaluate_model
-from jointel.kb import KB, candidate_recall
-from jointel.kb.titles import TitleCaser
-from jointel.kb.types import held_out_accuracy
-from jointel.kb.wikipedia import wikipedia_key
-from jointel.model.loading import load_model
+from jointel.evaluate import evaluate_model
+from jointel.kb import KB, TitleCaser, candidate_recall, held_out_accuracy, wikipedia_key
+from jointel.model import load_model
 
 KS = (1, 10, 30)
 

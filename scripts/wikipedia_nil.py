@@ -20,7 +20,7 @@ from pathlib import Path
 
 import jointel
 from jointel.annotate import BUNDLED_MODEL
-from jointel.cli.paths import default_cache_dir, default_wikipedia_kb_path, resolve_data_dir
+from jointel.cli import default_cache_dir, default_wikipedia_kb_path, resolve_data_dir
 from jointel.data import load_corpus
 from jointel.kb import KB
 

@@ -19,13 +19,10 @@ from contextlib import closing
 from pathlib import Path
 
 import jointel
-from jointel.annotate import BUNDLED_MODEL, Mention
-from jointel.annotate.tokenize import split_sentences
-from jointel.cli.paths import default_kb_path, default_wikipedia_kb_path
-from jointel.cli.provenance import run_header, write_section
-from jointel.evaluate.cases import CaseOutcome, read_link_cases, score_link_cases
-from jointel.kb import alias_variants, normalize
-from jointel.kb.slice import slice_for_lookups
+from jointel.annotate import BUNDLED_MODEL, Mention, split_sentences
+from jointel.cli import default_kb_path, default_wikipedia_kb_path, run_header, write_section
+from jointel.evaluate import CaseOutcome, read_link_cases, score_link_cases
+from jointel.kb import alias_variants, normalize, slice_for_lookups
 
 REPO = Path(__file__).resolve().parents[1]
 CASES = REPO / "tests" / "fixtures" / "wikipedia_regression.jsonl"

@@ -21,12 +21,11 @@ from pathlib import Path
 
 import jointel
 from jointel.annotate import BUNDLED_MODEL
-from jointel.cli.paths import REPO_ROOT, default_wikipedia_kb_path
-from jointel.cli.provenance import run_header, write_section
+from jointel.cli import REPO_ROOT, default_wikipedia_kb_path, run_header, write_section
 from jointel.data import write_atomic
-from jointel.evaluate.cases import read_link_cases, score_link_cases
-from jointel.model.config import ModelConfig
-from jointel.train.loop import EpochResult, is_finished
+from jointel.evaluate import read_link_cases, score_link_cases
+from jointel.model import ModelConfig
+from jointel.train import EpochResult, is_finished
 
 CASES = REPO_ROOT / "tests" / "fixtures" / "wikipedia_regression.jsonl"
 JOINTEL = Path(sys.executable).parent / "jointel"

@@ -1,6 +1,7 @@
 """Annotate raw text: `load()` a model and its KB, then `annotate(text)` → typed, linked mentions."""
 
 from jointel.annotate.annotator import BUNDLED_MODEL, WIKIPEDIA, Annotator, Mention, load, wikipedia_url
+from jointel.annotate.shards import plan_corpus, read_output, read_shard
 from jointel.annotate.tokenize import Token, split_sentences, tokenize
 
 __all__ = [
@@ -10,6 +11,9 @@ __all__ = [
     "Mention",
     "Token",
     "load",
+    "plan_corpus",
+    "read_output",
+    "read_shard",
     "split_sentences",
     "tokenize",
     "wikipedia_url",

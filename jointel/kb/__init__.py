@@ -5,6 +5,7 @@ from jointel.kb.document import document_candidates
 from jointel.kb.lookup import KB, Candidate, Entity, KBFormatError
 from jointel.kb.normalize import alias_variants, normalize
 from jointel.kb.prior import PriorWeights
+from jointel.kb.slice import slice_for_lookups, slice_realistic
 from jointel.kb.stats import (
     PROTOCOLS,
     WIKIPEDIA,
@@ -16,7 +17,9 @@ from jointel.kb.stats import (
     gold_mentions,
     prior_baseline,
 )
-from jointel.kb.wikipedia import MissingPackageError, WikipediaTitles, read_wikipedia
+from jointel.kb.titles import TitleCaser
+from jointel.kb.types import held_out_accuracy
+from jointel.kb.wikipedia import MissingPackageError, WikipediaTitles, read_wikipedia, wikipedia_key
 
 __all__ = [
     "KB",
@@ -33,13 +36,18 @@ __all__ = [
     "PriorWeights",
     "Protocol",
     "RecallReport",
+    "TitleCaser",
     "WikipediaTitles",
     "alias_variants",
     "build_kb",
     "candidate_recall",
     "document_candidates",
     "gold_mentions",
+    "held_out_accuracy",
     "normalize",
     "prior_baseline",
     "read_wikipedia",
+    "slice_for_lookups",
+    "slice_realistic",
+    "wikipedia_key",
 ]

@@ -1,0 +1,32 @@
+"""The joint NER+EL model: features, vocabularies, the network, ensembles, loading and prediction."""
+
+from jointel.model.batch import length_batches
+from jointel.model.config import ModelConfig, saved_values
+from jointel.model.ensemble import Ensemble
+from jointel.model.features import SentenceFeatures, TokenIds
+from jointel.model.inputs import HeldOut, KBAccess, gold_features
+from jointel.model.joint import JointModel
+from jointel.model.loading import load_model
+from jointel.model.predict import link_given_spans, predict_documents
+from jointel.model.vectors import load_glove
+from jointel.model.vocab import Vocab, build_vocabs, save_vocabs
+
+__all__ = [
+    "Ensemble",
+    "HeldOut",
+    "JointModel",
+    "KBAccess",
+    "ModelConfig",
+    "SentenceFeatures",
+    "TokenIds",
+    "Vocab",
+    "build_vocabs",
+    "gold_features",
+    "length_batches",
+    "link_given_spans",
+    "load_glove",
+    "load_model",
+    "predict_documents",
+    "save_vocabs",
+    "saved_values",
+]
