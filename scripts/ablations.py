@@ -15,8 +15,9 @@ import json
 import statistics
 from pathlib import Path
 
+from bookkeeping import is_scored, points
+
 from jointel.cli import run_header, write_section
-from jointel.evaluate import is_scored, points
 from jointel.model import saved_values
 
 BASELINE = "reproduce"

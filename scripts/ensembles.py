@@ -18,9 +18,10 @@ import sys
 import time
 from pathlib import Path
 
+from bookkeeping import is_scored, points
+
 from jointel.cli import default_cache_dir, default_kb_path, git_commit, resolve_data_dir, run_header, write_section
 from jointel.data import load_corpus
-from jointel.evaluate import is_scored, points
 from jointel.kb import KB
 from jointel.model import Ensemble, JointModel
 

@@ -22,6 +22,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import torch
+from bookkeeping import METRICS, is_scored, paired_deltas, points, trained_with_dev
 
 from jointel.cli import (
     default_cache_dir,
@@ -33,18 +34,7 @@ from jointel.cli import (
     write_section,
 )
 from jointel.data import load_corpus
-from jointel.evaluate import (
-    METRICS,
-    el_dict,
-    el_scores_no_nil,
-    evaluate_model,
-    is_scored,
-    paired_deltas,
-    points,
-    predicted_documents,
-    score_corpus,
-    trained_with_dev,
-)
+from jointel.evaluate import el_dict, el_scores_no_nil, evaluate_model, predicted_documents, score_corpus
 from jointel.kb import KB
 from jointel.model import JointModel, KBAccess, ModelConfig, link_given_spans, predict_documents
 from jointel.train import train_model

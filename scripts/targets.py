@@ -18,8 +18,9 @@ import statistics
 from collections.abc import Callable
 from pathlib import Path
 
+from bookkeeping import ner_only_lenders, paired_deltas, points, trained_with_dev
+
 from jointel.cli import run_header, write_section
-from jointel.evaluate import ner_only_lenders, paired_deltas, points, trained_with_dev
 
 TEST = "testb/ppr"  # the paper's protocol (PPRforNED candidates) on the test split
 # NER F1 and EL micro F1 on testb, both above the paper's 92.43 and 81.9; EL as predicted, or never NIL

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from jointel.data.documents import Document, Sentence, Span
-from jointel.evaluate.report import is_scored, ner_only_lenders, points, score_corpus
+from jointel.evaluate.report import score_corpus
 
 GOLD = [
     Document(
@@ -53,41 +53,3 @@ def test_score_corpus_to_dict_hand_computed():
 def test_score_corpus_rejects_unparallel_documents():
     with pytest.raises(ValueError, match="gold has 2 documents but predictions have 1"):
         score_corpus(GOLD, PRED[:1])
-
-
-def test_points_reads_the_headline_figures_in_percent():
-    scores = score_corpus(GOLD, PRED).to_dict()
-    assert points(scores, "ner") == pytest.approx(400 / 7)
-    assert points(scores, "el") == pytest.approx(40.0)
-    assert points(scores, "ed") == pytest.approx(50.0)
-    with pytest.raises(ValueError, match="unknown metric 'nil'"):
-        points(scores, "nil")
-
-
-def _run(variant: str, seed: int, **config) -> dict:
-    return {"variant": variant, "seed": seed, "config": {"seed": seed, **config}, "scores": {}}
-
-
-def test_ner_only_runs_are_shared_across_linker_settings_only():
-    """accurate-ppr (other candidates) borrows accurate's NER-only runs; a wider encoder does not; nor do
-    configurations with NER-only runs of their own. Settings older results omit count as their defaults."""
-    accurate = {"contextual_dim": 384, "link_coherence": True}
-    configurations = {
-        "accurate": {("ner", 1): _run("ner", 1, el_weight=0.0, **accurate), ("joint", 1): _run("joint", 1, **accurate)},
-        "accurate-ppr": {
-            ("joint", s): _run("joint", s, candidate_protocol="ppr", max_candidates=100, **accurate) for s in (1, 2)
-        },
-        "string-match": {("joint", 1): _run("joint", 1, normalized_match=True, **accurate)},
-        "wide": {("joint", 1): _run("joint", 1, hidden=400, **accurate)},
-        "old": {("ner", 1): {"variant": "ner", "seed": 1, "config": {"seed": 1, "el_weight": 0.0}}},
-        "plain": {("joint", 1): _run("joint", 1, contextual_dim=0, link_isolation=True)},
-    }
-    lenders = {"accurate-ppr": "accurate", "string-match": "accurate", "plain": "old"}
-    assert ner_only_lenders(configurations) == lenders
-
-
-def test_single_task_variants_are_scored_only_on_their_task():
-    assert all(is_scored("joint", metric) for metric in ("ner", "el", "el_no_nil", "ed"))
-    assert [is_scored("ner", metric) for metric in ("ner", "el", "el_no_nil", "ed")] == [True, False, False, False]
-    assert [is_scored("el", metric) for metric in ("ner", "el", "el_no_nil", "ed")] == [False, False, False, True]
-    assert [is_scored("pipeline", metric) for metric in ("ner", "el", "el_no_nil", "ed")] == [True, True, True, False]
