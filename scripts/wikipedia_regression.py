@@ -27,7 +27,7 @@ from jointel.kb import alias_variants, normalize, slice_for_lookups
 REPO = Path(__file__).resolve().parents[1]
 CASES = REPO / "tests" / "fixtures" / "wikipedia_regression.jsonl"
 SLICE = REPO / "tests" / "fixtures" / "wikipedia_regression_kb.sql"
-GAZETTEER_WORDS = 4  # jointel.model.features.Gazetteer.max_words
+GAZETTEER_WORDS = 4  # jointel.model.gazetteer.Gazetteer.max_words
 
 
 def main() -> None:

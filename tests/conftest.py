@@ -153,9 +153,9 @@ def tiny_model_dir(tiny_kb: BuiltKB, tmp_path_factory: pytest.TempPathFactory) -
 
     from jointel.kb import KB
     from jointel.model.batch import length_batches
-    from jointel.model.features import TokenIds
     from jointel.model.inputs import KBAccess, gold_features
     from jointel.model.joint import JointModel
+    from jointel.model.tokens import TokenIds
 
     documents = [document for split in ("train", "testa", "testb") for document in tiny_kb.corpus[split]]
     config = ModelConfig(**TINY, candidate_protocol="realistic", leave_one_out_priors=False)

@@ -3,11 +3,12 @@
 from jointel.model.batch import length_batches
 from jointel.model.config import ModelConfig, saved_values
 from jointel.model.ensemble import Ensemble
-from jointel.model.features import SentenceFeatures, TokenIds
+from jointel.model.features import SentenceFeatures
 from jointel.model.inputs import HeldOut, KBAccess, gold_features
 from jointel.model.joint import JointModel
 from jointel.model.loading import load_model
 from jointel.model.predict import link_given_spans, predict_documents
+from jointel.model.tokens import TokenIds
 from jointel.model.vectors import load_glove
 from jointel.model.vocab import Vocab, build_vocabs, save_vocabs
 

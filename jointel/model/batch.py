@@ -14,17 +14,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from jointel.model.features import (
-    N_CANDIDATE_FEATURES,
-    OUT_ID,
-    REDUCE_ID,
-    SHIFT_ID,
-    CandidateSet,
-    SentenceFeatures,
-    title_words,
-    topic_words,
-    word_index,
-)
+from jointel.model.actions import OUT_ID, REDUCE_ID, SHIFT_ID
+from jointel.model.candidate_features import N_CANDIDATE_FEATURES, CandidateSet, title_words, topic_words
+from jointel.model.features import SentenceFeatures
+from jointel.model.tokens import word_index
 from jointel.model.vocab import Vocab
 
 IGNORE = -100

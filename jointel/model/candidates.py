@@ -15,7 +15,7 @@ from typing import ClassVar
 
 from jointel.kb.document import document_candidates
 from jointel.kb.lookup import KB, Candidate
-from jointel.model.features import LinksAmong
+from jointel.model.candidate_features import LinksAmong
 
 
 class CandidateProtocol(ABC):

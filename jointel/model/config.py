@@ -91,7 +91,7 @@ class ModelConfig:
     seed: int = 1
 
     def __post_init__(self) -> None:
-        # Imported here: candidates → features → vocab imports this module, which stays at the bottom of `model`.
+        # Imported here, not at the top: this module stays at the bottom of `model` (vocab imports it).
         from jointel.model.candidates import PROTOCOL_CLASSES
 
         for field in fields(self):

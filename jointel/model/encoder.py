@@ -10,7 +10,8 @@ from torch.nn.utils.rnn import pack_padded_sequence
 from jointel.model.batch import Batch
 from jointel.model.config import ModelConfig
 from jointel.model.contextual import MINILM_STATES
-from jointel.model.features import DOCUMENT_CASING_CODES, N_GAZETTEER_CODES
+from jointel.model.gazetteer import N_GAZETTEER_CODES
+from jointel.model.tokens import DOCUMENT_CASING_CODES
 
 N_CASING = 8
 

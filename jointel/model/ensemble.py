@@ -25,8 +25,9 @@ from torch import Tensor
 
 from jointel.data.documents import Span
 from jointel.data.files import write_atomic
+from jointel.model.candidate_features import CandidateSet
 from jointel.model.config import ConfigError, ModelConfig
-from jointel.model.features import CandidateSet, SentenceFeatures
+from jointel.model.features import SentenceFeatures
 from jointel.model.joint import JointModel, Prediction, choose_links
 from jointel.model.stack_lstm import Decoded, decode_together
 from jointel.model.vocab import Vocab

@@ -21,22 +21,19 @@ import numpy as np
 from jointel.data.documents import Document, Sentence, Span
 from jointel.kb.lookup import KB, Candidate
 from jointel.kb.normalize import normalize
-from jointel.model.candidates import CandidateProtocol, candidate_protocol
-from jointel.model.config import ModelConfig
-from jointel.model.features import (
+from jointel.model.candidate_features import (
     CandidateContext,
     CandidateSet,
-    Gazetteer,
     LinksAmong,
     MentionContext,
-    SentenceFeatures,
-    TokenIds,
     candidate_set,
-    document_casing,
     document_context,
-    document_words,
-    sentence_features,
 )
+from jointel.model.candidates import CandidateProtocol, candidate_protocol
+from jointel.model.config import ModelConfig
+from jointel.model.features import SentenceFeatures, sentence_features
+from jointel.model.gazetteer import Gazetteer
+from jointel.model.tokens import TokenIds, document_casing, document_words
 
 Vectors = Sequence[np.ndarray | None]  # a document's contextual vectors: per sentence (T, D), or None without them
 

@@ -23,9 +23,10 @@ from torch import Tensor, nn
 from jointel.data.documents import Span
 from jointel.data.files import replaced_atomically
 from jointel.model.batch import IGNORE, Batch, Candidates, collate, collate_candidates, length_batches
+from jointel.model.candidate_features import CandidateSet
 from jointel.model.config import ConfigError, ModelConfig
 from jointel.model.encoder import TokenEncoder
-from jointel.model.features import CandidateSet, SentenceFeatures
+from jointel.model.features import SentenceFeatures
 from jointel.model.linker import Linker
 from jointel.model.stack_lstm import Decoded, StackLSTM
 from jointel.model.vocab import Vocab, load_vocabs, save_vocabs

@@ -16,8 +16,8 @@ from torch import Tensor, nn
 
 from jointel.data.documents import LABELS
 from jointel.model.batch import Candidates
+from jointel.model.candidate_features import ENTITY_TYPES, features_read
 from jointel.model.config import ModelConfig
-from jointel.model.features import ENTITY_TYPES, features_read
 
 
 class Linker(nn.Module):

@@ -17,9 +17,9 @@ from torch import Tensor
 
 from jointel.data.documents import LABELS, Document, Sentence, Span
 from jointel.model.batch import length_batches
-from jointel.model.features import TokenIds
 from jointel.model.inputs import KBAccess, decoding_features, gold_features, predicted_candidate_sets
 from jointel.model.joint import JointModel, Prediction
+from jointel.model.tokens import TokenIds
 
 LINK_BATCH = 2048
 ENCODE_BATCH = 64  # sentences the encoder reads at once: its activations are the peak of a call's memory

@@ -17,9 +17,9 @@ import torch
 from torch import Tensor, nn
 
 from jointel.data.documents import LABELS, Span
+from jointel.model.actions import OUT_ID, REDUCE_ID, SHIFT_ID
 from jointel.model.batch import Batch
 from jointel.model.config import ModelConfig
-from jointel.model.features import OUT_ID, REDUCE_ID, SHIFT_ID
 
 N_ACTIONS = REDUCE_ID + len(LABELS)
 START_ACTION = N_ACTIONS  # embedding row fed before the first action

@@ -28,10 +28,11 @@ from jointel.evaluate.report import score_corpus
 from jointel.kb.lookup import KB
 from jointel.model.batch import Batch, length_batches
 from jointel.model.config import ModelConfig
-from jointel.model.features import SentenceFeatures, TokenIds
+from jointel.model.features import SentenceFeatures
 from jointel.model.inputs import HeldOut, KBAccess, NameOnly, gold_features
 from jointel.model.joint import JointModel, check_fits
 from jointel.model.predict import link_documents, predict_documents
+from jointel.model.tokens import TokenIds
 from jointel.model.vectors import load_glove
 from jointel.model.vocab import build_vocabs, load_vocabs, save_vocabs
 from jointel.train.average import WeightAverage

@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from jointel.model.config import ConfigError
-from jointel.model.features import TokenIds
 from jointel.model.inputs import gold_features
 from jointel.model.joint import JointModel
 from jointel.model.predict import predict_documents
+from jointel.model.tokens import TokenIds
 from jointel.model.vocab import build_vocabs
 
 

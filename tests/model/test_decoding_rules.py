@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from jointel.data import LABELS
+from jointel.model.actions import SHIFT_ID, action_id
 from jointel.model.config import ModelConfig
-from jointel.model.features import SHIFT_ID, action_id
 from jointel.model.stack_lstm import StackLSTM, _GreedyDecoder, legal_mask
 from jointel.model.transitions import Action, Op, State, apply, legal, step
 

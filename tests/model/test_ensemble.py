@@ -5,12 +5,13 @@ import pytest
 import torch
 
 from jointel.kb import KB
+from jointel.model.actions import REDUCE_ID
 from jointel.model.config import ConfigError
 from jointel.model.ensemble import ENSEMBLE_FILE, Ensemble, load_ensemble, save_ensemble
-from jointel.model.features import REDUCE_ID, TokenIds
 from jointel.model.inputs import KBAccess, gold_features
 from jointel.model.joint import JointModel
 from jointel.model.predict import link_given_spans, predict, predict_documents, with_predictions
+from jointel.model.tokens import TokenIds
 
 
 def _models(config, vocabs, seeds):

@@ -1,17 +1,8 @@
 import pytest
 
 from jointel.kb import Candidate
-from jointel.model.features import (
-    COMMON_WORDS,
-    CandidateContext,
-    TokenIds,
-    casing,
-    document_casing,
-    document_context,
-    document_words,
-    title_words,
-    topic_words,
-)
+from jointel.model.candidate_features import CandidateContext, document_context, title_words, topic_words
+from jointel.model.tokens import COMMON_WORDS, TokenIds, casing, document_casing, document_words
 from jointel.model.vocab import Vocab
 
 
@@ -102,7 +93,7 @@ def test_document_context_longer_mention_without_candidates():
 
 
 def test_gazetteer_marks_longest_alias_with_its_type():
-    from jointel.model.features import Gazetteer
+    from jointel.model.gazetteer import Gazetteer
 
     table = {"rio de janeiro": ("GPE", 3.0), "rio": ("ORG", 1.0), "argentina": (None, 2.0)}
     codes = Gazetteer(table).codes(["Germany", "beat", "Argentina", "in", "Rio", "de", "Janeiro"])
@@ -111,7 +102,7 @@ def test_gazetteer_marks_longest_alias_with_its_type():
 
 
 def test_gazetteer_hides_aliases_only_the_document_supports():
-    from jointel.model.features import Gazetteer
+    from jointel.model.gazetteer import Gazetteer
 
     gazetteer = Gazetteer({"rio de janeiro": ("GPE", 3.0), "rio": ("ORG", 1.0)})
     tokens = ["Rio", "de", "Janeiro"]

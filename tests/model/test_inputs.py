@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from jointel.kb import KB, Candidate
-from jointel.model.features import OUT_ID, TokenIds
+from jointel.model.actions import OUT_ID
 from jointel.model.inputs import (
     HeldOut,
     KBAccess,
@@ -13,6 +13,7 @@ from jointel.model.inputs import (
     gold_features,
     predicted_candidate_sets,
 )
+from jointel.model.tokens import TokenIds
 
 
 def candidates():
@@ -153,7 +154,7 @@ def _name_only(rate, nil="keep", seed=1):
 
 
 def _mention_contexts():
-    from jointel.model.features import CandidateContext
+    from jointel.model.candidate_features import CandidateContext
 
     paris = (candidates(), [CandidateContext(0.0, 0.0, 2.0, 0.5, 0.0)] * 3)
     nvidia = ([Candidate("Nvidia", 1.0, 3.3, None)], [CandidateContext()])

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from jointel.model.batch import collate_candidates
-from jointel.model.features import N_CANDIDATE_FEATURES, CandidateSet
+from jointel.model.candidate_features import N_CANDIDATE_FEATURES, CandidateSet
 from jointel.model.linker import Linker
 from jointel.model.vocab import Vocab
 

@@ -1,9 +1,9 @@
 import torch
 
-from jointel.model.features import TokenIds
 from jointel.model.inputs import gold_features
 from jointel.model.joint import JointModel
 from jointel.model.stack_lstm import legal_mask, reverse_padded
+from jointel.model.tokens import TokenIds
 
 
 def test_decoder_forced_on_gold_reproduces_teacher_forced_states(tiny_config, tiny_vocabs, tiny_documents):
