@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from jointel.data import Corpus, build_corpus, load_corpus
+from jointel.data import Corpus, Document, Sentence, Span, build_corpus, load_corpus
 from jointel.kb import KBStats, PriorWeights, build_kb
 from jointel.model.config import ModelConfig
 from jointel.model.vocab import build_vocabs
@@ -124,6 +124,34 @@ TINY = dict(
 @pytest.fixture
 def tiny_config() -> ModelConfig:
     return ModelConfig(**TINY)
+
+
+@pytest.fixture
+def hand_scored() -> tuple[list[Document], list[Document]]:
+    """Gold and predicted documents whose scores tests/evaluate/test_report.py computes by hand (NER F1 4/7, EL
+    micro F1 0.4, ED 1 of 2, NIL 1 of 1)."""
+    gold = [
+        Document(
+            "1 A",
+            "testb",
+            (Sentence(("Ann", "met", "Bob", "in", "Bonn"), (Span(0, 1, "PER", "Ann"), Span(2, 3, "PER", None))),),
+        ),
+        Document("2 B", "testb", (Sentence(("Cork", "won"), (Span(0, 1, "ORG", "Cork_City"),)),)),
+    ]
+    predicted = [
+        Document(
+            "1 A",
+            "",
+            (
+                Sentence(
+                    ("Ann", "met", "Bob", "in", "Bonn"),
+                    (Span(0, 1, "PER", "Ann"), Span(2, 3, "PER", None), Span(4, 5, "LOC", "Bonn")),
+                ),
+            ),
+        ),
+        Document("2 B", "", (Sentence(("Cork", "won"), (Span(0, 1, "LOC", "Cork"),)),)),
+    ]
+    return gold, predicted
 
 
 @pytest.fixture

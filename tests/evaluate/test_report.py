@@ -2,34 +2,11 @@ import json
 
 import pytest
 
-from jointel.data.documents import Document, Sentence, Span
 from jointel.evaluate.report import score_corpus
 
-GOLD = [
-    Document(
-        "1 A",
-        "testb",
-        (Sentence(("Ann", "met", "Bob", "in", "Bonn"), (Span(0, 1, "PER", "Ann"), Span(2, 3, "PER", None))),),
-    ),
-    Document("2 B", "testb", (Sentence(("Cork", "won"), (Span(0, 1, "ORG", "Cork_City"),)),)),
-]
-PRED = [
-    Document(
-        "1 A",
-        "",
-        (
-            Sentence(
-                ("Ann", "met", "Bob", "in", "Bonn"),
-                (Span(0, 1, "PER", "Ann"), Span(2, 3, "PER", None), Span(4, 5, "LOC", "Bonn")),
-            ),
-        ),
-    ),
-    Document("2 B", "", (Sentence(("Cork", "won"), (Span(0, 1, "LOC", "Cork"),)),)),
-]
 
-
-def test_score_corpus_to_dict_hand_computed():
-    scores = score_corpus(GOLD, PRED).to_dict()
+def test_score_corpus_to_dict_hand_computed(hand_scored):
+    scores = score_corpus(*hand_scored).to_dict()
     # NER: Ann PER, Bob PER right; Bonn LOC spurious; Cork LOC vs ORG wrong: tp 2, fp 2, fn 1
     # P = 2/4, R = 2/3, F1 = 2 * (1/3) / (7/6) = 4/7
     assert scores["ner"]["micro"] == pytest.approx(
@@ -50,6 +27,7 @@ def test_score_corpus_to_dict_hand_computed():
     assert json.loads(json.dumps(scores)) == scores
 
 
-def test_score_corpus_rejects_unparallel_documents():
+def test_score_corpus_rejects_unparallel_documents(hand_scored):
+    gold, predicted = hand_scored
     with pytest.raises(ValueError, match="gold has 2 documents but predictions have 1"):
-        score_corpus(GOLD, PRED[:1])
+        score_corpus(gold, predicted[:1])

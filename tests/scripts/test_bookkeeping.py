@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 
-from jointel.data import Document, Sentence, Span
 from jointel.evaluate import score_corpus
 
 PATH = Path(__file__).parents[2] / "scripts" / "bookkeeping.py"
@@ -13,32 +12,10 @@ SPEC = importlib.util.spec_from_file_location("bookkeeping", PATH)
 bookkeeping = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(bookkeeping)
 
-GOLD = [
-    Document(
-        "1 A",
-        "testb",
-        (Sentence(("Ann", "met", "Bob", "in", "Bonn"), (Span(0, 1, "PER", "Ann"), Span(2, 3, "PER", None))),),
-    ),
-    Document("2 B", "testb", (Sentence(("Cork", "won"), (Span(0, 1, "ORG", "Cork_City"),)),)),
-]
-PRED = [
-    Document(
-        "1 A",
-        "",
-        (
-            Sentence(
-                ("Ann", "met", "Bob", "in", "Bonn"),
-                (Span(0, 1, "PER", "Ann"), Span(2, 3, "PER", None), Span(4, 5, "LOC", "Bonn")),
-            ),
-        ),
-    ),
-    Document("2 B", "", (Sentence(("Cork", "won"), (Span(0, 1, "LOC", "Cork"),)),)),
-]
 
-
-def test_points_reads_the_headline_figures_in_percent():
+def test_points_reads_the_headline_figures_in_percent(hand_scored):
     """NER F1 4/7, EL micro F1 0.4, ED 1 of 2 (hand-computed in tests/evaluate/test_report.py)."""
-    scores = score_corpus(GOLD, PRED).to_dict()
+    scores = score_corpus(*hand_scored).to_dict()
     assert bookkeeping.points(scores, "ner") == pytest.approx(400 / 7)
     assert bookkeeping.points(scores, "el") == pytest.approx(40.0)
     assert bookkeeping.points(scores, "ed") == pytest.approx(50.0)
