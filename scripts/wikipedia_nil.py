@@ -23,6 +23,7 @@ from jointel.annotate import BUNDLED_MODEL
 from jointel.cli import default_cache_dir, default_wikipedia_kb_path, resolve_data_dir
 from jointel.data import load_corpus
 from jointel.kb import KB
+from jointel.model import is_named
 
 PROBE = "Elon Musk and Helmut Kohl met Taylor Swift."
 NEW = ("Elon_Musk", "Taylor_Swift")
@@ -46,7 +47,7 @@ def _kinds(kb: KB, surface: str) -> list[str]:
     name_only = kb.name_only(candidate.entity for candidate in candidates)
     known = sum(candidate.entity not in name_only for candidate in candidates)
     kinds = ["only well-known" if known == len(candidates) else "mixed" if known else "only name-only"]
-    if any(title.replace("_", " ").lower() == surface.lower() for title in name_only):
+    if any(is_named(title, surface) for title in name_only):  # what `name_only_nil: exact` drops
         kinds.append("a name-only title spelled as the mention")
     return kinds
 

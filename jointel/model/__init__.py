@@ -4,7 +4,7 @@ from jointel.model.batch import length_batches
 from jointel.model.config import ModelConfig, saved_values
 from jointel.model.ensemble import Ensemble
 from jointel.model.features import SentenceFeatures
-from jointel.model.inputs import HeldOut, KBAccess, gold_features
+from jointel.model.inputs import HeldOut, KBAccess, gold_features, is_named
 from jointel.model.joint import JointModel
 from jointel.model.loading import load_model
 from jointel.model.predict import link_given_spans, predict_documents
@@ -23,6 +23,7 @@ __all__ = [
     "Vocab",
     "build_vocabs",
     "gold_features",
+    "is_named",
     "length_batches",
     "link_given_spans",
     "load_glove",

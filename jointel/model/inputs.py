@@ -317,13 +317,8 @@ class NameOnly:
     def _uncertain_nil(self, surface: str, candidates: Sequence[Candidate], name_only: set[str]) -> bool:
         unknown = [candidate.entity for candidate in candidates if candidate.entity in name_only]
         if self.nil == "exact":
-            return any(self._is_named(title, surface) for title in unknown)
+            return any(is_named(title, surface) for title in unknown)
         return self.nil == "any" and bool(unknown)
-
-    @staticmethod
-    def _is_named(title: str, surface: str) -> bool:
-        """The title is the surface itself, no qualifier: "Nvidia" for "NVIDIA", not "Paris_(band)" for "Paris"."""
-        return normalize(title.replace("_", " ")) == normalize(surface)
 
     def _draw(self, document_number: int, index: int) -> float:
         return random.Random(f"{self.seed}/{document_number}/{index}").random()
@@ -336,3 +331,8 @@ class NameOnly:
                 candidates[i] = replace(candidate, popularity=self.popularity)
                 context[i] = context[i]._replace(link_prior=0.0, link_share=0.0, link_isolated=1.0)
         return candidates, context
+
+
+def is_named(title: str, surface: str) -> bool:
+    """The title is the surface itself, no qualifier: "Nvidia" for "NVIDIA", not "Paris_(band)" for "Paris"."""
+    return normalize(title.replace("_", " ")) == normalize(surface)
