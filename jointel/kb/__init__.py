@@ -1,9 +1,10 @@
 """The knowledge base: entities, aliases with priors and PPRforNED candidate lists in one SQLite file."""
 
-from jointel.kb.build import KBStats, PprCoverage, build_kb
+from jointel.kb.build import KBStats, build_kb
 from jointel.kb.document import document_candidates
 from jointel.kb.lookup import KB, Candidate, Entity, KBFormatError
 from jointel.kb.normalize import alias_variants, normalize
+from jointel.kb.ppr_lists import PprCoverage
 from jointel.kb.prior import PriorWeights
 from jointel.kb.slice import slice_for_lookups, slice_realistic
 from jointel.kb.stats import (

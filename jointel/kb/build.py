@@ -1,7 +1,8 @@
 """Build the SQLite knowledge base from the corpus and the PPRforNED files, atomically.
 
 Entities are every title any data file names: AIDA gold links of all splits and every PPR candidate of all
-documents. Aliases and priors (the realistic protocol) come from train evidence only, see `jointel.kb.prior`.
+documents, one per page (a PPR title of the page of an AIDA title is merged into it: `jointel.kb.pages`). Aliases
+and priors (the realistic protocol) come from train evidence only, see `jointel.kb.prior`.
 
 The PPR protocol stores, per document, each ENTITY line's candidates under normalize(text) and, when it differs,
 normalize(origText). PPR rewrites some surfaces ("Commission" → "European Commission"), so an AIDA mention whose
@@ -19,30 +20,29 @@ import json
 import math
 import sqlite3
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from contextlib import closing
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
-from jointel.data import SPLITS, Corpus, Document
+from jointel.data import SPLITS, Corpus
 from jointel.data.corpus import AIDA_FILE, CONLL_FILES
 from jointel.data.files import replaced_atomically
-from jointel.kb.normalize import normalize
+from jointel.kb.pages import renamed, same_page_titles
+from jointel.kb.ppr_lists import PprCoverage, annotated_mentions, ppr_links, ppr_lists
 from jointel.kb.prior import (
     AliasEvidence,
     PriorWeights,
     alias_priors,
     collect_evidence,
     popularity_weights,
-    surface,
 )
 from jointel.kb.schema import GAZETTEER_TABLE, SCHEMA, SCHEMA_VERSION, rank_key
 from jointel.kb.sources import (
     FREEBASE_FILE,
     PPR_FILE,
-    PprCandidate,
     PprMention,
     file_digest,
     read_aida_page_ids,
@@ -54,15 +54,6 @@ from jointel.kb.titles import TitleCaser
 from jointel.kb.types import TypeGuesser
 from jointel.kb.wikipedia import PACKAGE, WikipediaTitles, wikipedia_key
 from jointel.kb.wikipedia_merge import estimated_popularity, wikipedia_names, wikipedia_titles
-
-
-@dataclass(frozen=True)
-class PprCoverage:
-    """How the annotated AIDA mentions of one split obtain a PPR candidate list."""
-
-    direct: int  # a PPR ENTITY line of the document has the mention's surface (text or origText)
-    aligned: int  # no such line, but one of the document has the mention's gold title
-    missing: int  # neither: the PPR protocol falls back to the realistic candidates
 
 
 @dataclass(frozen=True)
@@ -105,22 +96,29 @@ def build_kb(
     """
     data_dir, out_path, weights = Path(data_dir), Path(out_path), weights or PriorWeights()
     sources = [source_path(data_dir, name) for name in (PPR_FILE, FREEBASE_FILE, AIDA_FILE, *CONLL_FILES.values())]
-    mentions = read_ppr(sources[0])
-    entities = _entities(corpus, mentions, read_freebase_popularity(sources[1]), read_aida_page_ids(data_dir))
+    aida_page_ids = read_aida_page_ids(data_dir)
+    gold_titles = {entity for split in SPLITS for _, _, entity in annotated_mentions(corpus[split]) if entity}
+    ppr = read_ppr(sources[0])
+    merged = same_page_titles(ppr, aida_page_ids, gold_titles)  # one entity per page (`jointel.kb.pages`)
+    mentions = renamed(ppr, merged)
+    freebase = read_freebase_popularity(sources[1])
+    freebase = {**{merged[title]: score for title, score in freebase.items() if title in merged}, **freebase}
+    entities = _entities(corpus, mentions, freebase, aida_page_ids)
     train_numbers = {document.number for document in corpus["train"]}
     train_ppr = [mention for mention in mentions if mention.doc in train_numbers]
-    evidence = collect_evidence(corpus["train"], train_ppr, {title: row.type for title, row in entities.items()})
+    types = {title: row.type for title, row in entities.items()}
+    evidence = collect_evidence(corpus["train"], train_ppr, types, merged)
     gazetteer = None
     if wikipedia is not None:
         gazetteer = _gazetteer(evidence, entities, weights)
-        entities = _with_wikipedia(entities, evidence, wikipedia, corpus)
+        entities = _with_wikipedia(entities, merged, evidence, wikipedia, corpus)
     popularity = {title: row.popularity for title, row in entities.items()}
     priors, totals = alias_priors(evidence, popularity_weights(popularity), weights)
     del evidence  # millions of (alias, entity) pairs with Wikipedia's titles: the priors hold what is needed now
-    ppr_lists, coverage = _ppr_lists(corpus, mentions)
+    lists, coverage = ppr_lists(corpus, mentions)
     alias_rows = _alias_rows(priors, popularity)
-    ppr_rows = _ppr_rows(ppr_lists, priors, popularity)
-    links = _links(mentions)
+    ppr_rows = _ppr_rows(lists, priors, popularity)
+    links = ppr_links(mentions)
     n_links = len(set().union(*links.values()))
     meta = {
         "schema_version": str(SCHEMA_VERSION),
@@ -136,6 +134,7 @@ def build_kb(
                 "alias_entries": len(alias_rows),
                 "ppr": len(ppr_rows),
                 "links": n_links,
+                "same_page_titles": len(merged),
             }
         ),
         **({"wikipedia": f"{PACKAGE} {wikipedia.version}"} if wikipedia is not None else {}),
@@ -171,7 +170,7 @@ def _entities(
             if candidate.type is not None:
                 types[candidate.entity][candidate.type] += 1
     for split in SPLITS:
-        for _, _, entity in _annotated_mentions(corpus[split]):
+        for _, _, entity in annotated_mentions(corpus[split]):
             if entity is not None:
                 entities.setdefault(entity, _Entity())
     for title, row in entities.items():
@@ -183,12 +182,17 @@ def _entities(
 
 
 def _with_wikipedia(
-    entities: dict[str, _Entity], evidence: AliasEvidence, wikipedia: WikipediaTitles, corpus: Corpus
+    entities: dict[str, _Entity],
+    merged: Mapping[str, str],
+    evidence: AliasEvidence,
+    wikipedia: WikipediaTitles,
+    corpus: Corpus,
 ) -> dict[str, _Entity]:
     """`entities` and every Wikipedia article (estimated popularity, guessed type), in title order; their names in
-    `evidence`."""
+    `evidence`. An article whose key is that of a `merged` title is the entity that title was merged into."""
     sentences = (sentence.tokens for document in corpus["train"] for sentence in document.sentences)
-    title_of = wikipedia_titles(wikipedia, entities, TitleCaser.learn(entities, sentences))
+    spellings = {**{title: title for title in entities}, **merged}
+    title_of = wikipedia_titles(wikipedia, spellings, TitleCaser.learn(entities, sentences))
     known = {wikipedia_key(title): row.popularity for title, row in entities.items() if row.in_count is not None}
     popularity = estimated_popularity(wikipedia, known)
     types = TypeGuesser.train(list(entities), [row.type for row in entities.values()])
@@ -212,46 +216,6 @@ def _gazetteer(
         top = min(by_entity, key=lambda title: rank_key(by_entity[title][1], popularity[title], title))
         rows.append((alias, entities[top].type, totals[alias]))
     return rows
-
-
-def _ppr_lists(
-    corpus: Corpus, mentions: list[PprMention]
-) -> tuple[dict[tuple[int, str], set[str]], dict[str, PprCoverage]]:
-    """(document, alias key) → candidate titles, and how each split's AIDA mentions were covered."""
-    lists: dict[tuple[int, str], set[str]] = defaultdict(set)
-    by_gold: dict[tuple[int, str], set[str]] = defaultdict(set)
-    for mention in mentions:
-        titles = {candidate.entity for candidate in mention.candidates}
-        for key in {normalize(mention.text), normalize(mention.orig_text)}:
-            lists[mention.doc, key] |= titles
-        if mention.entity is not None:
-            by_gold[mention.doc, mention.entity] |= titles
-    aligned: dict[tuple[int, str], set[str]] = defaultdict(set)
-    coverage = {}
-    for split in SPLITS:
-        counts = Counter()
-        for doc, text, entity in _annotated_mentions(corpus[split]):
-            key = doc, normalize(text)
-            if key in lists:
-                counts["direct"] += 1
-            elif entity is not None and (doc, entity) in by_gold:
-                aligned[key] |= by_gold[doc, entity]
-                counts["aligned"] += 1
-            else:
-                counts["missing"] += 1
-        coverage[split] = PprCoverage(counts["direct"], counts["aligned"], counts["missing"])
-    for key, titles in aligned.items():
-        lists[key] |= titles
-    return dict(lists), coverage
-
-
-def _annotated_mentions(documents: Iterable[Document]) -> Iterator[tuple[int, str, str | None]]:
-    """(document number, surface, gold entity or None for NIL) of every span annotated for EL."""
-    for document in documents:
-        for sentence in document.sentences:
-            for span in sentence.spans:
-                if span.is_annotated:
-                    yield document.number, surface(sentence.tokens, span.start, span.end), span.entity
 
 
 def _alias_rows(
@@ -282,26 +246,6 @@ def _ppr_rows(
         prior_of = {title: known[title][1] if title in known else 0.0 for title in titles}
         rows += [(doc, alias, title, prior_of[title], rank) for rank, title in _ranked(prior_of, popularity)]
     return rows
-
-
-def _links(mentions: Iterable[PprMention]) -> dict[int, set[tuple[str, str]]]:
-    """Per document, the entity pairs (titles in sorted order) its PPR list links.
-
-    A candidate's `links` are page ids of other candidates of its document; they are resolved within that document.
-    """
-    by_doc: dict[int, list[PprCandidate]] = defaultdict(list)
-    for mention in mentions:
-        by_doc[mention.doc] += mention.candidates
-    pairs: dict[int, set[tuple[str, str]]] = {}
-    for doc, candidates in by_doc.items():
-        title_of = {candidate.page_id: candidate.entity for candidate in candidates}
-        linked = pairs[doc] = set()
-        for candidate in candidates:
-            for page_id in candidate.links:
-                other = title_of.get(page_id)
-                if other is not None and other != candidate.entity:
-                    linked.add((min(candidate.entity, other), max(candidate.entity, other)))
-    return pairs
 
 
 def _ranked(prior_of: Mapping[str, float], popularity: Mapping[str, float]) -> list[tuple[int, str]]:

@@ -73,9 +73,13 @@ def surface(tokens: tuple[str, ...], start: int, end: int) -> str:
 
 
 def collect_evidence(
-    train_documents: Iterable[Document], train_ppr: Iterable[PprMention], types: Mapping[str, str | None]
+    train_documents: Iterable[Document],
+    train_ppr: Iterable[PprMention],
+    types: Mapping[str, str | None],
+    other_titles: Mapping[str, str] | None = None,
 ) -> AliasEvidence:
-    """Gather evidence from train documents, train PPR lists and the titles of every entity in `types`."""
+    """Gather evidence from train documents, train PPR lists and the titles of every entity in `types`, and of
+    `other_titles` (a title → the entity it also names, see `jointel.kb.pages`)."""
     evidence = AliasEvidence()
     for document in train_documents:
         for sentence in document.sentences:
@@ -86,11 +90,14 @@ def collect_evidence(
         for key in {normalize(mention.text), normalize(mention.orig_text)}:
             for candidate in mention.candidates:
                 evidence.ppr[key, candidate.entity] += 1
-    evidence.add_names((name, entity, kind) for entity, type_ in types.items() for name, kind in _names(entity, type_))
+    titles = {**{entity: entity for entity in types}, **(other_titles or {})}
+    evidence.add_names(
+        (name, entity, kind) for title, entity in titles.items() for name, kind in title_names(title, types[entity])
+    )
     return evidence
 
 
-def _names(entity: str, kind: str | None) -> list[tuple[str, str]]:
+def title_names(entity: str, kind: str | None) -> list[tuple[str, str]]:
     """Names a title gives, strongest first: the title, its unqualified stem, a person's last name.
 
     German umlauts also give their transliteration ("Kühbauer" → "Kuehbauer"), as news wires spell them.

@@ -18,7 +18,7 @@ give "river".
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 
@@ -30,9 +30,10 @@ _MIN_FIT = 30
 _DESIGNATORS = frozenset({"f.c.", "a.f.c.", "fc", "afc", "c.f.", "s.c.", "inc.", "ltd.", "plc", "corp.", "co."})
 
 
-def wikipedia_titles(wikipedia: WikipediaTitles, known: Iterable[str], caser: TitleCaser) -> dict[str, str]:
-    """Article key → title: the spelling of a `known` title (AIDA, PPRforNED) with that key, else the derived one."""
-    spelled = {wikipedia_key(title): title for title in known}
+def wikipedia_titles(wikipedia: WikipediaTitles, known: Mapping[str, str], caser: TitleCaser) -> dict[str, str]:
+    """Article key → title: the entity title a `known` spelling (AIDA, PPRforNED title → the entity it names) with
+    that key names, else the derived one."""
+    spelled = {wikipedia_key(spelling): title for spelling, title in known.items()}
     return {key: spelled.get(key) or caser(key) for key in wikipedia.articles}
 
 
