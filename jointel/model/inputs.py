@@ -89,7 +89,7 @@ def decoding_features(
 ) -> list[SentenceFeatures]:
     """Inputs of every sentence of `documents` read from its tokens alone: spans the sentences carry (gold ones, in
     evaluation) must not reach the parser. `vectors` are each document's contextual vectors, if the model reads
-    them (`JointModel.contextual_vectors`)."""
+    them (`contextual_source.contextual_vectors`)."""
     vectors = vectors if vectors is not None else [[None] * len(document) for document in documents]
     gazetteer = access.gazetteer if access is not None else None
     features = []
