@@ -5,18 +5,18 @@ from jointel.kb.document import document_candidates
 from jointel.kb.lookup import KB, Candidate, Entity, KBFormatError
 from jointel.kb.normalize import alias_variants, normalize
 from jointel.kb.prior import PriorWeights
-from jointel.kb.slice import slice_for_lookups, slice_realistic
-from jointel.kb.stats import (
+from jointel.kb.protocols import (
     PROTOCOLS,
     WIKIPEDIA,
-    BaselineScore,
-    GoldMention,
-    Protocol,
-    RecallReport,
-    candidate_recall,
-    gold_mentions,
-    prior_baseline,
+    CandidateProtocol,
+    PPRCandidates,
+    RealisticCandidates,
+    WikipediaCandidates,
+    candidate_protocol,
+    text_protocol,
 )
+from jointel.kb.slice import slice_for_lookups, slice_realistic
+from jointel.kb.stats import BaselineScore, GoldMention, RecallReport, candidate_recall, gold_mentions, prior_baseline
 from jointel.kb.titles import TitleCaser
 from jointel.kb.types import held_out_accuracy
 from jointel.kb.wikipedia import MissingPackageError, WikipediaTitles, read_wikipedia, wikipedia_key
@@ -27,19 +27,23 @@ __all__ = [
     "WIKIPEDIA",
     "BaselineScore",
     "Candidate",
+    "CandidateProtocol",
     "Entity",
     "GoldMention",
     "KBFormatError",
     "KBStats",
     "MissingPackageError",
+    "PPRCandidates",
     "PprCoverage",
     "PriorWeights",
-    "Protocol",
+    "RealisticCandidates",
     "RecallReport",
     "TitleCaser",
+    "WikipediaCandidates",
     "WikipediaTitles",
     "alias_variants",
     "build_kb",
+    "candidate_protocol",
     "candidate_recall",
     "document_candidates",
     "gold_mentions",
@@ -49,5 +53,6 @@ __all__ = [
     "read_wikipedia",
     "slice_for_lookups",
     "slice_realistic",
+    "text_protocol",
     "wikipedia_key",
 ]
