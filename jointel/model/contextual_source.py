@@ -67,9 +67,9 @@ class ContextualSource:
 
     MiniLM is loaded on first use, so loading a model directory stays fast and a source that every document finds
     cached never loads it. What is kept is the owner's choice: with `remember`, each document's vectors stay in
-    memory for the source's lifetime (training reads the dev split every epoch); with `cache_dir`, they also go to
-    files there and come from them (`ContextualCache`), so that the runs of an experiment compute each document
-    once between them. A source with neither keeps nothing, so a server's memory does not grow with what it
+    memory for the source's lifetime (training reads the dev split every epoch); with `cache_dir`, they go to files
+    there and come from them (`ContextualCache`), so that the runs of an experiment compute each document once
+    between them. A source with neither keeps nothing, so a server's memory does not grow with what it
     annotates. `encoder` stands in for MiniLM (tests).
     """
 
