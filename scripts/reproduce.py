@@ -36,7 +36,7 @@ from jointel.cli import (
 from jointel.data import load_corpus
 from jointel.evaluate import el_dict, el_scores_no_nil, evaluate_model, predicted_documents, score_corpus
 from jointel.kb import KB
-from jointel.model import JointModel, KBAccess, ModelConfig, link_given_spans, predict_documents
+from jointel.model import ContextualSource, JointModel, KBAccess, ModelConfig, link_given_spans, predict_documents
 from jointel.train import train_model
 
 VARIANTS = {
@@ -67,7 +67,7 @@ def run_one(
         resume = (out / "checkpoint.pt").is_file()
         cache = default_contextual_cache()
         history = train_model(config, corpus["train"], corpus["testa"], kb, out, resume=resume, contextual_cache=cache)
-        scores = score_model(JointModel.load(out / "model"), corpus, kb)
+        scores = score_model(load_remembering(out / "model"), corpus, kb)
     result = {
         "variant": variant,
         "seed": seed,
@@ -81,14 +81,20 @@ def run_one(
     return _write(result_path(results, variant, seed), result)
 
 
+def load_remembering(directory: Path) -> JointModel:
+    """The model saved in `directory`, its contextual vectors (if it reads them) remembered and cached on disk:
+    MiniLM reads each split once, if at all."""
+    config = ModelConfig.load(directory / "config.json", saved_model=True)
+    return JointModel.load(directory, ContextualSource.for_config(config, default_contextual_cache(), remember=True))
+
+
 def score_model(model: JointModel, corpus: dict, kb: KB) -> dict:
     """Scores of testa and testb under both protocols (`evaluate_model`, as `jointel evaluate` reports them)."""
-    with model.remembering_contextual(default_contextual_cache()):  # MiniLM reads each split once, if at all
-        return {
-            f"{split}/{protocol}": evaluate_model(model, corpus[split], kb, protocol).to_dict()
-            for split in SPLITS
-            for protocol in PROTOCOLS
-        }
+    return {
+        f"{split}/{protocol}": evaluate_model(model, corpus[split], kb, protocol).to_dict()
+        for split in SPLITS
+        for protocol in PROTOCOLS
+    }
 
 
 def rescore(root: Path, results: Path, data_dir: Path, kb_path: Path) -> list[Path]:
@@ -107,7 +113,7 @@ def rescore(root: Path, results: Path, data_dir: Path, kb_path: Path) -> list[Pa
                 continue
             model = root / f"{variant}-seed{seed}" / "model"
             if model.is_dir():
-                scores = score_model(JointModel.load(model), corpus, kb)
+                scores = score_model(load_remembering(model), corpus, kb)
                 done.append(_write(path, {**result, "scores": scores, "rescored_by_commit": commit}))
     return done
 
@@ -120,14 +126,10 @@ def _write(path: Path, result: dict) -> Path:
 
 def run_pipeline(seed: int, root: Path, results: Path, data_dir: Path, kb_path: Path, commit: str) -> Path:
     """The single-task pipeline for end-to-end EL: NER-only model's spans, linked by the EL-only model."""
-    ner, el = JointModel.load(root / f"ner-seed{seed}" / "model"), JointModel.load(root / f"el-seed{seed}" / "model")
+    ner, el = load_remembering(root / f"ner-seed{seed}" / "model"), load_remembering(root / f"el-seed{seed}" / "model")
     corpus = load_corpus(data_dir, default_cache_dir())
     scores = {}
-    with (
-        KB(kb_path) as kb,
-        ner.remembering_contextual(default_contextual_cache()),
-        el.remembering_contextual(default_contextual_cache()),
-    ):
+    with KB(kb_path) as kb:
         for split in SPLITS:
             for protocol in PROTOCOLS:
                 access = KBAccess.for_model(kb, protocol, el.config)

@@ -20,8 +20,8 @@ from jointel.annotate.tokenize import Token, split_sentences
 from jointel.data.documents import Document, Sentence, Span
 from jointel.kb.lookup import KB
 from jointel.kb.paths import default_wikipedia_kb_path
+from jointel.kb.protocols import text_protocol
 from jointel.kb.titles import respelled
-from jointel.model.candidates import text_protocol
 from jointel.model.ensemble import Ensemble
 from jointel.model.inputs import KBAccess
 from jointel.model.joint import JointModel, Prediction

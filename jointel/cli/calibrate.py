@@ -22,8 +22,7 @@ from jointel.data import SPLITS, Document
 from jointel.evaluate.calibrate import Calibration, calibrate
 from jointel.evaluate.calibration_plot import plot_calibration
 from jointel.evaluate.model import predict_scored
-from jointel.kb import KB, PROTOCOLS
-from jointel.model.candidates import text_protocol
+from jointel.kb import KB, PROTOCOLS, text_protocol
 from jointel.model.ensemble import Ensemble
 from jointel.model.inputs import KBAccess
 from jointel.model.joint import JointModel, Prediction

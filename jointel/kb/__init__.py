@@ -6,18 +6,18 @@ from jointel.kb.lookup import KB, Candidate, Entity, KBFormatError
 from jointel.kb.normalize import alias_variants, normalize
 from jointel.kb.ppr_lists import PprCoverage
 from jointel.kb.prior import PriorWeights
-from jointel.kb.slice import slice_for_lookups, slice_realistic
-from jointel.kb.stats import (
+from jointel.kb.protocols import (
     PROTOCOLS,
     WIKIPEDIA,
-    BaselineScore,
-    GoldMention,
-    Protocol,
-    RecallReport,
-    candidate_recall,
-    gold_mentions,
-    prior_baseline,
+    CandidateProtocol,
+    PPRCandidates,
+    RealisticCandidates,
+    WikipediaCandidates,
+    candidate_protocol,
+    text_protocol,
 )
+from jointel.kb.slice import slice_for_lookups, slice_realistic
+from jointel.kb.stats import BaselineScore, GoldMention, RecallReport, candidate_recall, gold_mentions, prior_baseline
 from jointel.kb.titles import TitleCaser
 from jointel.kb.types import held_out_accuracy
 from jointel.kb.wikipedia import MissingPackageError, WikipediaTitles, read_wikipedia, wikipedia_key
@@ -28,19 +28,23 @@ __all__ = [
     "WIKIPEDIA",
     "BaselineScore",
     "Candidate",
+    "CandidateProtocol",
     "Entity",
     "GoldMention",
     "KBFormatError",
     "KBStats",
     "MissingPackageError",
+    "PPRCandidates",
     "PprCoverage",
     "PriorWeights",
-    "Protocol",
+    "RealisticCandidates",
     "RecallReport",
     "TitleCaser",
+    "WikipediaCandidates",
     "WikipediaTitles",
     "alias_variants",
     "build_kb",
+    "candidate_protocol",
     "candidate_recall",
     "document_candidates",
     "gold_mentions",
@@ -50,5 +54,6 @@ __all__ = [
     "read_wikipedia",
     "slice_for_lookups",
     "slice_realistic",
+    "text_protocol",
     "wikipedia_key",
 ]

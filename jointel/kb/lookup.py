@@ -148,14 +148,6 @@ class KB:
         found = self._cached_ppr_candidates(doc, alias, k)
         return list(found) if found else self.candidates(alias, k)
 
-    def lookup(self, protocol: str, doc: int, alias: str, k: int | None = 30) -> list[Candidate]:
-        """Candidates under a protocol: `realistic` (the alias table) or `ppr` (document `doc`'s PPRforNED list)."""
-        if protocol == "realistic":
-            return self.candidates(alias, k)
-        if protocol == "ppr":
-            return self.ppr_candidates(doc, alias, k)
-        raise ValueError(f"unknown candidate protocol {protocol!r}: expected realistic or ppr")
-
     def alias_total(self, alias: str) -> float:
         """Σ score of the exact normalised alias (0 if unknown): `prior · total` is its evidence for an entity."""
         row = self._db.execute(_TOTAL_SQL, (normalize(alias),)).fetchone()

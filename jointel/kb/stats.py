@@ -10,17 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 from jointel.data import Document
-from jointel.kb.document import document_candidates
 from jointel.kb.lookup import KB, Candidate
 from jointel.kb.prior import surface
+from jointel.kb.protocols import CandidateProtocol, candidate_protocol
 
-Protocol = Literal["realistic", "ppr", "wikipedia"]
-# wikipedia: realistic lookups (meant for a KB of Wikipedia's titles) plus what earlier mentions of the document add
-WIKIPEDIA: Protocol = "wikipedia"
-PROTOCOLS: tuple[Protocol, ...] = ("realistic", "ppr", WIKIPEDIA)
 DEFAULT_KS: tuple[int | None, ...] = (1, 5, 10, 30, None)
 
 
@@ -59,31 +54,27 @@ def gold_mentions(documents: Iterable[Document]) -> Iterator[GoldMention]:
 
 
 def candidate_lists(
-    kb: KB, documents: Iterable[Document], protocol: Protocol, k: int | None
+    kb: KB, documents: Iterable[Document], protocol: str, k: int | None
 ) -> Iterator[tuple[GoldMention, list[Candidate]]]:
-    """Each gold linked mention with its top-k candidates under `protocol`."""
-    if protocol == WIKIPEDIA:
-        for document in documents:
-            yield from _with_document_evidence(kb, document, k)
-        return
-    if protocol not in PROTOCOLS:
-        raise ValueError(f"unknown protocol {protocol!r}: expected one of {', '.join(PROTOCOLS)}")
-    for mention in gold_mentions(documents):
-        yield mention, kb.lookup(protocol, mention.doc, mention.surface, k)
+    """Each gold linked mention with its top-k candidates under the protocol called `protocol` (`protocols.py`)."""
+    candidates = candidate_protocol(protocol, kb, k)
+    for document in documents:
+        yield from _document_lists(candidates, document)
 
 
-def _with_document_evidence(kb: KB, document: Document, k: int | None) -> Iterator[tuple[GoldMention, list[Candidate]]]:
-    """Candidates of the document's mentions (every span, NIL ones too, as a linker sees them), then its linked ones."""
+def _document_lists(protocol: CandidateProtocol, document: Document) -> Iterator[tuple[GoldMention, list[Candidate]]]:
+    """Candidates of the document's mentions (every span, NIL ones too, as a linker sees them: a protocol may learn
+    from the document's earlier mentions), then its linked ones."""
     spans = [(sentence, span) for sentence in document.sentences for span in sentence.spans]
     surfaces = [surface(sentence.tokens, span.start, span.end) for sentence, span in spans]
-    lists = document_candidates(surfaces, [kb.candidates(text, k) for text in surfaces], k)
+    lists = protocol.in_document(surfaces, [protocol.candidates(document.number, text) for text in surfaces])
     for (_, span), text, found in zip(spans, surfaces, lists, strict=True):
         if span.entity is not None:
             yield GoldMention(document.number, text, span.entity), found
 
 
 def candidate_recall(
-    kb: KB, documents: Iterable[Document], protocol: Protocol = "realistic", ks: Sequence[int | None] = DEFAULT_KS
+    kb: KB, documents: Iterable[Document], protocol: str = "realistic", ks: Sequence[int | None] = DEFAULT_KS
 ) -> RecallReport:
     """Recall@K of the gold entity among the top-K candidates, for each K in `ks`, over gold linked mentions."""
     deepest = None if None in ks else max(ks)
@@ -101,7 +92,7 @@ def candidate_recall(
     return RecallReport(mentions, recall, listed / mentions if mentions else 0.0)
 
 
-def prior_baseline(kb: KB, documents: Iterable[Document], protocol: Protocol = "realistic") -> BaselineScore:
+def prior_baseline(kb: KB, documents: Iterable[Document], protocol: str = "realistic") -> BaselineScore:
     """ED accuracy of linking each gold linked mention to its top candidate (equals recall@1 by construction)."""
     mentions = correct = empty = 0
     for mention, top in candidate_lists(kb, documents, protocol, 1):

@@ -2,6 +2,7 @@
 
 from jointel.model.batch import length_batches
 from jointel.model.config import ModelConfig, saved_values
+from jointel.model.contextual_source import ContextualSource
 from jointel.model.ensemble import Ensemble
 from jointel.model.features import SentenceFeatures
 from jointel.model.inputs import HeldOut, KBAccess, gold_features, is_named
@@ -13,6 +14,7 @@ from jointel.model.vectors import load_glove
 from jointel.model.vocab import Vocab, build_vocabs, save_vocabs
 
 __all__ = [
+    "ContextualSource",
     "Ensemble",
     "HeldOut",
     "JointModel",

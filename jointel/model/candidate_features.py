@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -18,6 +18,7 @@ import numpy as np
 
 from jointel.kb.lookup import Candidate
 from jointel.kb.normalize import normalize
+from jointel.kb.protocols import LinksAmong
 
 ENTITY_TYPES = ("PER", "ORG", "GPE", "UNK")
 _TYPE_INDEX = {kind: index for index, kind in enumerate(ENTITY_TYPES[:3])}  # any other type is UNK (3)
@@ -126,7 +127,6 @@ def candidate_set(
 
 
 MentionContext = tuple[list[Candidate], list[CandidateContext]]
-LinksAmong = Callable[[Collection[str]], Mapping[str, Collection[str]]]  # titles → who links with whom among them
 
 
 def document_context(

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from jointel.data.files import write_atomic
+from jointel.kb.protocols import PROTOCOL_CLASSES
 from jointel.model.contextual import LAYER_READOUTS
 
 
@@ -91,9 +92,6 @@ class ModelConfig:
     seed: int = 1
 
     def __post_init__(self) -> None:
-        # Imported here, not at the top: this module stays at the bottom of `model` (vocab imports it).
-        from jointel.model.candidates import PROTOCOL_CLASSES
-
         for field in fields(self):
             _check_field(field.name, field.type, getattr(self, field.name))
         if self.candidate_protocol not in PROTOCOL_CLASSES:

@@ -11,18 +11,13 @@ package, and `transformers` is imported only when an encoder is made, so this mo
 from __future__ import annotations
 
 import functools
-import hashlib
 import importlib.metadata
-import io
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-
-from jointel.data.files import write_atomic
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -294,42 +289,3 @@ class ContextualEncoder:
             else:
                 layers = torch.stack(output.hidden_states[-LAST_LAYERS:]).mean(dim=0).numpy()
         return [layers[row, 1 : 1 + len(window.pieces)] for row, window in enumerate(windows)]
-
-
-Sentences = Sequence[Sequence[str]]
-
-
-class ContextualCache:
-    """Contextual vectors of whole documents on disk: MiniLM is the slowest step of training and evaluating an
-    accurate model, and every run of an experiment reads the same corpus.
-
-    One `.npy` file per document, named by a hash of the encoder's `key` and the document's tokens, so that a change
-    of either is a miss, never a stale hit. Files are written whole (temporary file, then rename): runs side by side
-    share the directory. A file that cannot be read, or holds the wrong shape, is a miss and is written again.
-    """
-
-    def __init__(self, directory: Path, key: str) -> None:
-        self.directory = Path(directory)
-        self.key = key
-
-    def path(self, sentences: Sentences) -> Path:
-        digest = hashlib.sha256(json.dumps([self.key, [list(tokens) for tokens in sentences]]).encode()).hexdigest()
-        return self.directory / f"{digest}.npy"
-
-    def get(self, sentences: Sentences) -> list[np.ndarray] | None:
-        """One (len(sentence), dimension) array per sentence, or None when the document is not cached."""
-        try:
-            vectors = np.load(self.path(sentences), allow_pickle=False)
-        except (OSError, ValueError):
-            return None
-        lengths = [len(tokens) for tokens in sentences]
-        if vectors.ndim != 2 or len(vectors) != sum(lengths) or vectors.dtype not in (np.float32, np.float16):
-            return None
-        return list(np.split(vectors, np.cumsum(lengths)[:-1])) if lengths else []
-
-    def put(self, sentences: Sentences, vectors: Sequence[np.ndarray]) -> None:
-        stacked = np.concatenate(vectors) if len(vectors) else np.zeros((0, CONTEXTUAL_DIM), dtype=np.float32)
-        buffer = io.BytesIO()
-        kept = np.float16 if stacked.dtype == np.float16 else np.float32  # the read-outs' two types
-        np.save(buffer, stacked.astype(kept, copy=False), allow_pickle=False)
-        write_atomic(self.path(sentences), buffer.getvalue())

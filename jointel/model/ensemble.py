@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import Tensor
 
@@ -27,6 +25,7 @@ from jointel.data.documents import Span
 from jointel.data.files import write_atomic
 from jointel.model.candidate_features import CandidateSet
 from jointel.model.config import ConfigError, ModelConfig
+from jointel.model.contextual_source import ContextualSource
 from jointel.model.features import SentenceFeatures
 from jointel.model.joint import JointModel, Prediction, choose_links
 from jointel.model.stack_lstm import Decoded, decode_together
@@ -39,14 +38,15 @@ MAY_DIFFER = ("seed", "nil_threshold")  # config fields in which members may dif
 class Ensemble:
     """Members that agree on every config field but `MAY_DIFFER` and on their vocabularies, used as one model.
 
-    It answers what prediction and evaluation ask of a `JointModel` (`config`, `vocabs`, `decode`, `link`,
-    `gold_mentions`, contextual vectors); parser states and chunks carry a member axis: (N, members, H).
+    It answers what prediction and evaluation ask of a `JointModel` (`config`, `vocabs`, `contextual`, `decode`,
+    `link`, `gold_mentions`); parser states and chunks carry a member axis: (N, members, H).
     """
 
     def __init__(self, members: Sequence[JointModel], nil_threshold: float | None = None):
         if not members:
             raise ConfigError("an ensemble needs at least one member model")
         self.members = list(members)
+        self.contextual = self.members[0].contextual  # the same features for every member
         self.config = replace(_shared_config(self.members), nil_threshold=nil_threshold)
         self.vocabs = _shared_vocabs(self.members)
 
@@ -54,16 +54,6 @@ class Ensemble:
         for member in self.members:
             member.eval()
         return self
-
-    def contextual_vectors(
-        self, documents: Sequence[Sequence[Sequence[str]]], progress: Callable[[int, int], None] | None = None
-    ) -> list[list[np.ndarray | None]]:
-        return self.members[0].contextual_vectors(documents, progress)  # the same features for every member
-
-    @contextmanager
-    def remembering_contextual(self, cache_dir: Path | None = None) -> Iterator[None]:
-        with self.members[0].remembering_contextual(cache_dir):
-            yield
 
     def decode(self, sentences: Sequence[SentenceFeatures], encode_batch: int = 256) -> Decoded:
         inputs = [member.decoder_inputs(sentences, encode_batch) for member in self.members]
@@ -152,4 +142,5 @@ def load_ensemble(directory: Path) -> Ensemble:
     if not isinstance(members, list) or not all(isinstance(member, str) for member in members):
         raise ConfigError(f'{path}: expected {{"members": [model directories]}}')
     config = ModelConfig.load(directory / "config.json", saved_model=True)
-    return Ensemble([JointModel.load(directory / member) for member in members], config.nil_threshold)
+    contextual = ContextualSource.for_config(config)  # one source for all members: they read the same vectors
+    return Ensemble([JointModel.load(directory / member, contextual) for member in members], config.nil_threshold)

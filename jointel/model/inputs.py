@@ -6,7 +6,7 @@
 - `predicted_candidate_sets`: the candidate sets of the mentions the parser found, for linking them.
 
 Both modes go through `_document_features` and `_candidate_sets`, so a model reads in use exactly the inputs it was
-trained on. `KBAccess` says what is read from the KB; the candidate protocols themselves are in `candidates.py`.
+trained on. `KBAccess` says what is read from the KB; the candidate protocols themselves are in `jointel.kb.protocols`.
 """
 
 from __future__ import annotations
@@ -21,15 +21,14 @@ import numpy as np
 from jointel.data.documents import Document, Sentence, Span
 from jointel.kb.lookup import KB, Candidate
 from jointel.kb.normalize import normalize
+from jointel.kb.protocols import CandidateProtocol, LinksAmong, candidate_protocol
 from jointel.model.candidate_features import (
     CandidateContext,
     CandidateSet,
-    LinksAmong,
     MentionContext,
     candidate_set,
     document_context,
 )
-from jointel.model.candidates import CandidateProtocol, candidate_protocol
 from jointel.model.config import ModelConfig
 from jointel.model.features import SentenceFeatures, sentence_features
 from jointel.model.gazetteer import Gazetteer
@@ -59,7 +58,7 @@ class KBAccess:
         with_links: bool = False,
         normalized_match: bool = True,
     ) -> KBAccess:
-        """Top-`k` candidates (and their links) under the protocol called `protocol` (see `candidates.py`)."""
+        """Top-`k` candidates (and their links) under the protocol called `protocol` (see `jointel.kb.protocols`)."""
         candidates = candidate_protocol(protocol, kb, k)
         gazetteer = Gazetteer(kb.alias_table()) if with_gazetteer else None
         return cls(candidates, gazetteer, with_links, normalize if normalized_match else str)
@@ -89,7 +88,7 @@ def decoding_features(
 ) -> list[SentenceFeatures]:
     """Inputs of every sentence of `documents` read from its tokens alone: spans the sentences carry (gold ones, in
     evaluation) must not reach the parser. `vectors` are each document's contextual vectors, if the model reads
-    them (`JointModel.contextual_vectors`)."""
+    them (`contextual_source.contextual_vectors`)."""
     vectors = vectors if vectors is not None else [[None] * len(document) for document in documents]
     gazetteer = access.gazetteer if access is not None else None
     features = []

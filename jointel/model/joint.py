@@ -7,14 +7,12 @@ mentions with the same encoder), so the single-task baselines differ from the jo
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import pickle
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -25,14 +23,12 @@ from jointel.data.files import replaced_atomically
 from jointel.model.batch import IGNORE, Batch, Candidates, collate, collate_candidates, length_batches
 from jointel.model.candidate_features import CandidateSet
 from jointel.model.config import ConfigError, ModelConfig
+from jointel.model.contextual_source import ContextualSource
 from jointel.model.encoder import TokenEncoder
 from jointel.model.features import SentenceFeatures
 from jointel.model.linker import Linker
 from jointel.model.stack_lstm import Decoded, StackLSTM
 from jointel.model.vocab import Vocab, load_vocabs, save_vocabs
-
-if TYPE_CHECKING:
-    from jointel.model.contextual import ContextualCache, ContextualEncoder
 
 
 @dataclass(frozen=True)
@@ -74,77 +70,18 @@ class JointModel(nn.Module):
 
     Training (`loss`) runs teacher-forced on gold actions; prediction is two-step (`decode`, then `link` with the
     document's other mentions as context, in `predict.py`). `save()`/`load()` keep config, vocabularies and weights.
+    A model with `contextual_dim` reads MiniLM's vectors from `contextual`, a source its owner makes and may share
+    (`ContextualSource`): the network itself keeps no cache.
     """
 
-    def __init__(self, config: ModelConfig, vocabs: dict[str, Vocab]):
+    def __init__(self, config: ModelConfig, vocabs: dict[str, Vocab], contextual: ContextualSource | None = None):
         super().__init__()
         self.config = config
         self.vocabs = vocabs
         self.encoder = TokenEncoder(config, len(vocabs["words"]), len(vocabs["chars"]))
         self.parser = StackLSTM(config, self.encoder.output_dim)
         self.linker = Linker(config, len(vocabs["entities"]), self.encoder.words, config.hidden)
-        self._encoder: ContextualEncoder | None = None  # MiniLM, loaded on first use
-        self._remembered: dict[tuple[tuple[str, ...], ...], list[np.ndarray]] | None = None
-        self._disk: ContextualCache | None = None  # where remembered vectors are also kept, if anywhere
-
-    def _minilm(self) -> ContextualEncoder:
-        if self._encoder is None:
-            from jointel.model.contextual import CONTEXTUAL_DIM, ContextualEncoder
-
-            if self.config.contextual_dim != CONTEXTUAL_DIM:  # checked before the slow load
-                raise ConfigError(
-                    f"contextual_dim is MiniLM's width, {CONTEXTUAL_DIM} (or 0 for no contextual vectors), "
-                    f"not {self.config.contextual_dim}"
-                )
-            with torch.random.fork_rng(devices=[]):  # loading it must not move training's random stream
-                self._encoder = ContextualEncoder(layers=self.config.contextual_layers)
-        return self._encoder
-
-    @contextlib.contextmanager
-    def remembering_contextual(self, cache_dir: Path | None = None) -> Iterator[None]:
-        """Within it each document's contextual vectors are computed once: training reads the dev split every
-        epoch. Outside it nothing is kept, so a server's memory does not grow with what it annotates.
-
-        With `cache_dir` the vectors also go to files there and come from them (`ContextualCache`), so that the
-        runs of an experiment compute each document once between them.
-        """
-        if cache_dir is not None and self.config.contextual_dim:
-            from jointel.model.contextual import ContextualCache, encoder_key
-
-            loaded = self._encoder
-            key = loaded.key if loaded is not None else encoder_key(layers=self.config.contextual_layers)
-            self._disk = ContextualCache(cache_dir, key)
-        self._remembered = {}
-        try:
-            yield
-        finally:
-            self._remembered, self._disk = None, None
-
-    def contextual_vectors(
-        self, documents: Sequence[Sequence[Sequence[str]]], progress: Callable[[int, int], None] | None = None
-    ) -> list[list[np.ndarray | None]]:
-        """Each document's contextual vectors, one array per sentence (None per sentence for a model without
-        `contextual_dim`, which never loads MiniLM). Documents not remembered (or cached, see
-        `remembering_contextual`) are computed together: windows of several documents share MiniLM's batches,
-        which is faster than one document at a time. `progress(done, total)` counts the computed documents."""
-        if not self.config.contextual_dim:
-            return [[None] * len(document) for document in documents]
-        keys = [tuple(tuple(tokens) for tokens in document) for document in documents]
-        found = dict.fromkeys(keys) if self._remembered is None else self._remembered
-        missing: dict[tuple[tuple[str, ...], ...], None] = {}  # in order, each document once
-        for key in keys:
-            if found.get(key) is None and key not in missing:
-                cached = self._disk.get(key) if self._disk is not None else None
-                if cached is None:
-                    missing[key] = None
-                else:
-                    found[key] = cached
-        if missing:
-            for key, vectors in zip(missing, self._minilm().encode_documents(list(missing), progress), strict=True):
-                found[key] = vectors
-                if self._disk is not None:
-                    self._disk.put(key, vectors)
-        return [found[key] for key in keys]
+        self.contextual = contextual
 
     def set_word_vectors(self, words: Sequence[str], vectors: np.ndarray) -> None:
         """Initialise the embedding row of each of `words` that the vocabulary holds from its pre-trained vector."""
@@ -256,13 +193,16 @@ class JointModel(nn.Module):
             torch.save(self.state_dict(), temp)
 
     @classmethod
-    def load(cls, directory: Path) -> JointModel:
+    def load(cls, directory: Path, contextual: ContextualSource | None = None) -> JointModel:
+        """The model saved in `directory`, reading contextual vectors from `contextual` if its config asks for them
+        (by default a source that keeps nothing: see `ContextualSource.for_config`)."""
         directory = Path(directory)
         for name in ("config.json", "vocabs.json", "weights.pt"):
             if not (directory / name).is_file():
                 raise FileNotFoundError(f"{directory / name}: missing; is {directory} a model saved by jointel?")
         config = ModelConfig.load(directory / "config.json", saved_model=True)
-        model = cls(config, load_vocabs(directory / "vocabs.json"))
+        contextual = contextual if contextual is not None else ContextualSource.for_config(config)
+        model = cls(config, load_vocabs(directory / "vocabs.json"), contextual)
         path = directory / "weights.pt"
         state = read_saved(path, "weights file", "retrain or copy it again")
         check_fits(model, state, path, "were config.json or vocabs.json changed? Copy the model directory again, whole")

@@ -17,6 +17,7 @@ from torch import Tensor
 
 from jointel.data.documents import LABELS, Document, Sentence, Span
 from jointel.model.batch import length_batches
+from jointel.model.contextual_source import contextual_vectors
 from jointel.model.inputs import KBAccess, decoding_features, gold_features, predicted_candidate_sets
 from jointel.model.joint import JointModel, Prediction
 from jointel.model.tokens import TokenIds
@@ -80,7 +81,9 @@ def _decode(
     model: JointModel, documents: Sequence[Sequence[Sentence]], access: KBAccess, token_ids: TokenIds, batch_size: int
 ) -> list[_Mention]:
     """The mentions the parser finds in the sentences of `documents`, numbered by sentence over all documents."""
-    vectors = model.contextual_vectors([[sentence.tokens for sentence in document] for document in documents])
+    vectors = contextual_vectors(
+        model.contextual, [[sentence.tokens for sentence in document] for document in documents]
+    )
     decoded = model.decode(decoding_features(documents, token_ids, access, vectors), batch_size)
     mentions: list[_Mention] = []
     n = 0
@@ -155,7 +158,9 @@ def link_given_spans(
     model.eval()
     token_ids = TokenIds(model.vocabs["words"], model.vocabs["chars"])
     # one document per MiniLM call, as this pass has always read them: batches of several documents can round apart
-    vectors = [model.contextual_vectors([[s.tokens for s in document.sentences]])[0] for document in documents]
+    vectors = [
+        contextual_vectors(model.contextual, [[s.tokens for s in document.sentences]])[0] for document in documents
+    ]
     features = gold_features(documents, token_ids, access, vectors)
     linked: list[list[Prediction]] = [[] for _ in features]
     for indices in length_batches([len(f.words) for f in features], batch_size):

@@ -28,6 +28,7 @@ from jointel.evaluate.report import score_corpus
 from jointel.kb.lookup import KB
 from jointel.model.batch import Batch, length_batches
 from jointel.model.config import ModelConfig
+from jointel.model.contextual_source import ContextualSource, contextual_vectors
 from jointel.model.features import SentenceFeatures
 from jointel.model.inputs import HeldOut, KBAccess, NameOnly, gold_features
 from jointel.model.joint import JointModel, check_fits
@@ -79,7 +80,8 @@ def train_model(
     keeps the last model: dev can no longer choose.
 
     A model with contextual features first reads every document with MiniLM (`progress` counts documents then),
-    from and into `contextual_cache` if given (see `JointModel.remembering_contextual`).
+    from and into `contextual_cache` if given; the run's source remembers them all until training ends (see
+    `ContextualSource`).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -89,7 +91,8 @@ def train_model(
     extra = list(dev) if config.train_with_dev else []
     training = [*train, *extra]
     _seed(config.seed)
-    model = _new_or_resumed_model(config, training, access, out_dir, resume)
+    contextual = ContextualSource.for_config(config, contextual_cache, remember=True)
+    model = _new_or_resumed_model(config, training, access, out_dir, resume, contextual)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
     average = WeightAverage(model, config.weight_average) if config.weight_average else None
     history: list[EpochResult] = []
@@ -97,37 +100,38 @@ def train_model(
         history = _restore(load_checkpoint(out_dir / "checkpoint.pt"), out_dir, model, optimizer, average)
     held_out = HeldOut.under(kb, access.protocol) if config.leave_one_out_priors else None
     name_only = NameOnly.under(kb, config)
-    with model.remembering_contextual(contextual_cache):
-        vectors = model.contextual_vectors(
-            [[s.tokens for s in document.sentences] for document in [*train, *dev]], progress
-        )
-        token_ids = TokenIds(model.vocabs["words"], model.vocabs["chars"])
-        with_links = config.el_weight > 0
-        features = gold_features(train, token_ids, access, vectors[: len(train)], held_out, with_links, name_only)
-        if extra:  # dev, whose mentions have nothing of their own to hold out: the KB's priors count train's links
-            features += gold_features(extra, token_ids, access, vectors[len(train) :], None, with_links, name_only)
-        singletons = _singleton_mask(model, training)
-        for epoch in range(len(history) + 1, config.epochs + 1):
-            if is_finished(history, config):
-                break
-            result = _train_epoch(model, optimizer, features, singletons, epoch, progress, average)
-            with average.swapped_in() if average is not None else nullcontext():  # the weights the model is
-                history.append(_evaluate_dev(model, dev, access, result))
-                logger.info("epoch %d: %s", epoch, history[-1])
-                best = max(r.selection_score(config.selection) for r in history)
-                if config.train_with_dev or history[-1].selection_score(config.selection) >= best:
-                    _save_model(model, out_dir / "model")
-            _save_state(out_dir, model, optimizer, history, average)
+    vectors = contextual_vectors(
+        contextual, [[s.tokens for s in document.sentences] for document in [*train, *dev]], progress
+    )
+    token_ids = TokenIds(model.vocabs["words"], model.vocabs["chars"])
+    with_links = config.el_weight > 0
+    features = gold_features(train, token_ids, access, vectors[: len(train)], held_out, with_links, name_only)
+    if extra:  # dev, whose mentions have nothing of their own to hold out: the KB's priors count train's links
+        features += gold_features(extra, token_ids, access, vectors[len(train) :], None, with_links, name_only)
+    singletons = _singleton_mask(model, training)
+    for epoch in range(len(history) + 1, config.epochs + 1):
+        if is_finished(history, config):
+            break
+        result = _train_epoch(model, optimizer, features, singletons, epoch, progress, average)
+        with average.swapped_in() if average is not None else nullcontext():  # the weights the model is
+            history.append(_evaluate_dev(model, dev, access, result))
+            logger.info("epoch %d: %s", epoch, history[-1])
+            best = max(r.selection_score(config.selection) for r in history)
+            if config.train_with_dev or history[-1].selection_score(config.selection) >= best:
+                _save_model(model, out_dir / "model")
+        _save_state(out_dir, model, optimizer, history, average)
     return history
 
 
-def _new_or_resumed_model(config, train, access: KBAccess, out_dir: Path, resume: bool) -> JointModel:
+def _new_or_resumed_model(
+    config, train, access: KBAccess, out_dir: Path, resume: bool, contextual: ContextualSource | None
+) -> JointModel:
     if resume:
-        return JointModel(config, load_vocabs(out_dir / "vocabs.json"))
+        return JointModel(config, load_vocabs(out_dir / "vocabs.json"), contextual)
     words, vectors = load_glove(config.max_pretrained_words) if config.pretrained_vectors else ([], None)
     vocabs = build_vocabs(train, words, access.protocol.candidates if config.el_weight > 0 else None)
     save_vocabs(out_dir / "vocabs.json", vocabs)
-    model = JointModel(config, vocabs)
+    model = JointModel(config, vocabs, contextual)
     if vectors is not None:
         model.set_word_vectors(words, vectors)
     return model

@@ -2,6 +2,7 @@
 
 import pytest
 
+from jointel.data import Document, Sentence, Span
 from jointel.kb import KB, candidate_recall, gold_mentions, prior_baseline
 
 
@@ -58,5 +59,15 @@ def test_prior_baseline_equals_recall_at_1(kb, tiny_kb):
 
 
 def test_candidate_recall_unknown_protocol_is_an_error(kb, tiny_kb):
-    with pytest.raises(ValueError, match="unknown protocol 'oracle'"):
+    with pytest.raises(ValueError, match="unknown candidate protocol 'oracle'"):
         candidate_recall(kb, tiny_kb.corpus["testa"], "oracle")
+
+
+def test_candidate_recall_under_wikipedia_reads_the_earlier_mentions_of_the_document(kb):
+    """ "Janeiro" alone has no candidate in the tiny KB; after "Rio de Janeiro" the wikipedia protocol gives it that
+    mention's (`WikipediaCandidates.in_document`), and so does the recall measured under that protocol."""
+    tokens = ("Rio", "de", "Janeiro", "and", "Janeiro", ".")
+    spans = (Span(0, 3, "LOC", "Rio_de_Janeiro"), Span(4, 5, "LOC", "Rio_de_Janeiro"))
+    documents = [Document("1 EU", "testa", (Sentence(tokens, spans),))]
+    assert candidate_recall(kb, documents, "realistic", (1,)).recall[1] == 0.5
+    assert candidate_recall(kb, documents, "wikipedia", (1,)).recall[1] == 1.0

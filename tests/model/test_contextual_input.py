@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from jointel.model.config import ConfigError
+from jointel.model.contextual_source import ContextualCache, ContextualSource, contextual_vectors
 from jointel.model.inputs import gold_features
 from jointel.model.joint import JointModel
 from jointel.model.predict import predict_documents
@@ -44,14 +45,19 @@ class FakeEncoder:
 @pytest.fixture
 def contextual_model(tiny_config, tiny_documents):
     config = dataclasses.replace(tiny_config, contextual_dim=2)
-    model = JointModel(config, build_vocabs(tiny_documents, [], None)).eval()
-    model._encoder = FakeEncoder()
-    return model
+    return JointModel(config, build_vocabs(tiny_documents, [], None), ContextualSource(encoder=FakeEncoder())).eval()
+
+
+def _reading(model, source):
+    """A model with the weights of `model`, reading its vectors from `source`."""
+    other = JointModel(model.config, model.vocabs, source).eval()
+    other.load_state_dict(model.state_dict())
+    return other
 
 
 def _contextual_features(model, documents):
     """Gold features of `documents` with the model's contextual vectors, as training builds them."""
-    vectors = model.contextual_vectors([[sentence.tokens for sentence in d.sentences] for d in documents])
+    vectors = contextual_vectors(model.contextual, [[sentence.tokens for sentence in d.sentences] for d in documents])
     return gold_features(documents, TokenIds(model.vocabs["words"], model.vocabs["chars"]), None, vectors)
 
 
@@ -72,29 +78,48 @@ def test_encoder_reads_the_contextual_vectors(contextual_model, tiny_documents):
         contextual_model.encoder(batch)
 
 
-def test_contextual_vectors_are_computed_once_per_document_while_remembering(contextual_model, tiny_kb):
+def test_contextual_vectors_are_computed_once_per_document_by_a_remembering_source(contextual_model, tiny_kb):
     from jointel.kb import KB
     from jointel.model.inputs import KBAccess
 
     documents = tiny_kb.corpus["testa"]
-    fake = contextual_model._encoder
+    forgetting, remembering = FakeEncoder(), FakeEncoder()
     with KB(tiny_kb.path) as kb:
         access = KBAccess.open(kb, "ppr", 30)
-        first = predict_documents(contextual_model, documents, access)
-        assert fake.calls == len(documents)
-        with contextual_model.remembering_contextual():
-            predict_documents(contextual_model, documents, access)
-            again = predict_documents(contextual_model, documents, access)
-        assert fake.calls == 2 * len(documents)
-        predict_documents(contextual_model, documents, access)  # nothing is kept outside
-        assert fake.calls == 3 * len(documents)
+        model = _reading(contextual_model, ContextualSource(encoder=forgetting))
+        first = predict_documents(model, documents, access)
+        predict_documents(model, documents, access)  # a source that keeps nothing computes again
+        assert forgetting.calls == 2 * len(documents)
+        model = _reading(contextual_model, ContextualSource(remember=True, encoder=remembering))
+        predict_documents(model, documents, access)
+        again = predict_documents(model, documents, access)
+        assert remembering.calls == len(documents)
     assert again == first
 
 
+def test_models_sharing_a_source_share_its_vectors_and_hold_no_cache(contextual_model, tiny_kb):
+    """The cache belongs to the source: a second model reading the same source computes nothing again, and a
+    model's state (what it saves) is its weights alone, whatever its source holds."""
+    from jointel.kb import KB
+    from jointel.model.inputs import KBAccess
+
+    documents = tiny_kb.corpus["testa"]
+    fake = FakeEncoder()
+    shared = ContextualSource(remember=True, encoder=fake)
+    first, second = _reading(contextual_model, shared), _reading(contextual_model, shared)
+    with KB(tiny_kb.path) as kb:
+        access = KBAccess.open(kb, "ppr", 30)
+        assert predict_documents(first, documents, access) == predict_documents(second, documents, access)
+    assert fake.calls == len(documents)
+    assert first.state_dict().keys() == contextual_model.state_dict().keys()
+    assert not {"_remembered", "_disk", "_encoder"} & set(vars(first))
+
+
 def test_fast_models_have_no_contextual_vectors(tiny_config, tiny_documents):
+    assert ContextualSource.for_config(tiny_config) is None  # MiniLM is never loaded
     model = JointModel(tiny_config, build_vocabs(tiny_documents, [], None))
-    assert model.contextual_vectors([[["Paris"], ["won", "."]]]) == [[None, None]]
-    assert model._encoder is None  # MiniLM was never loaded
+    assert model.contextual is None
+    assert contextual_vectors(model.contextual, [[["Paris"], ["won", "."]]]) == [[None, None]]
 
 
 def test_a_cache_directory_serves_the_next_run(contextual_model, tiny_kb, tiny_config, tmp_path):
@@ -104,34 +129,32 @@ def test_a_cache_directory_serves_the_next_run(contextual_model, tiny_kb, tiny_c
     documents = tiny_kb.corpus["testa"]
     with KB(tiny_kb.path) as kb:
         access = KBAccess.open(kb, "ppr", 30)
-        with contextual_model.remembering_contextual(tmp_path):
-            first = predict_documents(contextual_model, documents, access)
-        assert contextual_model._encoder.calls == len(documents)
+        this_run, next_run = FakeEncoder(), FakeEncoder()
+        first = predict_documents(
+            _reading(contextual_model, ContextualSource(cache_dir=tmp_path, encoder=this_run)), documents, access
+        )
+        assert this_run.calls == len(documents)
         assert len(list(tmp_path.glob("*.npy"))) == len(documents)
-        other = JointModel(contextual_model.config, contextual_model.vocabs).eval()
-        other.load_state_dict(contextual_model.state_dict())
-        other._encoder = FakeEncoder()
-        with other.remembering_contextual(tmp_path):
-            again = predict_documents(other, documents, access)
-        assert other._encoder.calls == 0  # every document came from the files
+        again = predict_documents(
+            _reading(contextual_model, ContextualSource(cache_dir=tmp_path, encoder=next_run)), documents, access
+        )
+        assert next_run.calls == 0  # every document came from the files
     assert again == first
 
 
-def test_documents_not_yet_known_are_computed_together(contextual_model):
+def test_documents_not_yet_known_are_computed_together():
     one, two = [["Ann", "met", "Bob"]], [["Cork", "won"], ["Rain", "."]]
-    fake = contextual_model._encoder
-    with contextual_model.remembering_contextual():
-        vectors = contextual_model.contextual_vectors([one, two, one])
-        assert (fake.batches, fake.calls) == (1, 2)  # one MiniLM call for both, the repeated document once
-        contextual_model.contextual_vectors([two, [["New"]]])
-        assert (fake.batches, fake.calls) == (2, 3)
+    fake = FakeEncoder()
+    source = ContextualSource(remember=True, encoder=fake)
+    vectors = source.vectors([one, two, one])
+    assert (fake.batches, fake.calls) == (1, 2)  # one MiniLM call for both, the repeated document once
+    source.vectors([two, [["New"]]])
+    assert (fake.batches, fake.calls) == (2, 3)
     assert [v.tolist() for v in vectors[1]] == [[[1.0, 0.0], [0.0, 1.0]], [[1.0, 0.0], [0.0, 1.0]]]
     assert all(np.array_equal(a, b) for a, b in zip(vectors[0], vectors[2], strict=True))
 
 
 def test_the_cache_misses_on_other_tokens_other_encoders_and_unreadable_files(tmp_path):
-    from jointel.model.contextual import ContextualCache
-
     cache = ContextualCache(tmp_path, "encoder A")
     sentences = [["EU", "rejects"], [], ["Peter"]]
     vectors = [np.ones((2, 3), np.float32), np.zeros((0, 3), np.float32), np.full((1, 3), 2.0, np.float32)]
@@ -148,20 +171,20 @@ def test_the_cache_misses_on_other_tokens_other_encoders_and_unreadable_files(tm
     assert not list(tmp_path.glob("*.tmp"))
 
 
-def test_loading_minilm_leaves_the_random_stream_alone(tiny_config, tiny_documents, monkeypatch):
-    import jointel.model.contextual as contextual
+def test_loading_minilm_leaves_the_random_stream_alone(tiny_config, monkeypatch):
+    import jointel.model.contextual_source as contextual_source
 
     class RandomInitEncoder(FakeEncoder):
         def __init__(self, **settings):
             super().__init__()
             torch.rand(10)  # as a model's weight initialisation does before the weights are loaded
 
-    monkeypatch.setattr(contextual, "ContextualEncoder", RandomInitEncoder)
-    config = dataclasses.replace(tiny_config, contextual_dim=contextual.CONTEXTUAL_DIM)
-    model = JointModel(config, build_vocabs(tiny_documents, [], None))
+    monkeypatch.setattr(contextual_source, "ContextualEncoder", RandomInitEncoder)
+    config = dataclasses.replace(tiny_config, contextual_dim=contextual_source.CONTEXTUAL_DIM)
+    source = ContextualSource.for_config(config)
     torch.manual_seed(0)
-    model._minilm()
-    assert isinstance(model._encoder, RandomInitEncoder)
+    source.vectors([[["Paris"]]])
+    assert isinstance(source._encoder, RandomInitEncoder)
     after = torch.rand(1)
     torch.manual_seed(0)
     assert torch.equal(after, torch.rand(1))
@@ -182,8 +205,7 @@ def test_a_model_mixing_all_layers_reads_them_stacked(contextual_model, tiny_doc
         dataclasses.replace(contextual_model.config, contextual_layers="first")
 
 
-def test_a_contextual_width_other_than_minilms_is_refused_before_loading_it(tiny_config, tiny_documents):
-    model = JointModel(dataclasses.replace(tiny_config, contextual_dim=128), build_vocabs(tiny_documents, [], None))
+def test_a_contextual_width_other_than_minilms_is_refused_before_loading_it(tiny_config):
     expected = r"contextual_dim is MiniLM's width, 384 \(or 0 for no contextual vectors\), not 128"
     with pytest.raises(ConfigError, match=expected):
-        model.contextual_vectors([[["Paris"]]])
+        ContextualSource.for_config(dataclasses.replace(tiny_config, contextual_dim=128))

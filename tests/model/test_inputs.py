@@ -3,7 +3,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from jointel.kb import KB, Candidate
+from jointel.kb import KB, Candidate, PPRCandidates, RealisticCandidates
 from jointel.model.actions import OUT_ID
 from jointel.model.inputs import (
     HeldOut,
@@ -207,3 +207,9 @@ def test_kb_tells_entities_known_by_name_alone(tiny_kb, tmp_path):
     with KB(tmp_path / "mine.sqlite") as kb:
         assert kb.name_only(["Paris", "Zorblax_Dynamics"]) == {"Zorblax_Dynamics"}
         assert kb.name_only_popularity() == DEFAULT_POPULARITY
+
+
+def test_held_out_priors_drop_unsupported_candidates_only_where_lists_come_from_link_counts(tiny_kb):
+    with KB(tiny_kb.path) as kb:
+        assert HeldOut.under(kb, RealisticCandidates(kb, 30)).drop_unsupported
+        assert not HeldOut.under(kb, PPRCandidates(kb, 30)).drop_unsupported

@@ -37,7 +37,7 @@ def test_a_model_without_contextual_features_never_loads_minilm(tiny_training, t
     def no_minilm(*args, **kwargs):
         raise AssertionError("MiniLM loaded for a model without contextual features")
 
-    monkeypatch.setattr("jointel.model.contextual.ContextualEncoder", no_minilm)
+    monkeypatch.setattr("jointel.model.contextual_source.ContextualEncoder", no_minilm)
     documents, config = tiny_training
     assert config.contextual_dim == 0
     with KB(tiny_kb.path) as kb:

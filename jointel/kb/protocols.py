@@ -3,19 +3,21 @@
 A protocol is one small class over the KB, so a reader sees what each one reads. `realistic` reads the KB alias
 table, as any unseen text can; `ppr` reads the document's own PPRforNED list, the literature's AIDA protocol;
 `wikipedia` is `realistic` with what earlier mentions of the document add, for a KB of all of Wikipedia. Adding
-a protocol is a class here and its entry in `PROTOCOL_CLASSES`.
+a protocol is a class here and its entry in `PROTOCOL_CLASSES`: this is the one place that says what a protocol's
+name means, for the model's inputs and for the KB's own measures (`jointel.kb.stats`) alike.
 """
 
 from __future__ import annotations
 
 import functools
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import ClassVar
 
 from jointel.kb.document import document_candidates
 from jointel.kb.lookup import KB, Candidate
-from jointel.model.candidate_features import LinksAmong
+
+LinksAmong = Callable[[Collection[str]], Mapping[str, Collection[str]]]  # titles → who links with whom among them
 
 
 class CandidateProtocol(ABC):
@@ -91,6 +93,8 @@ class WikipediaCandidates(RealisticCandidates):
 PROTOCOL_CLASSES: dict[str, type[CandidateProtocol]] = {
     protocol.name: protocol for protocol in (RealisticCandidates, PPRCandidates, WikipediaCandidates)
 }
+PROTOCOLS: tuple[str, ...] = tuple(PROTOCOL_CLASSES)
+WIKIPEDIA = WikipediaCandidates.name  # meant for a KB of Wikipedia's titles (`jointel kb stats` asks for one)
 
 
 def text_protocol(name: str) -> str:

@@ -1,8 +1,6 @@
 import pytest
 
-from jointel.kb import KB, PROTOCOLS
-from jointel.model.candidates import PPRCandidates, RealisticCandidates, candidate_protocol, text_protocol
-from jointel.model.inputs import HeldOut
+from jointel.kb import KB, PROTOCOLS, PPRCandidates, RealisticCandidates, candidate_protocol, text_protocol
 
 
 def test_candidate_protocol_builds_the_class_of_each_name(tiny_kb):
@@ -17,11 +15,10 @@ def test_candidate_protocol_unknown_name_is_refused(tiny_kb):
         candidate_protocol("wiki", kb, 30)
 
 
-def test_every_kb_protocol_has_a_candidate_class(tiny_kb):
-    """`jointel kb` measures recall under `kb.PROTOCOLS`: each must also be a protocol the model can read."""
+def test_protocols_are_named_in_the_order_kb_stats_prints_them(tiny_kb):
+    assert PROTOCOLS == ("realistic", "ppr", "wikipedia")
     with KB(tiny_kb.path) as kb:
-        for name in PROTOCOLS:
-            assert candidate_protocol(name, kb, 30).name == name
+        assert [candidate_protocol(name, kb, 30).name for name in PROTOCOLS] == list(PROTOCOLS)
 
 
 def test_protocols_read_their_own_kb_tables(tiny_kb, tiny_documents):
@@ -39,12 +36,6 @@ def test_protocols_read_their_own_kb_tables(tiny_kb, tiny_documents):
             ppr.candidates(number, surface) == kb.ppr_candidates(number, surface, 30) for number, surface in mentions
         )
         assert any(ppr.candidates(n, s) != realistic.candidates(n, s) for n, s in mentions)  # they do differ
-
-
-def test_held_out_priors_drop_unsupported_candidates_only_where_lists_come_from_link_counts(tiny_kb):
-    with KB(tiny_kb.path) as kb:
-        assert HeldOut.under(kb, RealisticCandidates(kb, 30)).drop_unsupported
-        assert not HeldOut.under(kb, PPRCandidates(kb, 30)).drop_unsupported
 
 
 def test_the_wikipedia_protocol_gives_a_short_name_the_candidates_of_the_full_one(tiny_kb):
