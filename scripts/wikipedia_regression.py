@@ -1,9 +1,11 @@
 """Link the hand-made sentences about entities that AIDA never saw, and print how many links come out right.
 
-    .venv/bin/python scripts/wikipedia_regression.py [--model DIR] [--kb KB] [--nil-threshold T] [--write-slice]
-        [--out RESULTS.md]
+    .venv/bin/python scripts/wikipedia_regression.py [--model DIR] [--kb KB] [--aida-kb KB] [--nil-threshold T]
+        [--cases FILE] [--write-slice] [--out RESULTS.md]
 
-The cases are tests/fixtures/wikipedia_regression.jsonl. `--write-slice` also writes
+The cases are tests/fixtures/wikipedia_regression.jsonl, a test: no choice is made by them. Models are chosen on
+the dev sentences, data/wikipedia_dev.jsonl (`--cases data/wikipedia_dev.jsonl`: other entities, the same kind of
+text; their RESULTS section is `wikipedia-dev`). `--write-slice` also writes
 tests/fixtures/wikipedia_regression_kb.sql: the rows of the KB that annotating these sentences reads (the candidates
 of every mention found, under each alias variant; the gazetteer entries of every n-gram), so that the test suite
 can replay the run without the 890 MB Wikipedia KB (tests/annotate/test_wikipedia_regression.py).
@@ -26,6 +28,7 @@ from jointel.kb import alias_variants, normalize, slice_for_lookups
 
 REPO = Path(__file__).resolve().parents[1]
 CASES = REPO / "tests" / "fixtures" / "wikipedia_regression.jsonl"
+DEV_CASES = REPO / "data" / "wikipedia_dev.jsonl"
 SLICE = REPO / "tests" / "fixtures" / "wikipedia_regression_kb.sql"
 GAZETTEER_WORDS = 4  # jointel.model.gazetteer.Gazetteer.max_words
 
@@ -34,31 +37,39 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=BUNDLED_MODEL)
     parser.add_argument("--kb", type=Path, default=None, help="default: the Wikipedia KB in the cache")
+    parser.add_argument("--aida-kb", type=Path, default=None, help="default: the AIDA KB in the cache")
     parser.add_argument("--nil-threshold", type=float, default=None, help="default: the model's own")
+    parser.add_argument("--cases", type=Path, default=CASES, help=f"default: the test sentences; dev: {DEV_CASES}")
     parser.add_argument("--write-slice", action="store_true")
     parser.add_argument("--out", type=Path, default=None, help="write the section into this Markdown file")
     args = parser.parse_args()
-    cases = read_link_cases(CASES)
+    if args.write_slice and args.cases.resolve() != CASES:
+        parser.error("--write-slice replays the test sentences only")
+    cases = read_link_cases(args.cases)
     texts = [case.text for case in cases]
     results = {}
-    for name, kb in (("Wikipedia KB", args.kb or default_wikipedia_kb_path()), ("AIDA KB", default_kb_path())):
+    kbs = (("Wikipedia KB", args.kb or default_wikipedia_kb_path()), ("AIDA KB", args.aida_kb or default_kb_path()))
+    for name, kb in kbs:
         with jointel.load(args.model, kb, args.nil_threshold) as annotator:
             predicted = list(annotator.annotate_many(texts))
             if name == "Wikipedia KB" and args.write_slice:
                 write_slice(Path(kb), predicted, texts, annotator.model.config.max_candidates)
         results[name] = score_link_cases(cases, predicted)
-    section = report(results, len(cases))
+    path = args.cases.resolve()
+    dev = path != CASES
+    section = report(results, len(cases), path.relative_to(REPO) if path.is_relative_to(REPO) else path, dev)
     print(section)
     if args.out is not None:
-        write_section(args.out, "wikipedia-regression", section)
+        write_section(args.out, "wikipedia-dev" if dev else "wikipedia-regression", section)
 
 
-def report(results: dict[str, list[CaseOutcome]], sentences: int) -> str:
+def report(results: dict[str, list[CaseOutcome]], sentences: int, cases: Path, dev: bool) -> str:
+    title = "Dev sentences (for choosing models)" if dev else "Sentences about entities AIDA never saw"
     lines = [
-        "### Sentences about entities AIDA never saw",
+        f"### {title}",
         "",
         run_header(),
-        f"{sentences} hand-made sentences (tests/fixtures/wikipedia_regression.jsonl), "
+        f"{sentences} hand-made sentences ({cases}), "
         f"{len(next(iter(results.values())))} expected links; a link is right when the mention is found with "
         "exactly its text and linked to the expected page (titles compared case- and accent-blind).",
         "",
