@@ -28,7 +28,7 @@ from jointel.data.files import write_atomic
 from jointel.model.candidate_features import CandidateSet
 from jointel.model.config import ConfigError, ModelConfig
 from jointel.model.features import SentenceFeatures
-from jointel.model.joint import JointModel, Prediction, choose_links
+from jointel.model.joint import JointModel, Prediction, TokenVectors, choose_links
 from jointel.model.stack_lstm import Decoded, decode_together
 from jointel.model.vocab import Vocab
 
@@ -39,8 +39,9 @@ MAY_DIFFER = ("seed", "nil_threshold")  # config fields in which members may dif
 class Ensemble:
     """Members that agree on every config field but `MAY_DIFFER` and on their vocabularies, used as one model.
 
-    It answers what prediction and evaluation ask of a `JointModel` (`config`, `vocabs`, `decode`, `link`,
-    `gold_mentions`, contextual vectors); parser states and chunks carry a member axis: (N, members, H).
+    It answers what prediction and evaluation ask of a `JointModel` (`config`, `vocabs`, `encode`, `decode`, `link`,
+    `gold_mentions`, contextual vectors); token vectors come one `TokenVectors` per member, and parser states and
+    chunks carry a member axis: (N, members, H).
     """
 
     def __init__(self, members: Sequence[JointModel], nil_threshold: float | None = None):
@@ -65,12 +66,16 @@ class Ensemble:
         with self.members[0].remembering_contextual(cache_dir):
             yield
 
-    def decode(self, sentences: Sequence[SentenceFeatures], encode_batch: int = 256) -> Decoded:
-        inputs = [member.decoder_inputs(sentences, encode_batch) for member in self.members]
-        lengths = inputs[0][2]
+    def encode(self, sentences: Sequence[SentenceFeatures], encode_batch: int = 256) -> list[TokenVectors]:
+        """Each member's token vectors of `sentences` (members have their own encoders)."""
+        return [member.encode(sentences, encode_batch) for member in self.members]
+
+    def decode(self, vectors: Sequence[TokenVectors]) -> Decoded:
         with torch.inference_mode():
             decoded = decode_together(
-                [member.parser for member in self.members], [(tokens, shares) for tokens, shares, _ in inputs], lengths
+                [member.parser for member in self.members],
+                [(member_vectors.tokens, member_vectors.shares) for member_vectors in vectors],
+                vectors[0].lengths,
             )
         first = decoded[0]
         return replace(
@@ -79,8 +84,16 @@ class Ensemble:
             items=torch.stack([d.items for d in decoded], dim=1),
         )
 
-    def gold_mentions(self, sentences: Sequence[SentenceFeatures]) -> tuple[Tensor, Tensor, Tensor]:
-        mentions = [member.gold_mentions(sentences) for member in self.members]
+    def gold_mentions(
+        self,
+        sentences: Sequence[SentenceFeatures],
+        vectors: Sequence[TokenVectors] | None = None,
+        rows: Sequence[int] = (),
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        mentions = [
+            member.gold_mentions(sentences, None if vectors is None else vectors[m], rows)
+            for m, member in enumerate(self.members)
+        ]
         states = torch.stack([state for state, _, _ in mentions], dim=1)
         items = torch.stack([item for _, item, _ in mentions], dim=1)
         return states, items, mentions[0][2]
