@@ -27,6 +27,7 @@ from jointel.model.inputs import KBAccess
 from jointel.model.joint import JointModel, Prediction
 from jointel.model.loading import load_model
 from jointel.model.predict import encode, link_encoded, predict, predict_encoded
+from jointel.model.threshold import load_nil_threshold
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +98,8 @@ def load(
             "(kb=… in Python, --kb on the command line)"
         )
     model = load_model(directory)
-    return Annotator(model, KB(kb_path), nil_threshold, document_tokens)
+    threshold = load_nil_threshold(directory) if nil_threshold is None else nil_threshold
+    return Annotator(model, KB(kb_path), threshold, document_tokens)
 
 
 def default_kb(model_directory: Path) -> Path:
@@ -111,8 +113,8 @@ class Annotator:
 
     Candidates come from the KB alias table with what earlier mentions of the document add (the `wikipedia`
     protocol, see `text_protocol`), or from the alias table alone for a model trained on PPRforNED lists.
-    `nil_threshold` makes a link whose probability is below it NIL; None means the model's calibrated threshold
-    (`model.config.nil_threshold`, itself None when uncalibrated), and each call may override it.
+    `nil_threshold` makes a link whose probability is below it NIL (None: none; `load` gives the model's calibrated
+    one), and each call may override it.
     """
 
     def __init__(
@@ -124,7 +126,7 @@ class Annotator:
     ):
         self.model = model
         self.kb = kb
-        self.nil_threshold = model.config.nil_threshold if nil_threshold is None else nil_threshold
+        self.nil_threshold = nil_threshold
         self.document_tokens = document_tokens
         self._access = KBAccess.for_model(kb, text_protocol(model.config.candidate_protocol), model.config)
 

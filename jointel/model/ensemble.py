@@ -6,8 +6,8 @@ probabilities are the members' mean. Members share their input features (vocabul
 vectors: computed once), so an ensemble of the accurate model costs little more than one: MiniLM dominates.
 
 An ensemble directory holds `ensemble.json` (the member model directories, relative to it) and `config.json` (the
-members' shared config, where `jointel calibrate` writes the ensemble's NIL threshold). `jointel.model.loading`
-opens either kind of model directory.
+members' shared config); `jointel calibrate` writes the ensemble's NIL threshold beside them, as for one model
+(`threshold.py`). `jointel.model.loading` opens either kind of model directory.
 """
 
 from __future__ import annotations
@@ -30,10 +30,11 @@ from jointel.model.config import ConfigError, ModelConfig
 from jointel.model.features import SentenceFeatures
 from jointel.model.joint import JointModel, Prediction, TokenVectors, choose_links
 from jointel.model.stack_lstm import Decoded, decode_together
+from jointel.model.threshold import forget_nil_threshold
 from jointel.model.vocab import Vocab
 
 ENSEMBLE_FILE = "ensemble.json"
-MAY_DIFFER = ("seed", "nil_threshold")  # config fields in which members may differ
+MAY_DIFFER = ("seed",)  # config fields in which members may differ
 
 
 class Ensemble:
@@ -44,11 +45,11 @@ class Ensemble:
     chunks carry a member axis: (N, members, H).
     """
 
-    def __init__(self, members: Sequence[JointModel], nil_threshold: float | None = None):
+    def __init__(self, members: Sequence[JointModel]):
         if not members:
             raise ConfigError("an ensemble needs at least one member model")
         self.members = list(members)
-        self.config = replace(_shared_config(self.members), nil_threshold=nil_threshold)
+        self.config = _shared_config(self.members)
         self.vocabs = _shared_vocabs(self.members)
 
     def eval(self) -> Ensemble:
@@ -149,6 +150,7 @@ def save_ensemble(directory: Path, members: Sequence[Path]) -> Ensemble:
     directory = Path(directory)
     ensemble = Ensemble([JointModel.load(member) for member in members])
     directory.mkdir(parents=True, exist_ok=True)
+    forget_nil_threshold(directory)  # calibrated for other members
     paths = [os.path.relpath(Path(member).resolve(), directory.resolve()) for member in members]
     ensemble.config.save(directory / "config.json")
     write_atomic(directory / ENSEMBLE_FILE, (json.dumps({"members": paths}, indent=2) + "\n").encode())
@@ -164,5 +166,4 @@ def load_ensemble(directory: Path) -> Ensemble:
         members = None
     if not isinstance(members, list) or not all(isinstance(member, str) for member in members):
         raise ConfigError(f'{path}: expected {{"members": [model directories]}}')
-    config = ModelConfig.load(directory / "config.json", saved_model=True)
-    return Ensemble([JointModel.load(directory / member) for member in members], config.nil_threshold)
+    return Ensemble([JointModel.load(directory / member) for member in members])

@@ -29,6 +29,7 @@ from jointel.model.encoder import TokenEncoder
 from jointel.model.features import SentenceFeatures
 from jointel.model.linker import Linker
 from jointel.model.stack_lstm import Decoded, StackLSTM
+from jointel.model.threshold import forget_nil_threshold
 from jointel.model.vocab import Vocab, load_vocabs, save_vocabs
 
 if TYPE_CHECKING:
@@ -271,9 +272,11 @@ class JointModel(nn.Module):
         return self.linker(states, items, labels, candidates).softmax(-1)
 
     def save(self, directory: Path) -> None:
-        """Write `config.json`, `vocabs.json` and `weights.pt`: all that `load()` needs."""
+        """Write `config.json`, `vocabs.json` and `weights.pt`: all that `load()` needs. A NIL threshold calibrated
+        for the weights these replace is removed (see `threshold.py`)."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
+        forget_nil_threshold(directory)
         self.config.save(directory / "config.json")
         save_vocabs(directory / "vocabs.json", self.vocabs)
         with replaced_atomically(directory / "weights.pt") as temp:
