@@ -234,7 +234,7 @@ def _layer_documents(
                 Sentence(sentence.tokens, tuple(spans[i][j] for j in row))
                 for i, sentence, row in zip(inside, sentences, rows, strict=True)
             )
-            copies.append(Document(str(number), "", copied))
+            copies.append(Document(str(number), "", copied))  # the id gives back the number (`Document.number`)
             sources += inside
             slots += zip(inside, rows, strict=True)
     return copies, sources, slots

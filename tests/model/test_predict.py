@@ -1,14 +1,17 @@
 import dataclasses
+import itertools
 
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 
 from jointel.data.documents import Document, Sentence, Span
 from jointel.kb import KB
 from jointel.model.ensemble import Ensemble
 from jointel.model.inputs import KBAccess
 from jointel.model.joint import JointModel
-from jointel.model.predict import encode, link_encoded, link_given_spans
+from jointel.model.predict import _layers, encode, link_encoded, link_given_spans
 
 
 def _model(config, vocabs, seed):
@@ -60,3 +63,15 @@ def test_link_encoded_links_overlapping_spans_layer_by_layer(setting, tiny_kb):
         (([alone],),) = link_given_spans(model, [Document("", "", (Sentence(tokens, (whole,)),))], access)
         ((together,),) = link_given_spans(model, [Document("", "", (Sentence(tokens, (first, second)),))], access)
     _same_links(linked, [alone, *together])
+
+
+@given(st.lists(st.tuples(st.integers(0, 12), st.integers(1, 4)), max_size=12))
+def test_layers_hold_no_overlap_and_are_as_few_as_the_deepest_overlap(bounds):
+    """Greedy interval partitioning is optimal: as many layers as spans covering one token at most."""
+    spans = [Span(start, start + width, "PER") for start, width in bounds]
+    layers = _layers(spans)
+    for a, b in itertools.combinations(range(len(spans)), 2):
+        if layers[a] == layers[b]:
+            assert spans[a].end <= spans[b].start or spans[b].end <= spans[a].start
+    depth = max((sum(span.start <= token < span.end for span in spans) for token in range(16)), default=0)
+    assert len(set(layers)) == depth
