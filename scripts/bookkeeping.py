@@ -15,7 +15,7 @@ from jointel.model import saved_values
 # Settings a NER-only model does not use: it trains no linker (so reads no candidates or links), and picks its epoch
 # by NER alone whatever `selection` says. Configurations that differ only in these share their NER-only runs.
 NOT_FOR_NER_ONLY = frozenset(
-    {"seed", "el_weight", "selection", "nil_threshold", "candidate_protocol", "max_candidates"}
+    {"seed", "el_weight", "selection", "candidate_protocol", "max_candidates"}
     | {"link_coherence", "link_isolation", "document_topic", "normalized_match"}
 )
 

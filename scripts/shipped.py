@@ -16,7 +16,7 @@ from jointel.cli import default_cache_dir, default_kb_path, resolve_data_dir, ru
 from jointel.data import load_corpus
 from jointel.evaluate import evaluate_model
 from jointel.kb import KB
-from jointel.model import JointModel
+from jointel.model import JointModel, load_nil_threshold
 
 
 def _shown(path: Path) -> Path:
@@ -45,6 +45,7 @@ def main() -> None:
     args = parser.parse_args()
     corpus = load_corpus(resolve_data_dir(args.data_dir), default_cache_dir())
     model = JointModel.load(args.model)
+    threshold = load_nil_threshold(args.model)
     size = sum(path.stat().st_size for path in args.model.iterdir()) / 1e6
     lines = [
         "## The shipped model",
@@ -52,7 +53,7 @@ def main() -> None:
         run_header(),
         f"Bundle `{_shown(args.model)}` ({size:.1f} MB with its KB; word vocabulary pruned and weights in half",
         "precision by `scripts/bundle.py`, so it can differ a little from the run it came from). Percent.",
-        _threshold_note(model.config.nil_threshold),
+        _threshold_note(threshold),
         "",
         "EL micro F1 no NIL: the same predictions, every mention linked to its best candidate (RESULTS.md, Ablations).",
         "",
@@ -62,7 +63,7 @@ def main() -> None:
     for protocol, kb_path in (("realistic", args.model / "kb.sqlite"), ("ppr", args.kb or default_kb_path())):
         with KB(kb_path) as kb:
             for split in ("testa", "testb"):
-                run = evaluate_model(model, corpus[split], kb, protocol)
+                run = evaluate_model(model, corpus[split], kb, protocol, threshold)
                 s = run.scores
                 lines.append(
                     f"| {split} | {protocol} | {100 * s.ner.micro.f1:.2f} | {100 * s.el.micro.f1:.2f} | "

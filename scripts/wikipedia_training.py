@@ -24,7 +24,7 @@ from jointel.annotate import BUNDLED_MODEL
 from jointel.cli import REPO_ROOT, default_wikipedia_kb_path, run_header, write_section
 from jointel.data import write_atomic
 from jointel.evaluate import read_link_cases, score_link_cases
-from jointel.model import ModelConfig
+from jointel.model import ModelConfig, load_nil_threshold
 from jointel.train import EpochResult, is_finished
 
 CASES = REPO_ROOT / "tests" / "fixtures" / "wikipedia_regression.jsonl"
@@ -106,7 +106,7 @@ def scores(variant: Variant, kb: Path) -> dict | None:
         return json.loads(path.read_text())
     if not _is_trained(model):
         return None
-    if json.loads((model / "config.json").read_text()).get("nil_threshold") is None:
+    if load_nil_threshold(model) is None:
         _jointel("calibrate", "--model", model, "--kb", kb, "--protocol", "wikipedia")
     with tempfile.TemporaryDirectory() as temp:
         out = Path(temp) / "testa.json"

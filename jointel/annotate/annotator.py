@@ -17,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 
 from jointel.annotate.tokenize import Token, split_sentences
-from jointel.data.documents import Document, Sentence, Span
+from jointel.data.documents import Sentence, Span
 from jointel.kb.lookup import KB
 from jointel.kb.paths import default_wikipedia_kb_path
 from jointel.kb.protocols import text_protocol
@@ -26,7 +26,8 @@ from jointel.model.ensemble import Ensemble
 from jointel.model.inputs import KBAccess
 from jointel.model.joint import JointModel, Prediction
 from jointel.model.loading import load_model
-from jointel.model.predict import link_given_spans, predict
+from jointel.model.predict import encode, link_encoded, predict, predict_encoded
+from jointel.model.threshold import load_nil_threshold
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +98,8 @@ def load(
             "(kb=… in Python, --kb on the command line)"
         )
     model = load_model(directory)
-    return Annotator(model, KB(kb_path), nil_threshold, document_tokens)
+    threshold = load_nil_threshold(directory) if nil_threshold is None else nil_threshold
+    return Annotator(model, KB(kb_path), threshold, document_tokens)
 
 
 def default_kb(model_directory: Path) -> Path:
@@ -111,8 +113,8 @@ class Annotator:
 
     Candidates come from the KB alias table with what earlier mentions of the document add (the `wikipedia`
     protocol, see `text_protocol`), or from the alias table alone for a model trained on PPRforNED lists.
-    `nil_threshold` makes a link whose probability is below it NIL; None means the model's calibrated threshold
-    (`model.config.nil_threshold`, itself None when uncalibrated), and each call may override it.
+    `nil_threshold` makes a link whose probability is below it NIL (None: none; `load` gives the model's calibrated
+    one), and each call may override it.
     """
 
     def __init__(
@@ -124,7 +126,7 @@ class Annotator:
     ):
         self.model = model
         self.kb = kb
-        self.nil_threshold = model.config.nil_threshold if nil_threshold is None else nil_threshold
+        self.nil_threshold = nil_threshold
         self.document_tokens = document_tokens
         self._access = KBAccess.for_model(kb, text_protocol(model.config.candidate_protocol), model.config)
 
@@ -159,23 +161,26 @@ class Annotator:
         for start, end in spans:
             if not 0 <= start < end <= len(text):
                 raise ValueError(f"span ({start}, {end}) is not inside the text of {len(text)} characters")
+        if not spans:
+            return []
         sentences, ranges = _sentences_around(text, spans)
-        chunks = list(_chunks(sentences, self.document_tokens))
-        found = self._found_spans(chunks)
+        encoded = encode(self.model, _documents(_chunks(sentences, self.document_tokens)), self._access)
+        found = _found_spans(predict_encoded(self.model, encoded, self._access))
         first_token = list(accumulate((len(sentence) for sentence in sentences), initial=0))
-        gold: list[tuple[int, Span]] = []  # (sentence, span) in the order of `spans`
-        scores: list[float] = []
+        given: list[list[Span]] = [[] for _ in sentences]
+        places, scores = [], []  # per span of `spans`: (sentence, index in `given`), and its NER score
         for (first, last), (start, end) in zip(ranges, spans, strict=True):
             sentence = bisect_right(first_token, first) - 1
             key = (sentence, first - first_token[sentence], last - first_token[sentence])
             label, ner_score = found.get(key, (self._kb_label(text[start:end]), 0.0))
-            gold.append((sentence, Span(key[1], key[2], label)))
+            places.append((sentence, len(given[sentence])))
+            given[sentence].append(Span(key[1], key[2], label))
             scores.append(ner_score)
-        predictions = self._link_layers(sentences, chunks, gold)
+        linked = link_encoded(self.model, encoded, given, self._access)
         threshold = self.nil_threshold if nil_threshold is None else nil_threshold
         return [
-            self._spelled(_mention(text, start, end, prediction, ner_score, threshold, top_k))
-            for (start, end), prediction, ner_score in zip(spans, predictions, scores, strict=True)
+            self._spelled(_mention(text, start, end, linked[sentence][i], ner_score, threshold, top_k))
+            for (start, end), (sentence, i), ner_score in zip(spans, places, scores, strict=True)
         ]
 
     def close(self) -> None:
@@ -213,21 +218,8 @@ class Annotator:
                         mentions.append(self._spelled(_mention(text, start, end, prediction, None, threshold, top_k)))
 
     def _predict(self, chunks: Sequence[Sequence[list[Token]]]) -> list[list[list[Prediction]]]:
-        documents = [(0, [Sentence(tuple(token.text for token in tokens)) for tokens in chunk]) for chunk in chunks]
+        documents = _documents(chunks)
         return predict(self.model, documents, self._access) if documents else []
-
-    def _found_spans(self, chunks: Sequence[Sequence[list[Token]]]) -> dict[tuple[int, int, int], tuple[str, float]]:
-        """(sentence, start token, end token) → (label, NER score) of every mention the model finds itself."""
-        found, sentence = {}, 0
-        for rows in self._predict(chunks):
-            for predictions in rows:
-                for prediction in predictions:
-                    found[sentence, prediction.span.start, prediction.span.end] = (
-                        prediction.span.label,
-                        prediction.ner_score,
-                    )
-                sentence += 1
-        return found
 
     def _spelled(self, mention: Mention) -> Mention:
         """The mention with the titles the KB derived (those of entities it knows by name alone) spelled with the
@@ -247,32 +239,25 @@ class Annotator:
         candidates = self.kb.candidates(surface, 1)
         return _KB_TYPE_LABELS.get(candidates[0].type or "", "MISC") if candidates else "MISC"
 
-    def _link_layers(
-        self, sentences: Sequence[list[Token]], chunks: Sequence[Sequence[list[Token]]], gold: list[tuple[int, Span]]
-    ) -> list[Prediction]:
-        """Link each (sentence, span) of `gold`: overlapping spans go to separate copies of the documents."""
-        first_sentence = list(accumulate((len(chunk) for chunk in chunks), initial=0))
-        documents, slots = [], []  # slots: for each document sentence, the indices into `gold` of its spans
-        for layer in _layers(gold):
-            by_sentence: dict[int, list[int]] = {}
-            for i in layer:  # in (sentence, start) order
-                by_sentence.setdefault(gold[i][0], []).append(i)
-            for number, chunk in enumerate(chunks):
-                inside = range(first_sentence[number], first_sentence[number] + len(chunk))
-                if not any(sentence in by_sentence for sentence in inside):
-                    continue
-                rows = [by_sentence.get(sentence, []) for sentence in inside]
-                document_sentences = tuple(
-                    Sentence(tuple(token.text for token in sentences[sentence]), tuple(gold[i][1] for i in row))
-                    for sentence, row in zip(inside, rows, strict=True)
+
+def _documents(chunks: Iterable[Sequence[list[Token]]]) -> list[tuple[int, list[Sentence]]]:
+    """Chunks of tokenised sentences as the model's `(document number, sentences)` pairs: unseen text has no AIDA
+    document number, and the candidate protocols of `text_protocol` read none."""
+    return [(0, [Sentence(tuple(token.text for token in tokens)) for tokens in chunk]) for chunk in chunks]
+
+
+def _found_spans(documents: Sequence[Sequence[Sequence[Prediction]]]) -> dict[tuple[int, int, int], tuple[str, float]]:
+    """(sentence, start token, end token) → (label, NER score) of every mention the model finds itself."""
+    found, sentence = {}, 0
+    for rows in documents:
+        for row in rows:
+            for prediction in row:
+                found[sentence, prediction.span.start, prediction.span.end] = (
+                    prediction.span.label,
+                    prediction.ner_score,
                 )
-                documents.append(Document("", "", document_sentences))
-                slots.extend(rows)
-        linked = link_given_spans(self.model, documents, self._access)
-        predictions: dict[int, Prediction] = {}
-        for row, indices in zip((row for document in linked for row in document), slots, strict=True):
-            predictions.update(zip(indices, row, strict=True))
-        return [predictions[i] for i in range(len(gold))]
+            sentence += 1
+    return found
 
 
 def _mention(
@@ -368,20 +353,3 @@ def _sentences_around(text: str, spans: Sequence[tuple[int, int]]) -> tuple[list
         ranges.append((first, last))
     edges = [0, *sorted(breaks), len(tokens)]
     return [tokens[left:right] for left, right in pairwise(edges)], ranges
-
-
-def _layers(gold: Sequence[tuple[int, Span]]) -> list[list[int]]:
-    """Indices of `gold` partitioned into layers of non-overlapping spans (greedy interval partitioning)."""
-    layers: list[list[int]] = []
-    ends: list[tuple[int, int]] = []  # per layer: (sentence, end token) of its last span
-    for i in sorted(range(len(gold)), key=lambda i: (gold[i][0], gold[i][1].start, gold[i][1].end)):
-        sentence, span = gold[i]
-        for layer, (last_sentence, last_end) in enumerate(ends):
-            if (last_sentence, last_end) <= (sentence, span.start):
-                layers[layer].append(i)
-                ends[layer] = (sentence, span.end)
-                break
-        else:
-            layers.append([i])
-            ends.append((sentence, span.end))
-    return layers

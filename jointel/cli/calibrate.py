@@ -1,9 +1,8 @@
-"""`jointel calibrate`: choose the NIL threshold on the dev split and store it in the model's config.json."""
+"""`jointel calibrate`: choose the NIL threshold on the dev split and store it beside the model (`threshold.py`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -27,13 +26,14 @@ from jointel.model.ensemble import Ensemble
 from jointel.model.inputs import KBAccess
 from jointel.model.joint import JointModel, Prediction
 from jointel.model.loading import load_model
+from jointel.model.threshold import THRESHOLD_FILE, save_nil_threshold
 
 TEST_SPLIT = "testb"
 
 
 @reports_user_errors
 def calibrate_command(
-    model: Annotated[Path, typer.Option(help="Model directory; its config.json receives the threshold.")],
+    model: Annotated[Path, typer.Option(help="Model directory; its nil_threshold.json receives the threshold.")],
     kb: Annotated[
         Path | None,
         typer.Option(help="Knowledge base (default: the one annotation reads; for ppr, .cache/kb.sqlite)."),
@@ -46,7 +46,7 @@ def calibrate_command(
     allow_test: Annotated[bool, typer.Option(help="Allow tuning on testb (never for reported numbers).")] = False,
     data_dir: Annotated[Path | None, typer.Option(help="Data directory.")] = None,
 ) -> None:
-    """Choose the NIL threshold that maximises EL strong-match micro F1 on SPLIT and write it into MODEL/config.json.
+    """Choose the NIL threshold that maximises EL strong-match micro F1 on SPLIT; write it to MODEL/nil_threshold.json.
 
     Annotation then makes every link whose probability is below the threshold NIL, and `jointel evaluate` scores
     the model that way. Also writes a reliability plot (link probability against accuracy, F1 by threshold).
@@ -54,7 +54,7 @@ def calibrate_command(
     _check_choices(split, protocol, allow_test)
     plot_path = plot or model / "reliability.png"
     check_output_file(plot_path, "--plot", "reliability.png")
-    check_output_file(model / "config.json", "--model", "config.json")
+    check_output_file(model / THRESHOLD_FILE, "--model", THRESHOLD_FILE)
     joint = load_model(model)
     annotation = text_protocol(joint.config.candidate_protocol)
     protocol = protocol or annotation
@@ -64,9 +64,9 @@ def calibrate_command(
         predictions = _predict_with_progress(joint, documents, access)
     result = calibrate(documents, predictions)
     plot_calibration(result, plot_path)
-    replace(joint.config, nil_threshold=result.threshold).save(model / "config.json")
+    threshold_path = save_nil_threshold(model, result.threshold)
     Console().print(calibration_table(result, f"NIL threshold on {split} ({protocol} candidates)"))
-    Console().print(escape(_summary(result, model / "config.json", plot_path)), highlight=False, soft_wrap=True)
+    Console().print(escape(_summary(result, threshold_path, plot_path)), highlight=False, soft_wrap=True)
     if protocol != annotation:
         Console().print(f"note: annotation uses {annotation} candidates; this threshold was tuned on {protocol} ones")
 
@@ -120,12 +120,12 @@ def _predict_with_progress(
     return predictions
 
 
-def _summary(result: Calibration, config_path: Path, plot_path: Path) -> str:
+def _summary(result: Calibration, threshold_path: Path, plot_path: Path) -> str:
     if result.threshold is None:
-        return f"No threshold beats keeping every link: nil_threshold cleared in {config_path}; plot: {plot_path}"
+        return f"No threshold beats keeping every link: nil_threshold cleared in {threshold_path}; plot: {plot_path}"
     return (
         f"{result.made_nil:,} of {result.links:,} links flipped to NIL. "
-        f"nil_threshold = {result.threshold!r} written to {config_path}; plot: {plot_path}"
+        f"nil_threshold = {result.threshold!r} written to {threshold_path}; plot: {plot_path}"
     )
 
 

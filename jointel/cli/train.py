@@ -1,7 +1,6 @@
 """`jointel train`: train the joint model (or a single-task variant) from a config file and/or field options.
 
 Every field of `ModelConfig` is also an option (`--hidden 200`, `--el-weight 0`): options override the file.
-`nil_threshold` is the exception: it belongs to trained weights (`jointel calibrate` sets it), not to training.
 """
 
 from __future__ import annotations
@@ -26,8 +25,6 @@ from jointel.kb.lookup import KB
 from jointel.model.config import ModelConfig, field_minimum
 from jointel.train.loop import EpochResult, train_model
 
-NOT_OPTIONS = {"nil_threshold"}  # set after training by `jointel calibrate`, see the module docstring
-
 
 def train(
     config: Path | None = None,
@@ -44,7 +41,6 @@ def train(
     if resume and (out / "model" / "config.json").is_file() and config is None:
         settings = ModelConfig.load(out / "model" / "config.json", saved_model=True)
     settings = dataclasses.replace(settings, **{k: v for k, v in overrides.items() if v is not None})
-    settings = dataclasses.replace(settings, nil_threshold=None)  # a threshold calibrated for other weights is stale
     corpus = load_corpus_with_status(data_dir)
     with KB(kb or default_kb_path()) as knowledge_base, progress_bar("training") as progress:
         task = progress.add_task("epoch 1", total=None)
@@ -97,7 +93,6 @@ def _with_config_options(function: typing.Callable) -> typing.Callable:
             annotation=Annotated[hints[field.name] | None, _config_option(field.name, hints[field.name])],
         )
         for field in dataclasses.fields(ModelConfig)
-        if field.name not in NOT_OPTIONS
     ]
 
     def wrapper(**kwargs: typing.Any) -> None:

@@ -59,28 +59,30 @@ def predict_scored(
         yield from predict(model, [(document.number, document.sentences) for document in chunk], access)
 
 
-def evaluate_model(model: JointModel, documents: Sequence[Document], kb: KB, protocol: str) -> ModelEvaluation:
-    """Score the model's predictions as users get them: links below the model's `nil_threshold` (if any) are NIL.
+def evaluate_model(
+    model: JointModel, documents: Sequence[Document], kb: KB, protocol: str, nil_threshold: float | None = None
+) -> ModelEvaluation:
+    """Score the model's predictions as users get them: links below its calibrated `nil_threshold` (if any, see
+    `load_nil_threshold`) are NIL.
 
     `el_no_nil` scores the same predictions with every mention linked to its best candidate. InKB scoring ignores
     links on gold NIL mentions, so there a NIL earns nothing (it only spares a spurious span an error): the
     decision rule of systems tuned for the benchmark rather than for users, who need NIL.
     """
     access = KBAccess.for_model(kb, protocol, model.config)
-    threshold = model.config.nil_threshold
     start = time.perf_counter()
     predictions = list(predict_scored(model, documents, access))
     seconds = time.perf_counter() - start
-    predicted = predicted_documents(documents, predictions, threshold)
+    predicted = predicted_documents(documents, predictions, nil_threshold)
     scores = score_corpus(documents, predicted)
     if model.config.el_weight > 0:  # ED links every gold mention to its best candidate: no NIL, so no threshold
         scores = replace(
             scores, ed=score_corpus(documents, link_documents(model, documents, access, allow_nil=False)).ed
         )
     tokens = sum(document.n_tokens for document in documents)
-    made_nil = sum(p.is_made_nil(threshold) for rows in predictions for row in rows for p in row)
+    made_nil = sum(p.is_made_nil(nil_threshold) for rows in predictions for row in rows for p in row)
     no_nil = el_scores_no_nil(documents, predictions) if model.config.el_weight > 0 else None
-    return ModelEvaluation(protocol, scores, predicted, seconds, tokens, threshold, made_nil, no_nil)
+    return ModelEvaluation(protocol, scores, predicted, seconds, tokens, nil_threshold, made_nil, no_nil)
 
 
 def el_scores_no_nil(documents: Sequence[Document], predictions: Sequence[list[list[Prediction]]]) -> ELScores:

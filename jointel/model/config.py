@@ -26,6 +26,9 @@ _MINIMUM = {"batch_size": 1}
 # Fields added after models were saved, with the value that reproduces such a model: a saved config without the key
 # loads with it (see `ModelConfig.load`), while a new config gets the field's default.
 SAVED_BEFORE_FIELD = {"normalized_match": False}
+# Keys that configs saved by older versions hold but that are no hyper-parameters: they are read where they now live
+# (`nil_threshold`: `jointel.model.threshold`) and passed over here.
+MOVED_OUT = frozenset({"nil_threshold"})
 
 
 @dataclass
@@ -74,8 +77,6 @@ class ModelConfig:
     # exactly its name (name_only_nil "exact") or any name-only one ("any"), not ever ("keep")
     name_only_rate: float = 0.0
     name_only_nil: str = "keep"
-    # links whose probability is below it become NIL at annotation time; set by `jointel calibrate` (None = off)
-    nil_threshold: float | None = None
     # training
     epochs: int = 30
     batch_size: int = 32
@@ -134,6 +135,7 @@ class ModelConfig:
         if not isinstance(values, dict):
             raise ConfigError(f"{path}: expected a JSON object of ModelConfig fields")
         known = {field.name for field in fields(cls)}
+        values = {key: value for key, value in values.items() if key not in MOVED_OUT}
         unknown = sorted(set(values) - known)
         if unknown:
             raise ConfigError(f"{path}: unknown config keys {', '.join(unknown)}; known: {', '.join(sorted(known))}")
@@ -183,5 +185,7 @@ _KINDS = {
 
 def saved_values(values: Mapping[str, Any]) -> dict[str, Any]:
     """Every field of a config saved by any version (a model's, a result file's): a field it predates takes the
-    value its model was made with, which is the default unless `SAVED_BEFORE_FIELD` says otherwise."""
-    return {**{field.name: field.default for field in fields(ModelConfig)}, **SAVED_BEFORE_FIELD, **values}
+    value its model was made with, which is the default unless `SAVED_BEFORE_FIELD` says otherwise; keys that moved
+    out of the config (`MOVED_OUT`) are left out."""
+    saved = {key: value for key, value in values.items() if key not in MOVED_OUT}
+    return {**{field.name: field.default for field in fields(ModelConfig)}, **SAVED_BEFORE_FIELD, **saved}

@@ -6,8 +6,8 @@ probabilities are the members' mean. Members share their input features (vocabul
 vectors: computed once), so an ensemble of the accurate model costs little more than one: MiniLM dominates.
 
 An ensemble directory holds `ensemble.json` (the member model directories, relative to it) and `config.json` (the
-members' shared config, where `jointel calibrate` writes the ensemble's NIL threshold). `jointel.model.loading`
-opens either kind of model directory.
+members' shared config); `jointel calibrate` writes the ensemble's NIL threshold beside them, as for one model
+(`threshold.py`). `jointel.model.loading` opens either kind of model directory.
 """
 
 from __future__ import annotations
@@ -27,27 +27,29 @@ from jointel.model.candidate_features import CandidateSet
 from jointel.model.config import ConfigError, ModelConfig
 from jointel.model.contextual_source import ContextualSource
 from jointel.model.features import SentenceFeatures
-from jointel.model.joint import JointModel, Prediction, choose_links
+from jointel.model.joint import JointModel, Prediction, TokenVectors, choose_links
 from jointel.model.stack_lstm import Decoded, decode_together
+from jointel.model.threshold import forget_nil_threshold
 from jointel.model.vocab import Vocab
 
 ENSEMBLE_FILE = "ensemble.json"
-MAY_DIFFER = ("seed", "nil_threshold")  # config fields in which members may differ
+MAY_DIFFER = ("seed",)  # config fields in which members may differ
 
 
 class Ensemble:
     """Members that agree on every config field but `MAY_DIFFER` and on their vocabularies, used as one model.
 
-    It answers what prediction and evaluation ask of a `JointModel` (`config`, `vocabs`, `contextual`, `decode`,
-    `link`, `gold_mentions`); parser states and chunks carry a member axis: (N, members, H).
+    It answers what prediction and evaluation ask of a `JointModel` (`config`, `vocabs`, `contextual`, `encode`,
+    `decode`, `link`, `gold_mentions`); token vectors come one `TokenVectors` per member, and parser states and
+    chunks carry a member axis: (N, members, H).
     """
 
-    def __init__(self, members: Sequence[JointModel], nil_threshold: float | None = None):
+    def __init__(self, members: Sequence[JointModel]):
         if not members:
             raise ConfigError("an ensemble needs at least one member model")
         self.members = list(members)
         self.contextual = self.members[0].contextual  # the same features for every member
-        self.config = replace(_shared_config(self.members), nil_threshold=nil_threshold)
+        self.config = _shared_config(self.members)
         self.vocabs = _shared_vocabs(self.members)
 
     def eval(self) -> Ensemble:
@@ -55,12 +57,16 @@ class Ensemble:
             member.eval()
         return self
 
-    def decode(self, sentences: Sequence[SentenceFeatures], encode_batch: int = 256) -> Decoded:
-        inputs = [member.decoder_inputs(sentences, encode_batch) for member in self.members]
-        lengths = inputs[0][2]
+    def encode(self, sentences: Sequence[SentenceFeatures], encode_batch: int = 256) -> list[TokenVectors]:
+        """Each member's token vectors of `sentences` (members have their own encoders)."""
+        return [member.encode(sentences, encode_batch) for member in self.members]
+
+    def decode(self, vectors: Sequence[TokenVectors]) -> Decoded:
         with torch.inference_mode():
             decoded = decode_together(
-                [member.parser for member in self.members], [(tokens, shares) for tokens, shares, _ in inputs], lengths
+                [member.parser for member in self.members],
+                [(member_vectors.tokens, member_vectors.shares) for member_vectors in vectors],
+                vectors[0].lengths,
             )
         first = decoded[0]
         return replace(
@@ -69,8 +75,16 @@ class Ensemble:
             items=torch.stack([d.items for d in decoded], dim=1),
         )
 
-    def gold_mentions(self, sentences: Sequence[SentenceFeatures]) -> tuple[Tensor, Tensor, Tensor]:
-        mentions = [member.gold_mentions(sentences) for member in self.members]
+    def gold_mentions(
+        self,
+        sentences: Sequence[SentenceFeatures],
+        vectors: Sequence[TokenVectors] | None = None,
+        rows: Sequence[int] = (),
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        mentions = [
+            member.gold_mentions(sentences, None if vectors is None else vectors[m], rows)
+            for m, member in enumerate(self.members)
+        ]
         states = torch.stack([state for state, _, _ in mentions], dim=1)
         items = torch.stack([item for _, item, _ in mentions], dim=1)
         return states, items, mentions[0][2]
@@ -126,6 +140,7 @@ def save_ensemble(directory: Path, members: Sequence[Path]) -> Ensemble:
     directory = Path(directory)
     ensemble = Ensemble([JointModel.load(member) for member in members])
     directory.mkdir(parents=True, exist_ok=True)
+    forget_nil_threshold(directory)  # calibrated for other members
     paths = [os.path.relpath(Path(member).resolve(), directory.resolve()) for member in members]
     ensemble.config.save(directory / "config.json")
     write_atomic(directory / ENSEMBLE_FILE, (json.dumps({"members": paths}, indent=2) + "\n").encode())
@@ -143,4 +158,4 @@ def load_ensemble(directory: Path) -> Ensemble:
         raise ConfigError(f'{path}: expected {{"members": [model directories]}}')
     config = ModelConfig.load(directory / "config.json", saved_model=True)
     contextual = ContextualSource.for_config(config)  # one source for all members: they read the same vectors
-    return Ensemble([JointModel.load(directory / member, contextual) for member in members], config.nil_threshold)
+    return Ensemble([JointModel.load(directory / member, contextual) for member in members])

@@ -28,6 +28,7 @@ from jointel.model.encoder import TokenEncoder
 from jointel.model.features import SentenceFeatures
 from jointel.model.linker import Linker
 from jointel.model.stack_lstm import Decoded, StackLSTM
+from jointel.model.threshold import forget_nil_threshold
 from jointel.model.vocab import Vocab, load_vocabs, save_vocabs
 
 
@@ -65,13 +66,34 @@ class Prediction:
         return replace(self, span=replace(self.span, entity=entity), el_score=probability)
 
 
+@dataclass(frozen=True)
+class TokenVectors:
+    """The token encoder's output for some sentences, stored flat (sentence after sentence): what the greedy decoder
+    reads, and what teacher forcing reads again to link given spans in the same sentences (`padded`)."""
+
+    tokens: Tensor  # (N, D) every token's vector
+    shares: Tensor  # (N, H) every token's `StackLSTM.buffer_share`
+    lengths: Tensor  # (B,) tokens per sentence
+
+    def padded(self, sentences: Sequence[int], width: int) -> Tensor:
+        """(len(sentences), width, D): the vectors of those sentences, zeros after each one's end (teacher forcing
+        reads no padding position)."""
+        lengths = self.lengths[list(sentences)]  # (B,)
+        first = (torch.cumsum(self.lengths, 0) - self.lengths)[list(sentences)]
+        positions = torch.arange(width)
+        inside = positions.unsqueeze(0) < lengths.unsqueeze(1)  # (B, width)
+        padded = self.tokens.new_zeros(len(lengths), width, self.tokens.shape[1])
+        padded[inside] = self.tokens[(first.unsqueeze(1) + positions)[inside]]
+        return padded
+
+
 class JointModel(nn.Module):
     """The shared token encoder feeds the Stack-LSTM parser; the parser's state at each REDUCE feeds the linker.
 
-    Training (`loss`) runs teacher-forced on gold actions; prediction is two-step (`decode`, then `link` with the
-    document's other mentions as context, in `predict.py`). `save()`/`load()` keep config, vocabularies and weights.
-    A model with `contextual_dim` reads MiniLM's vectors from `contextual`, a source its owner makes and may share
-    (`ContextualSource`): the network itself keeps no cache.
+    Training (`loss`) runs teacher-forced on gold actions; prediction is two-step (`encode` and `decode`, then
+    `link` with the document's other mentions as context, in `predict.py`). `save()`/`load()` keep config,
+    vocabularies and weights. A model with `contextual_dim` reads MiniLM's vectors from `contextual`, a source its
+    owner makes and may share (`ContextualSource`): the network itself keeps no cache.
     """
 
     def __init__(self, config: ModelConfig, vocabs: dict[str, Vocab], contextual: ContextualSource | None = None):
@@ -117,21 +139,9 @@ class JointModel(nn.Module):
         return LossParts(total, float(ner.detach()), float(el.detach()))
 
     @torch.inference_mode()
-    def decode(self, sentences: Sequence[SentenceFeatures], encode_batch: int = 256) -> Decoded:
-        """Greedy NER of any number of sentences: spans per sentence with, per span, the parser state and chunk.
-
-        The encoder reads `encode_batch` sentences of similar length at a time (padding costs memory there); the
-        decoder then runs all sentences at once, on tokens stored flat, so it takes as many steps as the longest
-        sentence needs whatever their number.
-        """
-        tokens, shares, lengths = self.decoder_inputs(sentences, encode_batch)
-        return self.parser.decode_flat(tokens, shares, lengths)
-
-    @torch.inference_mode()
-    def decoder_inputs(
-        self, sentences: Sequence[SentenceFeatures], encode_batch: int = 256
-    ) -> tuple[Tensor, Tensor, Tensor]:
-        """What the greedy decoder reads: every token's vector and buffer share, flat (N, ·), and sentence lengths."""
+    def encode(self, sentences: Sequence[SentenceFeatures], encode_batch: int = 256) -> TokenVectors:
+        """The token encoder's vectors of any number of sentences, read `encode_batch` sentences of similar length
+        at a time (padding costs memory there), stored flat with each token's buffer share for the decoder."""
         lengths = [len(sentence.words) for sentence in sentences]
         first = list(itertools.accumulate(lengths, initial=0))  # each sentence's first row in the flat tensors
         tokens = shares = None
@@ -147,13 +157,27 @@ class JointModel(nn.Module):
             shares[rows] = self.parser.buffer_share(self.parser.buffer_summaries(encoded, batch.lengths)[inside])
         if tokens is None:
             tokens, shares = torch.zeros(0, self.encoder.output_dim), torch.zeros(0, self.config.hidden)
-        return tokens, shares, torch.tensor(lengths, dtype=torch.long)
+        return TokenVectors(tokens, shares, torch.tensor(lengths, dtype=torch.long))
 
     @torch.inference_mode()
-    def gold_mentions(self, sentences: Sequence[SentenceFeatures]) -> tuple[Tensor, Tensor, Tensor]:
-        """Parser states, chunks and labels at the gold REDUCEs of `sentences` (disambiguation of given spans)."""
+    def decode(self, vectors: TokenVectors) -> Decoded:
+        """Greedy NER of the sentences `encode` read: spans per sentence with, per span, the parser state and chunk.
+
+        The decoder runs all sentences at once, on tokens stored flat, so it takes as many steps as the longest
+        sentence needs whatever their number.
+        """
+        return self.parser.decode_flat(vectors.tokens, vectors.shares, vectors.lengths)
+
+    @torch.inference_mode()
+    def gold_mentions(
+        self, sentences: Sequence[SentenceFeatures], vectors: TokenVectors | None = None, rows: Sequence[int] = ()
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """Parser states, chunks and labels at the gold REDUCEs of `sentences` (disambiguation of given spans).
+
+        Given `vectors` (of `encode`), the sentences are its sentences `rows` with spans added, and the encoder does
+        not read them again."""
         batch = self.batch(sentences, with_candidates=False)
-        tokens = self.encoder(batch)
+        tokens = self.encoder(batch) if vectors is None else vectors.padded(rows, batch.words.shape[1])
         states, chunks = self.parser.teacher_forced(tokens, batch)
         return states.reshape(-1, states.shape[-1])[batch.chunk_steps], chunks, batch.chunk_labels
 
@@ -184,9 +208,11 @@ class JointModel(nn.Module):
         return self.linker(states, items, labels, candidates).softmax(-1)
 
     def save(self, directory: Path) -> None:
-        """Write `config.json`, `vocabs.json` and `weights.pt`: all that `load()` needs."""
+        """Write `config.json`, `vocabs.json` and `weights.pt`: all that `load()` needs. A NIL threshold calibrated
+        for the weights these replace is removed (see `threshold.py`)."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
+        forget_nil_threshold(directory)
         self.config.save(directory / "config.json")
         save_vocabs(directory / "vocabs.json", self.vocabs)
         with replaced_atomically(directory / "weights.pt") as temp:

@@ -1,10 +1,12 @@
-"""Whole documents in, predicted documents out, in two passes.
+"""Whole documents in, predicted documents out, in two passes over one encoding (`encode`).
 
-1. NER: greedy decoding of every sentence, in batches of similar length (`JointModel.decode`).
+1. NER: greedy decoding of every sentence (`JointModel.decode`) from the token vectors, which the encoder computes
+   in batches of similar length (`JointModel.encode`).
 2. EL: each document's predicted mentions get their candidates and the document context
    (`inputs.predicted_candidate_sets`: the other mentions of the story), then all mentions are linked in batches
    (`JointModel.link`).
-`link_documents` does pass 2 alone on gold spans: disambiguation with given mentions.
+`link_documents` does pass 2 alone on gold spans: disambiguation with given mentions. `link_encoded` links given
+spans from the encoding that pass 1 read, so that a caller who wants both (`Annotator.link`) encodes once.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from torch import Tensor
 from jointel.data.documents import LABELS, Document, Sentence, Span
 from jointel.model.batch import length_batches
 from jointel.model.contextual_source import contextual_vectors
+from jointel.model.features import SentenceFeatures
 from jointel.model.inputs import KBAccess, decoding_features, gold_features, predicted_candidate_sets
-from jointel.model.joint import JointModel, Prediction
+from jointel.model.joint import JointModel, Prediction, TokenVectors
 from jointel.model.tokens import TokenIds
 
 LINK_BATCH = 2048
@@ -45,6 +48,34 @@ def predict_documents(
     return [with_predictions(document, rows) for document, rows in zip(documents, predictions, strict=True)]
 
 
+@dataclass
+class Encoded:
+    """Documents as the network read them: the token encoder's vectors of every sentence (`TokenVectors`, one per
+    member for an ensemble), which the greedy decoder (`predict_encoded`) and the teacher-forced linking of given
+    spans (`link_encoded`) both read."""
+
+    documents: list[tuple[int, Sequence[Sentence]]]  # (document number, its sentences)
+    vectors: TokenVectors | list[TokenVectors]  # of the sentences of `documents`, one document after the other
+    token_ids: TokenIds  # one memo for every pass over these documents
+
+
+def encode(
+    model: JointModel,
+    documents: Sequence[tuple[int, Sequence[Sentence]]],
+    access: KBAccess,
+    batch_size: int = ENCODE_BATCH,
+) -> Encoded:
+    """The token vectors of `(document number, sentences)` pairs (tokens only are read)."""
+    model.eval()
+    token_ids = TokenIds(model.vocabs["words"], model.vocabs["chars"])
+    sentences = [document for _, document in documents]
+    vectors = contextual_vectors(
+        model.contextual, [[sentence.tokens for sentence in document] for document in sentences]
+    )
+    features = decoding_features(sentences, token_ids, access, vectors)
+    return Encoded(list(documents), model.encode(features, batch_size), token_ids)
+
+
 def predict(
     model: JointModel,
     documents: Sequence[tuple[int, Sequence[Sentence]]],
@@ -52,10 +83,14 @@ def predict(
     batch_size: int = ENCODE_BATCH,
 ) -> list[list[list[Prediction]]]:
     """Predictions per document, per sentence, for `(document number, sentences)` pairs (tokens only are read)."""
-    model.eval()
+    return predict_encoded(model, encode(model, documents, access, batch_size), access)
+
+
+def predict_encoded(model: JointModel, encoded: Encoded, access: KBAccess) -> list[list[list[Prediction]]]:
+    """`predict` of the documents `encoded` holds, from their token vectors."""
+    documents = encoded.documents
     sentences = [sentence for _, document in documents for sentence in document]
-    token_ids = TokenIds(model.vocabs["words"], model.vocabs["chars"])  # one memo for both passes
-    mentions = iter(_decode(model, [document for _, document in documents], access, token_ids, batch_size))
+    mentions = iter(_decode(model, encoded))
     per_document, end = [], 0
     pending = next(mentions, None)
     for number, document in documents:
@@ -65,7 +100,7 @@ def predict(
             inside.append(pending)
             pending = next(mentions, None)
         per_document.append((number, inside, end - len(document), end))
-    linked = _link_documents(model, per_document, sentences, access, token_ids)
+    linked = _link_documents(model, per_document, sentences, access, encoded.token_ids)
     results: list[list[list[Prediction]]] = []
     first = 0
     for (_, document), predictions in zip(documents, linked, strict=True):
@@ -77,14 +112,9 @@ def predict(
     return results
 
 
-def _decode(
-    model: JointModel, documents: Sequence[Sequence[Sentence]], access: KBAccess, token_ids: TokenIds, batch_size: int
-) -> list[_Mention]:
-    """The mentions the parser finds in the sentences of `documents`, numbered by sentence over all documents."""
-    vectors = contextual_vectors(
-        model.contextual, [[sentence.tokens for sentence in document] for document in documents]
-    )
-    decoded = model.decode(decoding_features(documents, token_ids, access, vectors), batch_size)
+def _decode(model: JointModel, encoded: Encoded) -> list[_Mention]:
+    """The mentions the parser finds in the sentences of `encoded`, numbered by sentence over all documents."""
+    decoded = model.decode(encoded.vectors)
     mentions: list[_Mention] = []
     n = 0
     for i, (spans, scores) in enumerate(zip(decoded.spans, decoded.action_scores, strict=True)):
@@ -161,15 +191,99 @@ def link_given_spans(
     vectors = [
         contextual_vectors(model.contextual, [[s.tokens for s in document.sentences]])[0] for document in documents
     ]
-    features = gold_features(documents, token_ids, access, vectors)
+    linked = iter(_link_gold(model, gold_features(documents, token_ids, access, vectors), batch_size, allow_nil))
+    return [[next(linked) for _ in document.sentences] for document in documents]
+
+
+def link_encoded(
+    model: JointModel, encoded: Encoded, spans: Sequence[Sequence[Span]], access: KBAccess, batch_size: int = 256
+) -> list[list[Prediction]]:
+    """The link of each of `spans`, given per sentence of `encoded` (in any order, and the predictions come back in
+    that order), read from the token vectors the decoder read: the encoder does not run again.
+
+    Spans may overlap. The transition system reduces chunks that do not, so each sentence's spans go to layers of
+    non-overlapping ones (`_layers`), and each layer is teacher-forced over copies of the documents holding its
+    spans, all of them reading the same token vectors.
+
+    The vectors come from the decoder's batches, not from batches of the copies (as `link_given_spans` reads
+    them), and CPU kernels round by batch makeup (a matrix product of one row takes another path than one of
+    many rows). So where the two differ (over `ENCODE_BATCH` sentences, documents without spans, overlapping
+    spans, MiniLM read once for all documents) probabilities move by about 1e-7; where they agree, as for one
+    document of AIDA testb, the results are bit for bit those of linking the copies.
+    """
+    documents, sources, slots = _layer_documents(encoded.documents, spans)
+    features = gold_features(documents, encoded.token_ids, access)
+    linked = _link_gold(model, features, batch_size, True, encoded.vectors, sources)
+    predictions: dict[tuple[int, int], Prediction] = {}
+    for (i, row), links in zip(slots, linked, strict=True):
+        predictions.update(((i, j), prediction) for j, prediction in zip(row, links, strict=True))
+    return [[predictions[i, j] for j in range(len(row))] for i, row in enumerate(spans)]
+
+
+def _layer_documents(
+    documents: Sequence[tuple[int, Sequence[Sentence]]], spans: Sequence[Sequence[Span]]
+) -> tuple[list[Document], list[int], list[tuple[int, list[int]]]]:
+    """Layer after layer, a copy of each document that holds spans of the layer, with those spans; and for each
+    sentence of the copies, the sentence of `documents` it copies and the indices of its spans in `spans`."""
+    layer_of = [_layers(row) for row in spans]
+    copies, sources, slots = [], [], []
+    for layer in range(max((max(row) + 1 for row in layer_of if row), default=0)):
+        first = 0
+        for number, sentences in documents:
+            inside = range(first, first + len(sentences))
+            first += len(sentences)
+            rows = [_in_layer(spans[i], layer_of[i], layer) for i in inside]
+            if not any(rows):
+                continue
+            copied = tuple(
+                Sentence(sentence.tokens, tuple(spans[i][j] for j in row))
+                for i, sentence, row in zip(inside, sentences, rows, strict=True)
+            )
+            copies.append(Document(str(number), "", copied))  # the id gives back the number (`Document.number`)
+            sources += inside
+            slots += zip(inside, rows, strict=True)
+    return copies, sources, slots
+
+
+def _layers(spans: Sequence[Span]) -> list[int]:
+    """Each span's layer: taken by (start, end), a span goes to the first layer whose last span ends before it
+    starts (greedy interval partitioning), so that no layer holds overlapping spans."""
+    layers = [0] * len(spans)
+    ends: list[int] = []  # per layer: the end of its last span
+    for i in sorted(range(len(spans)), key=lambda i: (spans[i].start, spans[i].end)):
+        layer = next((k for k, end in enumerate(ends) if end <= spans[i].start), len(ends))
+        if layer == len(ends):
+            ends.append(0)
+        ends[layer] = spans[i].end
+        layers[i] = layer
+    return layers
+
+
+def _in_layer(spans: Sequence[Span], layer_of: Sequence[int], layer: int) -> list[int]:
+    """Indices of the spans of `layer`, by (start, end): the order in which teacher forcing links them."""
+    inside = [j for j in range(len(spans)) if layer_of[j] == layer]
+    return sorted(inside, key=lambda j: (spans[j].start, spans[j].end))
+
+
+def _link_gold(
+    model: JointModel,
+    features: Sequence[SentenceFeatures],
+    batch_size: int,
+    allow_nil: bool,
+    vectors: TokenVectors | list[TokenVectors] | None = None,
+    sources: Sequence[int] = (),
+) -> list[list[Prediction]]:
+    """Per sentence of `features`, the links of its gold spans, teacher-forced in batches of similar length; with
+    `vectors` (of `Encoded`) the sentences are its sentences `sources`, whose token vectors are read, else the
+    encoder runs."""
     linked: list[list[Prediction]] = [[] for _ in features]
     for indices in length_batches([len(f.words) for f in features], batch_size):
         chosen = [features[i] for i in indices]
-        states, items, labels = model.gold_mentions(chosen)
+        rows = [sources[i] for i in indices] if vectors is not None else []
+        states, items, labels = model.gold_mentions(chosen, vectors, rows)
         spans = [span for sentence in chosen for span in sentence.spans]
         sets = [candidates for sentence in chosen for candidates in sentence.candidates]
         predictions = iter(model.link(states, items, labels, spans, sets, [1.0] * len(spans), allow_nil))
         for i, sentence in zip(indices, chosen, strict=True):
             linked[i] = [next(predictions) for _ in sentence.spans]
-    rows = iter(linked)
-    return [[next(rows) for _ in document.sentences] for document in documents]
+    return linked

@@ -139,6 +139,25 @@ def test_link_links_the_given_spans_in_order_even_overlapping(tiny_annotator):
     assert mentions[1].ner_score > 0.5 and mentions[2].ner_score == 0.0
 
 
+def test_issue_21_link_runs_the_encoder_once_over_the_text(tiny_annotator, monkeypatch):
+    """The free decode (labels, NER scores) and the teacher-forced links of the given spans, the overlapping one's
+    layer too, read one encoding: every token goes through the encoder once (re-encoding the document for the
+    links read 9 tokens, then 18: the document once for each layer of spans)."""
+    encoder = tiny_annotator.model.encoder
+    forward = encoder.forward
+    read = []
+
+    def counting(batch):
+        read.append(int(batch.lengths.sum()))
+        return forward(batch)
+
+    monkeypatch.setattr(encoder, "forward", counting)
+    text = "Paris Hilton visited Paris. She met Germany."  # 5 + 4 tokens
+    mentions = tiny_annotator.link(text, [(21, 26), (0, 12), (0, 5), (36, 43)])
+    assert [m.entity for m in mentions] == ["Paris", "Paris_Hilton", "Paris", "Germany"]
+    assert read == [9]
+
+
 def test_link_span_across_a_sentence_break_and_inside_a_token(tiny_annotator):
     text = "He went to Rio. De Janeiro is far. Germany's coach"
     mentions = tiny_annotator.link(text, [(11, 26), (35, 42)])

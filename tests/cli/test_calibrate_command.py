@@ -1,6 +1,7 @@
 import json
+import os
 import shutil
-from dataclasses import asdict, replace
+from dataclasses import replace
 
 import pytest
 from typer.testing import CliRunner
@@ -9,6 +10,7 @@ import jointel
 from jointel.cli import calibrate as calibrate_module
 from jointel.cli.app import app
 from jointel.model.config import ModelConfig
+from jointel.model.threshold import load_nil_threshold, save_nil_threshold
 
 GERMANY = "Germany beat Argentina in Rio de Janeiro."
 
@@ -62,9 +64,9 @@ def test_calibrate_writes_the_threshold_and_plot_and_load_applies_it(model_dir, 
         "after": ["0.8000", "1", "100.00", "33.33", "50.00"],
     }
     assert "1 of 2 links flipped to NIL" in result.output
-    saved = json.loads((model_dir / "config.json").read_text())
-    assert saved == {**asdict(original), "nil_threshold": 0.8}  # the other fields untouched
-    assert (model_dir / "config.json").stat().st_mode & 0o777 == 0o644
+    assert json.loads((model_dir / "nil_threshold.json").read_text()) == {"nil_threshold": 0.8}
+    assert ModelConfig.load(model_dir / "config.json") == original  # the hyper-parameters untouched
+    assert (model_dir / "nil_threshold.json").stat().st_mode & 0o777 == 0o644
     assert (model_dir / "reliability.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with jointel.load(model_dir) as annotator:
         assert annotator.nil_threshold == 0.8
@@ -73,7 +75,7 @@ def test_calibrate_writes_the_threshold_and_plot_and_load_applies_it(model_dir, 
 
 
 def test_calibrate_clears_a_stale_threshold_when_none_helps(model_dir, env, tmp_path):
-    replace(ModelConfig.load(model_dir / "config.json"), nil_threshold=0.9).save(model_dir / "config.json")
+    save_nil_threshold(model_dir, 0.9)
     plot = tmp_path / "plots" / "calibration.png"
     plot.parent.mkdir()
     result = CliRunner().invoke(app, ["calibrate", "--model", str(model_dir), "--plot", str(plot)], env=env)
@@ -81,16 +83,34 @@ def test_calibrate_clears_a_stale_threshold_when_none_helps(model_dir, env, tmp_
     # Both links right (tp 2), Argentina's gold entity is no candidate (fn 1): F1 80 either way.
     assert _rows(result.output)["after"] == ["none", "2", "100.00", "66.67", "80.00"]
     assert "No threshold beats keeping every link" in result.output
-    assert ModelConfig.load(model_dir / "config.json").nil_threshold is None
+    assert load_nil_threshold(model_dir) is None
     assert plot.read_bytes()[:4] == b"\x89PNG" and not (model_dir / "reliability.png").exists()
 
 
+def test_calibrate_replaces_the_threshold_atomically(model_dir, env, monkeypatch):
+    """Calibrating a model in use rewrites its threshold in one rename: a failure before the rename (a full disk)
+    is one error line, and the model keeps its old threshold, with no temporary left beside it."""
+    save_nil_threshold(model_dir, 0.5)
+    replace_file = os.replace
+
+    def full_disk(source, target):
+        if os.fspath(target).endswith("nil_threshold.json"):
+            raise OSError(28, "No space left on device", os.fspath(source))
+        replace_file(source, target)
+
+    monkeypatch.setattr(os, "replace", full_disk)
+    result = CliRunner().invoke(app, ["calibrate", "--model", str(model_dir)], env=env)
+    assert result.exit_code == 1
+    assert "No space left on device" in result.output and "Traceback" not in result.output
+    assert load_nil_threshold(model_dir) == 0.5
+    assert not [path for path in model_dir.iterdir() if path.name.endswith(".tmp")]
+
+
 def test_calibrate_refuses_the_test_split(model_dir, env):
-    before = (model_dir / "config.json").read_text()
     result = CliRunner().invoke(app, ["calibrate", "--model", str(model_dir), "--split", "testb"], env=env)
     assert result.exit_code == 1
     assert "testb is the test split" in result.output and "--allow-test" in result.output
-    assert (model_dir / "config.json").read_text() == before
+    assert not (model_dir / "nil_threshold.json").exists()
     allowed = CliRunner().invoke(
         app, ["calibrate", "--model", str(model_dir), "--split", "testb", "--allow-test"], env=env
     )
@@ -106,7 +126,7 @@ def test_calibrate_unknown_protocol_is_a_usage_error(model_dir, env):
 
 def test_stored_threshold_applies_to_annotation_and_evaluation(model_dir, env, tiny_kb):
     """A threshold above every probability makes every link NIL in `jointel.load()` and in `jointel evaluate`."""
-    replace(ModelConfig.load(model_dir / "config.json"), nil_threshold=1.01).save(model_dir / "config.json")
+    save_nil_threshold(model_dir, 1.01)
     with jointel.load(model_dir) as annotator:
         assert [m.entity for m in annotator.annotate(GERMANY)] == [None, None, None]
     with jointel.load(model_dir, nil_threshold=0.0) as annotator:

@@ -27,10 +27,10 @@ def test_an_ensemble_of_copies_annotates_evaluates_and_calibrates_as_its_model(t
         outputs.append([line for line in result.output.splitlines() if line.startswith("│")])
     assert outputs[0] == outputs[1]
     thresholds = []
-    for model in (members[0], out):  # into the ensemble's own config.json, as into the model's
+    for model in (members[0], out):  # beside the ensemble's own config.json, as beside the model's
         result = CliRunner().invoke(app, ["calibrate", "--model", str(model), "--kb", str(tiny_kb.path)], env=env)
         assert result.exit_code == 0, result.output
-        thresholds.append(json.loads((model / "config.json").read_text())["nil_threshold"])
+        thresholds.append(json.loads((model / "nil_threshold.json").read_text())["nil_threshold"])
     assert thresholds[0] == thresholds[1]
     assert jointel.load(out, kb=tiny_kb.path).nil_threshold == thresholds[1]
 

@@ -150,7 +150,6 @@ def test_issue_20_11_a_broken_vocabularies_file_is_a_config_error_naming_it(save
     [
         ("hidden", "abc", 'hidden must be an integer, not "abc"'),  # was a TypeError inside torch's LSTM
         ("hidden", 12.0, "hidden must be an integer, not 12.0"),
-        ("nil_threshold", "high", 'nil_threshold must be a finite number or null, not "high"'),  # failed annotating
         ("candidate_protocol", "bogus", "candidate_protocol must be one of realistic, ppr, wikipedia, not 'bogus'"),
         ("pretrained_vectors", 1, "pretrained_vectors must be true or false, not 1"),
         ("batch_size", 0, "batch_size must be at least 1, not 0"),
@@ -166,5 +165,5 @@ def test_issue_20_11_config_values_of_the_wrong_type_or_range_name_file_and_key(
 
 
 def test_config_accepts_whole_numbers_for_floats_and_any_seed():
-    config = ModelConfig(dropout=0, seed=-3, nil_threshold=1)
-    assert (config.dropout, config.seed, config.nil_threshold) == (0, -3, 1)
+    config = ModelConfig(dropout=0, seed=-3, learning_rate=1)
+    assert (config.dropout, config.seed, config.learning_rate) == (0, -3, 1)

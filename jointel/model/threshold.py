@@ -1,0 +1,70 @@
+"""A saved model's NIL threshold: a deployment setting, not a hyper-parameter.
+
+Links less probable than the threshold become NIL at annotation and evaluation time (`Prediction.is_made_nil`).
+`jointel calibrate` chooses it on the dev split once the weights are trained, and writes it in its own file,
+`nil_threshold.json` beside `config.json`, so that the hyper-parameters stay what training used. New weights make it
+stale: `JointModel.save` removes it.
+
+Models calibrated before the threshold had its own file kept it as the `nil_threshold` key of their `config.json`
+(the bundled model among them). `load_nil_threshold` reads that key when there is no threshold file, and
+`ModelConfig.load` passes over it (`MOVED_OUT`), so such a model loads and annotates as it always did.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from jointel.data.files import write_atomic
+from jointel.model.config import ConfigError
+
+THRESHOLD_FILE = "nil_threshold.json"
+KEY = "nil_threshold"  # in the threshold file, and in the config.json of a model calibrated before it existed
+
+
+def load_nil_threshold(directory: Path) -> float | None:
+    """The threshold calibrated for the model in `directory` (None: keep every link).
+
+    Its `nil_threshold.json` if there is one (`null` there clears a threshold its config.json kept), else the
+    `nil_threshold` key of a config.json written before the threshold had its own file, else None.
+    """
+    for name in (THRESHOLD_FILE, "config.json"):
+        path = Path(directory) / name
+        if path.is_file():
+            values = _json_object(path)
+            if name == THRESHOLD_FILE or KEY in values:
+                return _threshold(path, values.get(KEY))
+    return None
+
+
+def save_nil_threshold(directory: Path, threshold: float | None) -> Path:
+    """Write `threshold` (None: none, even if an old config.json has one) in one rename: a server may be reading
+    the model directory. Returns the file written."""
+    path = Path(directory) / THRESHOLD_FILE
+    write_atomic(path, (json.dumps({KEY: threshold}, indent=2) + "\n").encode())
+    return path
+
+
+def forget_nil_threshold(directory: Path) -> None:
+    """Remove the threshold file: it was calibrated for weights that are being replaced."""
+    (Path(directory) / THRESHOLD_FILE).unlink(missing_ok=True)
+
+
+def _json_object(path: Path) -> dict:
+    try:
+        values = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"{path}:{error.lineno}: not valid JSON ({error.msg})") from None
+    if not isinstance(values, dict):
+        raise ConfigError(f"{path}: expected a JSON object")
+    return values
+
+
+def _threshold(path: Path, value: object) -> float | None:
+    """`value` as a threshold: a finite number, or null for none; else a ConfigError naming the file."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ConfigError(f"{path}: {KEY} must be a finite number or null, not {json.dumps(value, default=repr)}")
+    return value
