@@ -16,7 +16,7 @@ import torch
 from jointel.cli import default_cache_dir, default_kb_path, resolve_data_dir
 from jointel.data import load_corpus, replaced_directory
 from jointel.kb import slice_realistic
-from jointel.model import JointModel, Vocab, load_nil_threshold, save_nil_threshold, save_vocabs
+from jointel.model import JointModel, Vocab, load_nil_bias, load_nil_threshold, save_nil_threshold, save_vocabs
 
 
 def kept_words(model: JointModel, train_words: set[str], top: int) -> list[str]:
@@ -40,9 +40,9 @@ def bundle(model_dir: Path, out: Path, kb_path: Path, train_words: set[str], top
         half["linker.words.weight"] = half["encoder.words.weight"]  # one shared tensor, saved once
         torch.save(half, temp / "weights.pt")
         slice_realistic(kb_path, temp / "kb.sqlite")
-        threshold = load_nil_threshold(model_dir)
-        if threshold is not None:  # calibrated on the full-precision weights, kept as before
-            save_nil_threshold(temp, threshold)
+        threshold, bias = load_nil_threshold(model_dir), load_nil_bias(model_dir)
+        if threshold is not None or bias:  # calibrated on the full-precision weights, kept as before
+            save_nil_threshold(temp, threshold, bias)
     sizes = {path.name: path.stat().st_size / 1e6 for path in out.iterdir()}
     print(f"{out}: {sum(sizes.values()):.1f} MB " + ", ".join(f"{name} {mb:.1f}" for name, mb in sizes.items()))
     print(f"words kept: {len(keep):,} of {len(old):,}")

@@ -16,7 +16,7 @@ from jointel.cli import default_cache_dir, default_kb_path, resolve_data_dir, ru
 from jointel.data import load_corpus
 from jointel.evaluate import evaluate_model
 from jointel.kb import KB
-from jointel.model import JointModel, load_nil_threshold
+from jointel.model import JointModel, load_nil_bias, load_nil_threshold
 
 
 def _shown(path: Path) -> Path:
@@ -27,12 +27,13 @@ def _shown(path: Path) -> Path:
         return path
 
 
-def _threshold_note(threshold: float | None) -> str:
+def _threshold_note(threshold: float | None, bias: float) -> str:
+    lowered = f"NIL bias {bias:g} (NIL's log-odds lowered by it, chosen on testa with the threshold)"
     if threshold is None:
-        return "No NIL threshold: every link the model chooses counts."
+        return f"{lowered}; no NIL threshold: every link the model then chooses counts."
     return (
-        f"NIL threshold {threshold:.4f} (chosen on testa by `jointel calibrate`, stored in the bundle): links less "
-        "probable than it are NIL, as users get them; ED accuracy never predicts NIL, so it is unaffected."
+        f"{lowered}; NIL threshold {threshold:.4f} (chosen on testa by `jointel calibrate`, stored in the bundle): "
+        "links less probable than it are NIL, as users get them; ED accuracy never predicts NIL, so it is unaffected."
     )
 
 
@@ -45,7 +46,7 @@ def main() -> None:
     args = parser.parse_args()
     corpus = load_corpus(resolve_data_dir(args.data_dir), default_cache_dir())
     model = JointModel.load(args.model)
-    threshold = load_nil_threshold(args.model)
+    threshold, bias = load_nil_threshold(args.model), load_nil_bias(args.model)
     size = sum(path.stat().st_size for path in args.model.iterdir()) / 1e6
     lines = [
         "## The shipped model",
@@ -53,7 +54,7 @@ def main() -> None:
         run_header(),
         f"Bundle `{_shown(args.model)}` ({size:.1f} MB with its KB; word vocabulary pruned and weights in half",
         "precision by `scripts/bundle.py`, so it can differ a little from the run it came from). Percent.",
-        _threshold_note(threshold),
+        _threshold_note(threshold, bias),
         "",
         "EL micro F1 no NIL: the same predictions, every mention linked to its best candidate (RESULTS.md, Ablations).",
         "",
@@ -63,7 +64,7 @@ def main() -> None:
     for protocol, kb_path in (("realistic", args.model / "kb.sqlite"), ("ppr", args.kb or default_kb_path())):
         with KB(kb_path) as kb:
             for split in ("testa", "testb"):
-                run = evaluate_model(model, corpus[split], kb, protocol, threshold)
+                run = evaluate_model(model, corpus[split], kb, protocol, threshold, bias)
                 s = run.scores
                 lines.append(
                     f"| {split} | {protocol} | {100 * s.ner.micro.f1:.2f} | {100 * s.el.micro.f1:.2f} | "

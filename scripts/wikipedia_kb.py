@@ -27,7 +27,7 @@ from jointel.cli import (
 from jointel.data import Corpus, load_corpus
 from jointel.evaluate import evaluate_model
 from jointel.kb import KB, TitleCaser, candidate_recall, held_out_accuracy, wikipedia_key
-from jointel.model import load_model, load_nil_threshold
+from jointel.model import load_model, load_nil_bias, load_nil_threshold
 
 KS = (1, 10, 30)
 
@@ -81,7 +81,7 @@ def _recall_table(corpus: Corpus, kbs: dict[str, Path], splits: list[str]) -> li
 
 
 def _model_table(corpus: Corpus, kbs: dict[str, Path], splits: list[str], model_dir: Path) -> list[str]:
-    model, threshold = load_model(model_dir), load_nil_threshold(model_dir)
+    model, threshold, bias = load_model(model_dir), load_nil_threshold(model_dir), load_nil_bias(model_dir)
     lines = [
         f"Model `{model_dir}` (trained with the {model.config.candidate_protocol} protocol), percent:",
         "",
@@ -92,7 +92,7 @@ def _model_table(corpus: Corpus, kbs: dict[str, Path], splits: list[str], model_
         for name, path in kbs.items():
             with KB(path) as kb:
                 for protocol in ("realistic", "wikipedia"):
-                    run = evaluate_model(model, corpus[split], kb, protocol, threshold)
+                    run = evaluate_model(model, corpus[split], kb, protocol, threshold, bias)
                     s = run.scores
                     no_nil = 100 * run.el_no_nil.micro.f1 if run.el_no_nil is not None else float("nan")
                     lines.append(

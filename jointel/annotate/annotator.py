@@ -27,7 +27,7 @@ from jointel.model.inputs import KBAccess
 from jointel.model.joint import JointModel, Prediction
 from jointel.model.loading import load_model
 from jointel.model.predict import encode, link_encoded, predict, predict_encoded
-from jointel.model.threshold import load_nil_threshold
+from jointel.model.threshold import load_nil_bias, load_nil_threshold
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ def load(
         )
     model = load_model(directory)
     threshold = load_nil_threshold(directory) if nil_threshold is None else nil_threshold
-    return Annotator(model, KB(kb_path), threshold, document_tokens)
+    return Annotator(model, KB(kb_path), threshold, document_tokens, load_nil_bias(directory))
 
 
 def default_kb(model_directory: Path) -> Path:
@@ -114,7 +114,8 @@ class Annotator:
     Candidates come from the KB alias table with what earlier mentions of the document add (the `wikipedia`
     protocol, see `text_protocol`), or from the alias table alone for a model trained on PPRforNED lists.
     `nil_threshold` makes a link whose probability is below it NIL (None: none; `load` gives the model's calibrated
-    one), and each call may override it.
+    one), and each call may override it. `nil_bias` lowers NIL's log-odds before that (`Prediction.with_nil_bias`;
+    `load` gives the model's calibrated one).
     """
 
     def __init__(
@@ -123,10 +124,12 @@ class Annotator:
         kb: KB,
         nil_threshold: float | None = None,
         document_tokens: int = DOCUMENT_TOKENS,
+        nil_bias: float = 0.0,
     ):
         self.model = model
         self.kb = kb
         self.nil_threshold = nil_threshold
+        self.nil_bias = nil_bias
         self.document_tokens = document_tokens
         self._access = KBAccess.for_model(kb, text_protocol(model.config.candidate_protocol), model.config)
 
@@ -179,7 +182,7 @@ class Annotator:
         linked = link_encoded(self.model, encoded, given, self._access)
         threshold = self.nil_threshold if nil_threshold is None else nil_threshold
         return [
-            self._spelled(_mention(text, start, end, linked[sentence][i], ner_score, threshold, top_k))
+            self._mention(text, start, end, linked[sentence][i], ner_score, threshold, top_k)
             for (start, end), (sentence, i), ner_score in zip(spans, places, scores, strict=True)
         ]
 
@@ -215,11 +218,25 @@ class Annotator:
                 for tokens, predictions in zip(chunk, next(rows), strict=True):
                     for prediction in predictions:
                         start, end = tokens[prediction.span.start].start, tokens[prediction.span.end - 1].end
-                        mentions.append(self._spelled(_mention(text, start, end, prediction, None, threshold, top_k)))
+                        mentions.append(self._mention(text, start, end, prediction, None, threshold, top_k))
 
     def _predict(self, chunks: Sequence[Sequence[list[Token]]]) -> list[list[list[Prediction]]]:
         documents = _documents(chunks)
         return predict(self.model, documents, self._access) if documents else []
+
+    def _mention(
+        self,
+        text: str,
+        start: int,
+        end: int,
+        prediction: Prediction,
+        ner_score: float | None,
+        nil_threshold: float | None,
+        top_k: int,
+    ) -> Mention:
+        """What users get of `prediction`: the model's NIL bias and `nil_threshold` applied, titles spelled."""
+        biased = prediction.with_nil_bias(self.nil_bias)
+        return self._spelled(_mention(text, start, end, biased, ner_score, nil_threshold, top_k))
 
     def _spelled(self, mention: Mention) -> Mention:
         """The mention with the titles the KB derived (those of entities it knows by name alone) spelled with the

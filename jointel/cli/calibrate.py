@@ -18,7 +18,7 @@ from jointel.cli.outputs import check_output_file
 from jointel.cli.paths import default_kb_path
 from jointel.cli.progress import progress_bar
 from jointel.data import SPLITS, Document
-from jointel.evaluate.calibrate import Calibration, calibrate
+from jointel.evaluate.calibrate import Calibration, calibrate_nil
 from jointel.evaluate.calibration_plot import plot_calibration
 from jointel.evaluate.model import predict_scored
 from jointel.kb import KB, PROTOCOLS, text_protocol
@@ -46,10 +46,12 @@ def calibrate_command(
     allow_test: Annotated[bool, typer.Option(help="Allow tuning on testb (never for reported numbers).")] = False,
     data_dir: Annotated[Path | None, typer.Option(help="Data directory.")] = None,
 ) -> None:
-    """Choose the NIL threshold that maximises EL strong-match micro F1 on SPLIT; write it to MODEL/nil_threshold.json.
+    """Choose the NIL bias and threshold that maximise EL strong-match micro F1 on SPLIT; write them to
+    MODEL/nil_threshold.json.
 
-    Annotation then makes every link whose probability is below the threshold NIL, and `jointel evaluate` scores
-    the model that way. Also writes a reliability plot (link probability against accuracy, F1 by threshold).
+    Annotation then lowers NIL's log-odds by the bias and makes every link whose probability is below the threshold
+    NIL, and `jointel evaluate` scores the model that way. Also writes a reliability plot (link probability against
+    accuracy, F1 by threshold, at the chosen bias).
     """
     _check_choices(split, protocol, allow_test)
     plot_path = plot or model / "reliability.png"
@@ -62,11 +64,11 @@ def calibrate_command(
     with KB(_kb_path(model, kb, protocol)) as knowledge_base:
         access = KBAccess.for_model(knowledge_base, protocol, joint.config)
         predictions = _predict_with_progress(joint, documents, access)
-    result = calibrate(documents, predictions)
+    bias, result = calibrate_nil(documents, predictions)
     plot_calibration(result, plot_path)
-    threshold_path = save_nil_threshold(model, result.threshold)
-    Console().print(calibration_table(result, f"NIL threshold on {split} ({protocol} candidates)"))
-    Console().print(escape(_summary(result, threshold_path, plot_path)), highlight=False, soft_wrap=True)
+    threshold_path = save_nil_threshold(model, result.threshold, bias)
+    Console().print(calibration_table(result, f"NIL threshold on {split} ({protocol} candidates, NIL bias {bias:g})"))
+    Console().print(escape(_summary(result, bias, threshold_path, plot_path)), highlight=False, soft_wrap=True)
     if protocol != annotation:
         Console().print(f"note: annotation uses {annotation} candidates; this threshold was tuned on {protocol} ones")
 
@@ -120,12 +122,16 @@ def _predict_with_progress(
     return predictions
 
 
-def _summary(result: Calibration, threshold_path: Path, plot_path: Path) -> str:
+def _summary(result: Calibration, bias: float, threshold_path: Path, plot_path: Path) -> str:
+    chosen = f"nil_bias = {bias!r} (NIL's log-odds lowered by it)"
     if result.threshold is None:
-        return f"No threshold beats keeping every link: nil_threshold cleared in {threshold_path}; plot: {plot_path}"
+        return (
+            f"No threshold beats keeping every link: {chosen}, nil_threshold cleared in {threshold_path}; "
+            f"plot: {plot_path}"
+        )
     return (
         f"{result.made_nil:,} of {result.links:,} links flipped to NIL. "
-        f"nil_threshold = {result.threshold!r} written to {threshold_path}; plot: {plot_path}"
+        f"{chosen}, nil_threshold = {result.threshold!r} written to {threshold_path}; plot: {plot_path}"
     )
 
 

@@ -82,7 +82,7 @@ def evaluate_command(
 ) -> None:
     """Score a trained model on a split: NER per type, EL strong match micro/macro, ED accuracy, NIL, tokens/s.
 
-    The model's NIL threshold (set by `jointel calibrate`) is applied as annotation applies it.
+    The model's NIL bias and threshold (set by `jointel calibrate`) are applied as annotation applies them.
     """
     from jointel.cli.data import load_corpus_with_status
     from jointel.cli.paths import default_kb_path
@@ -91,7 +91,7 @@ def evaluate_command(
     from jointel.kb import PROTOCOLS
     from jointel.kb.lookup import KB
     from jointel.model.loading import load_model
-    from jointel.model.threshold import load_nil_threshold
+    from jointel.model.threshold import load_nil_bias, load_nil_threshold
 
     if split not in SPLITS:
         raise typer.BadParameter(f"--split must be one of {', '.join(SPLITS)}, not {split!r}")
@@ -101,17 +101,18 @@ def evaluate_command(
         if path is not None:
             check_output_file(path, option, example)
     joint = load_model(model)
-    threshold = load_nil_threshold(model)
+    threshold, bias = load_nil_threshold(model), load_nil_bias(model)
     documents = load_corpus_with_status(data_dir)[split]
     with KB(kb or default_kb_path()) as knowledge_base, Console(stderr=True).status(f"Annotating {split}…"):
         protocol = protocol or joint.config.candidate_protocol
-        evaluation = evaluate_model(joint, documents, knowledge_base, protocol, threshold)
+        evaluation = evaluate_model(joint, documents, knowledge_base, protocol, threshold, bias)
     Console().print(scores_table(evaluation.scores, f"{model} on {split} ({evaluation.protocol} candidates)"))
     if split == "train" or (split == "testa" and joint.config.train_with_dev):
         Console().print(f"[yellow]this model was trained on {split}: these are scores on its training data[/]")
     if evaluation.nil_threshold is not None:
         Console().print(
-            f"NIL threshold {evaluation.nil_threshold:.4f} of {escape(str(model))} applied, as in annotation: "
+            f"NIL threshold {evaluation.nil_threshold:.4f} (NIL bias {evaluation.nil_bias:g}) of {escape(str(model))} "
+            "applied, as in annotation: "
             f"{evaluation.made_nil:,} links below it became NIL"
         )
     if evaluation.el_no_nil is not None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from jointel.data.documents import Document
-from jointel.evaluate.calibrate import predicted_documents
+from jointel.evaluate.calibrate import predicted_documents, with_nil_bias
 from jointel.evaluate.el import ELScores, el_scores
 from jointel.evaluate.report import CorpusScores, el_dict, score_corpus
 from jointel.kb.lookup import KB
@@ -28,6 +28,7 @@ class ModelEvaluation:
     nil_threshold: float | None = None  # the model's calibrated threshold, applied to `predicted`
     made_nil: int = 0  # predicted links below it, made NIL
     el_no_nil: ELScores | None = None  # end-to-end EL with every predicted mention linked to its best candidate
+    nil_bias: float = 0.0  # the model's calibrated NIL bias, applied before the threshold
 
     @property
     def tokens_per_second(self) -> float:
@@ -37,6 +38,7 @@ class ModelEvaluation:
         return {
             "protocol": self.protocol,
             "nil_threshold": self.nil_threshold,
+            "nil_bias": self.nil_bias,
             "links_made_nil": self.made_nil,
             **self.scores.to_dict(),
             **({"el_no_nil": el_dict(self.el_no_nil)} if self.el_no_nil is not None else {}),
@@ -60,10 +62,15 @@ def predict_scored(
 
 
 def evaluate_model(
-    model: JointModel, documents: Sequence[Document], kb: KB, protocol: str, nil_threshold: float | None = None
+    model: JointModel,
+    documents: Sequence[Document],
+    kb: KB,
+    protocol: str,
+    nil_threshold: float | None = None,
+    nil_bias: float = 0.0,
 ) -> ModelEvaluation:
-    """Score the model's predictions as users get them: links below its calibrated `nil_threshold` (if any, see
-    `load_nil_threshold`) are NIL.
+    """Score the model's predictions as users get them: NIL's log-odds lowered by its calibrated `nil_bias`, then
+    links below its calibrated `nil_threshold` (if any) made NIL (see `jointel.model.threshold`).
 
     `el_no_nil` scores the same predictions with every mention linked to its best candidate. InKB scoring ignores
     links on gold NIL mentions, so there a NIL earns nothing (it only spares a spurious span an error): the
@@ -71,7 +78,7 @@ def evaluate_model(
     """
     access = KBAccess.for_model(kb, protocol, model.config)
     start = time.perf_counter()
-    predictions = list(predict_scored(model, documents, access))
+    predictions = with_nil_bias(list(predict_scored(model, documents, access)), nil_bias)
     seconds = time.perf_counter() - start
     predicted = predicted_documents(documents, predictions, nil_threshold)
     scores = score_corpus(documents, predicted)
@@ -82,7 +89,7 @@ def evaluate_model(
     tokens = sum(document.n_tokens for document in documents)
     made_nil = sum(p.is_made_nil(nil_threshold) for rows in predictions for row in rows for p in row)
     no_nil = el_scores_no_nil(documents, predictions) if model.config.el_weight > 0 else None
-    return ModelEvaluation(protocol, scores, predicted, seconds, tokens, nil_threshold, made_nil, no_nil)
+    return ModelEvaluation(protocol, scores, predicted, seconds, tokens, nil_threshold, made_nil, no_nil, nil_bias)
 
 
 def el_scores_no_nil(documents: Sequence[Document], predictions: Sequence[list[list[Prediction]]]) -> ELScores:

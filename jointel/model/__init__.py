@@ -9,7 +9,7 @@ from jointel.model.inputs import HeldOut, KBAccess, gold_features, is_named
 from jointel.model.joint import JointModel
 from jointel.model.loading import load_model
 from jointel.model.predict import link_given_spans, predict_documents
-from jointel.model.threshold import load_nil_threshold, save_nil_threshold
+from jointel.model.threshold import load_nil_bias, load_nil_threshold, save_nil_threshold
 from jointel.model.tokens import TokenIds
 from jointel.model.vectors import load_glove
 from jointel.model.vocab import Vocab, build_vocabs, save_vocabs
@@ -31,6 +31,7 @@ __all__ = [
     "link_given_spans",
     "load_glove",
     "load_model",
+    "load_nil_bias",
     "load_nil_threshold",
     "predict_documents",
     "save_nil_threshold",

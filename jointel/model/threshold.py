@@ -1,7 +1,8 @@
-"""A saved model's NIL threshold: a deployment setting, not a hyper-parameter.
+"""A saved model's NIL threshold and NIL bias: deployment settings, not hyper-parameters.
 
-Links less probable than the threshold become NIL at annotation and evaluation time (`Prediction.is_made_nil`).
-`jointel calibrate` chooses it on the dev split once the weights are trained, and writes it in its own file,
+Links less probable than the threshold become NIL at annotation and evaluation time (`Prediction.is_made_nil`),
+once NIL's log-odds have been lowered by the bias (`Prediction.with_nil_bias`; 0 for models calibrated before it).
+`jointel calibrate` chooses both on the dev split once the weights are trained, and writes them in their own file,
 `nil_threshold.json` beside `config.json`, so that the hyper-parameters stay what training used. New weights make it
 stale: `JointModel.save` removes it.
 
@@ -21,6 +22,7 @@ from jointel.model.config import ConfigError
 
 THRESHOLD_FILE = "nil_threshold.json"
 KEY = "nil_threshold"  # in the threshold file, and in the config.json of a model calibrated before it existed
+BIAS_KEY = "nil_bias"  # in the threshold file only
 
 
 def load_nil_threshold(directory: Path) -> float | None:
@@ -38,11 +40,22 @@ def load_nil_threshold(directory: Path) -> float | None:
     return None
 
 
-def save_nil_threshold(directory: Path, threshold: float | None) -> Path:
-    """Write `threshold` (None: none, even if an old config.json has one) in one rename: a server may be reading
-    the model directory. Returns the file written."""
+def load_nil_bias(directory: Path) -> float:
+    """The NIL bias calibrated for the model in `directory`: 0 without a threshold file or a bias in it."""
     path = Path(directory) / THRESHOLD_FILE
-    write_atomic(path, (json.dumps({KEY: threshold}, indent=2) + "\n").encode())
+    if not path.is_file():
+        return 0.0
+    value = _json_object(path).get(BIAS_KEY, 0.0)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
+        raise ConfigError(f"{path}: {BIAS_KEY} must be a finite number ≥ 0, not {json.dumps(value, default=repr)}")
+    return float(value)
+
+
+def save_nil_threshold(directory: Path, threshold: float | None, bias: float = 0.0) -> Path:
+    """Write `threshold` (None: none, even if an old config.json has one) and `bias` in one rename: a server may be
+    reading the model directory. Returns the file written."""
+    path = Path(directory) / THRESHOLD_FILE
+    write_atomic(path, (json.dumps({KEY: threshold, BIAS_KEY: bias}, indent=2) + "\n").encode())
     return path
 
 

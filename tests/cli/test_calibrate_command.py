@@ -36,13 +36,16 @@ def _table_lines(output: str) -> list[list[str]]:
 
 def _unsure_and_wrong_germany(real):
     """The tiny model links its own testa right with probability 1.0 (Germany, Rio de Janeiro; Argentina NIL).
-    Wrap its predictions so that Germany's link is wrong at 0.3 and Rio's right at 0.8."""
+    Wrap its predictions so that Germany's link is wrong at 0.3 and Rio's right at 0.8 (NIL 0.15 and 0.2: lowering
+    NIL's odds keeps both links and raises both probabilities, so that no NIL bias does better than none)."""
 
     def retouched(prediction):
         if prediction.span.entity == "Germany":
-            return replace(prediction, span=replace(prediction.span, entity="West_Germany"), el_score=0.3)
+            wrong = (("West_Germany", 0.3), ("Germany", 0.28), ("Germania", 0.27))
+            span = replace(prediction.span, entity="West_Germany")
+            return replace(prediction, span=span, el_score=0.3, candidates=wrong, nil_score=0.15)
         if prediction.span.entity == "Rio_de_Janeiro":
-            return replace(prediction, el_score=0.8)
+            return replace(prediction, el_score=0.8, candidates=(("Rio_de_Janeiro", 0.8),), nil_score=0.2)
         return prediction
 
     def predict(model, documents, access):
@@ -64,7 +67,7 @@ def test_calibrate_writes_the_threshold_and_plot_and_load_applies_it(model_dir, 
         "after": ["0.8000", "1", "100.00", "33.33", "50.00"],
     }
     assert "1 of 2 links flipped to NIL" in result.output
-    assert json.loads((model_dir / "nil_threshold.json").read_text()) == {"nil_threshold": 0.8}
+    assert json.loads((model_dir / "nil_threshold.json").read_text()) == {"nil_threshold": 0.8, "nil_bias": 0.0}
     assert ModelConfig.load(model_dir / "config.json") == original  # the hyper-parameters untouched
     assert (model_dir / "nil_threshold.json").stat().st_mode & 0o777 == 0o644
     assert (model_dir / "reliability.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
