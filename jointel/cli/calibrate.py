@@ -1,8 +1,8 @@
-"""`jointel calibrate`: choose the NIL threshold on the dev split and store it beside the model (`threshold.py`)."""
+"""`jointel calibrate`: choose the NIL bias and threshold on dev and store them beside the model (`threshold.py`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from jointel.annotate.annotator import default_kb
+from jointel.annotate.annotator import Annotator, default_kb
 from jointel.cli.data import load_corpus_with_status
 from jointel.cli.errors import reports_user_errors
 from jointel.cli.outputs import check_output_file
@@ -20,6 +20,7 @@ from jointel.cli.progress import progress_bar
 from jointel.data import SPLITS, Document
 from jointel.evaluate.calibrate import Calibration, calibrate_nil
 from jointel.evaluate.calibration_plot import plot_calibration
+from jointel.evaluate.cases import read_link_cases, score_link_cases
 from jointel.evaluate.model import predict_scored
 from jointel.kb import KB, PROTOCOLS, text_protocol
 from jointel.model.ensemble import Ensemble
@@ -43,6 +44,13 @@ def calibrate_command(
         str | None, typer.Option(help="Candidates: realistic, wikipedia or ppr (default: what annotation uses).")
     ] = None,
     plot: Annotated[Path | None, typer.Option(help="Reliability plot PNG (default: MODEL/reliability.png).")] = None,
+    sentences: Annotated[
+        Path | None,
+        typer.Option(
+            help="Hand-made sentences with expected links (JSONL, e.g. data/wikipedia_dev.jsonl): the NIL bias is "
+            "chosen on them too, their share of links right added to SPLIT's EL F1."
+        ),
+    ] = None,
     allow_test: Annotated[bool, typer.Option(help="Allow tuning on testb (never for reported numbers).")] = False,
     data_dir: Annotated[Path | None, typer.Option(help="Data directory.")] = None,
 ) -> None:
@@ -64,7 +72,8 @@ def calibrate_command(
     with KB(_kb_path(model, kb, protocol)) as knowledge_base:
         access = KBAccess.for_model(knowledge_base, protocol, joint.config)
         predictions = _predict_with_progress(joint, documents, access)
-    bias, result = calibrate_nil(documents, predictions)
+        also = _links_right(joint, knowledge_base, sentences) if sentences is not None else None
+        bias, result = calibrate_nil(documents, predictions, also=also)
     plot_calibration(result, plot_path)
     threshold_path = save_nil_threshold(model, result.threshold, bias)
     Console().print(calibration_table(result, f"NIL threshold on {split} ({protocol} candidates, NIL bias {bias:g})"))
@@ -85,6 +94,19 @@ def calibration_table(result: Calibration, title: str) -> Table:
         percent = (f"{100 * value:.2f}" for value in (counts.precision, counts.recall, counts.f1))
         table.add_row(name, _threshold_text(threshold), f"{links:,}", *percent)
     return table
+
+
+def _links_right(model: JointModel | Ensemble, kb: KB, path: Path) -> Callable[[float, float | None], float]:
+    """The share of the expected links of the sentences in `path` that annotation gets right with a NIL bias and
+    threshold (`score_link_cases`)."""
+    cases = read_link_cases(path)
+
+    def share(bias: float, threshold: float | None) -> float:
+        annotator = Annotator(model, kb, threshold, nil_bias=bias)  # not closed: the KB is the caller's
+        outcomes = score_link_cases(cases, list(annotator.annotate_many(case.text for case in cases)))
+        return sum(outcome.right for outcome in outcomes) / max(len(outcomes), 1)
+
+    return share
 
 
 def _check_choices(split: str, protocol: str | None, allow_test: bool) -> None:
