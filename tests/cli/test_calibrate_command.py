@@ -161,3 +161,16 @@ def test_evaluate_unknown_split_or_protocol_is_a_usage_error_before_loading(tmp_
         result = CliRunner().invoke(app, ["evaluate", "--model", str(tmp_path / "nowhere"), option, value])
         assert result.exit_code == 2
         assert f"{option} must be one of {choices}" in " ".join(result.output.split())
+
+
+def test_calibrate_on_sentences_too_writes_a_bias_and_names_a_bad_file(model_dir, env, tmp_path):
+    sentences = tmp_path / "dev.jsonl"
+    sentences.write_text(json.dumps({"text": GERMANY, "links": [["Rio de Janeiro", "Rio_de_Janeiro"]]}) + "\n")
+    result = CliRunner().invoke(app, ["calibrate", "--model", str(model_dir), "--sentences", str(sentences)], env=env)
+    assert result.exit_code == 0, result.output
+    written = json.loads((model_dir / "nil_threshold.json").read_text())
+    assert written["nil_bias"] == 0.0  # the tiny model links Rio right with every bias: the smallest is kept
+    sentences.write_text('{"text": "Rio", "links": [["Paris", "Paris"]]}\n')
+    result = CliRunner().invoke(app, ["calibrate", "--model", str(model_dir), "--sentences", str(sentences)], env=env)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert str(sentences.name) in result.output

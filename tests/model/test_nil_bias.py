@@ -56,3 +56,17 @@ def test_the_threshold_file_keeps_the_bias(tiny_config, tiny_vocabs, tmp_path, t
     save_nil_threshold(annotated, 0.25, 2.0)
     with jointel.load(annotated) as annotator:
         assert (annotator.nil_threshold, annotator.nil_bias) == (0.25, 2.0)
+
+
+def test_a_second_dev_set_can_outweigh_an_equal_f1():
+    gold = [Document("1 A", "testa", (Sentence(("Ann", "met", "Bob"), (Span(0, 1, "PER", "A"), Span(2, 3, "PER"))),))]
+    predictions = [[[nil_prediction(0, (("A", 0.3),), 0.7), nil_prediction(2, (("X", 0.1),), 0.9)]]]
+    seen = []
+
+    def modern_sentences(bias, threshold):
+        seen.append(bias)
+        return 0.5 if bias == 8.0 else 0.25
+
+    bias, result = calibrate_nil(gold, predictions, biases=(0.0, 1.0, 2.0, 8.0), also=modern_sentences)
+    assert bias == 8.0 and seen == [0.0, 1.0, 2.0, 8.0]
+    assert (result.after.tp, result.after.fp, result.after.fn) == (1, 0, 0)  # the F1 is the best one still
