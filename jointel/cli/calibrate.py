@@ -18,7 +18,7 @@ from jointel.cli.outputs import check_output_file
 from jointel.cli.paths import default_kb_path
 from jointel.cli.progress import progress_bar
 from jointel.data import SPLITS, Document
-from jointel.evaluate.calibrate import Calibration, calibrate_nil
+from jointel.evaluate.calibrate import BiasTrial, Calibration, calibrate_nil
 from jointel.evaluate.calibration_plot import plot_calibration
 from jointel.evaluate.cases import read_link_cases, score_link_cases
 from jointel.evaluate.model import predict_scored
@@ -73,13 +73,27 @@ def calibrate_command(
         access = KBAccess.for_model(knowledge_base, protocol, joint.config)
         predictions = _predict_with_progress(joint, documents, access)
         also = _links_right(joint, knowledge_base, sentences) if sentences is not None else None
-        bias, result = calibrate_nil(documents, predictions, also=also)
+        best, trials = calibrate_nil(documents, predictions, also=also)
+    bias, result = best.bias, best.calibration
     plot_calibration(result, plot_path)
     threshold_path = save_nil_threshold(model, result.threshold, bias)
+    Console().print(bias_table(trials, split, sentences))
     Console().print(calibration_table(result, f"NIL threshold on {split} ({protocol} candidates, NIL bias {bias:g})"))
     Console().print(escape(_summary(result, bias, threshold_path, plot_path)), highlight=False, soft_wrap=True)
     if protocol != annotation:
         Console().print(f"note: annotation uses {annotation} candidates; this threshold was tuned on {protocol} ones")
+
+
+def bias_table(trials: Sequence[BiasTrial], split: str, sentences: Path | None) -> Table:
+    """Each NIL bias tried: its threshold and EL F1 on SPLIT, and the share of the sentences' links right."""
+    table = Table(title="NIL biases tried (the chosen one: best sum of the last two columns)")
+    for column in ("NIL bias", "threshold", f"EL F1 {split}", f"links right, {sentences.name if sentences else '–'}"):
+        table.add_column(column, justify="right")
+    for trial in trials:
+        share = "–" if trial.also is None else f"{100 * trial.also:.2f}"
+        f1 = f"{100 * trial.calibration.after.f1:.2f}"
+        table.add_row(f"{trial.bias:g}", _threshold_text(trial.calibration.threshold), f1, share)
+    return table
 
 
 def calibration_table(result: Calibration, title: str) -> Table:

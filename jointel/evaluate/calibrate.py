@@ -154,26 +154,35 @@ def calibrate(gold_docs: Sequence[Document], predictions: Predictions, n_bins: i
     return Calibration(best.threshold, before, after, best.made_nil, len(links), sweep, reliability_bins(links, n_bins))
 
 
+@dataclass(frozen=True)
+class BiasTrial:
+    """One NIL bias tried by `calibrate_nil`: the threshold calibration under it, and the second dev set's score."""
+
+    bias: float
+    calibration: Calibration
+    also: float | None = None
+
+
 def calibrate_nil(
     gold_docs: Sequence[Document],
     predictions: Predictions,
     biases: Sequence[float] = NIL_BIASES,
     also: Callable[[float, float | None], float] | None = None,
-) -> tuple[float, Calibration]:
-    """The NIL bias (`Prediction.with_nil_bias`) and threshold that maximise EL micro F1 on the dev split: each bias
-    with its best threshold; on a tie the smallest bias, which changes the model's own decisions least.
+) -> tuple[BiasTrial, list[BiasTrial]]:
+    """The NIL bias (`Prediction.with_nil_bias`) and threshold that maximise EL micro F1 on the dev split, and every
+    bias tried: each bias with its best threshold; on a tie the smallest bias, which changes the model's own
+    decisions least.
 
     `also(bias, threshold)`, a score in [0, 1] on a second dev set (hand-made sentences of modern text: AIDA's NILs
     are 1996 names, not today's), is added to the F1 when the bias is chosen; the threshold stays AIDA's."""
-    best: tuple[float, Calibration, float] | None = None
+    if not biases:
+        raise ValueError("no NIL bias to try")
+    trials = []
     for bias in biases:
         result = calibrate(gold_docs, with_nil_bias(predictions, bias))
-        score = _exact_f1(result.after) + (Fraction(also(bias, result.threshold)) if also is not None else 0)
-        if best is None or score > best[2]:
-            best = bias, result, score
-    if best is None:
-        raise ValueError("no NIL bias to try")
-    return best[0], best[1]
+        trials.append(BiasTrial(bias, result, also(bias, result.threshold) if also is not None else None))
+    best = max(trials, key=lambda trial: _exact_f1(trial.calibration.after) + Fraction(trial.also or 0))
+    return best, trials
 
 
 def with_nil_bias(predictions: Predictions, bias: float) -> list[list[list[Prediction]]]:

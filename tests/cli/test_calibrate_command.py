@@ -30,6 +30,16 @@ def _rows(output: str) -> dict[str, list[str]]:
     return {cells[1].strip(): [c.strip() for c in cells[2:-1]] for cells in _table_lines(output)}
 
 
+def _calibration_rows(output: str) -> dict[str, list[str]]:
+    """The before/after rows of calibrate's threshold table."""
+    return {name: row for name, row in _rows(output).items() if name in ("before", "after")}
+
+
+def _bias_rows(output: str) -> dict[str, list[str]]:
+    """The rows of calibrate's table of NIL biases tried, by bias."""
+    return {name: row for name, row in _rows(output).items() if name not in ("before", "after")}
+
+
 def _table_lines(output: str) -> list[list[str]]:
     return [line.split("│") for line in output.splitlines() if line.startswith("│")]
 
@@ -62,11 +72,13 @@ def test_calibrate_writes_the_threshold_and_plot_and_load_applies_it(model_dir, 
     assert result.exit_code == 0, result.output
     # Gold links Germany, Argentina_national_football_team, Rio_de_Janeiro. No threshold: tp 1 (Rio), fp 1
     # (West_Germany), fn 2 → P 50, R 33.33, F1 40. Threshold 0.8 makes West_Germany NIL: fp 0 → P 100, F1 50.
-    assert _rows(result.output) == {
+    assert _calibration_rows(result.output) == {
         "before": ["none", "2", "50.00", "33.33", "40.00"],
         "after": ["0.8000", "1", "100.00", "33.33", "50.00"],
     }
     assert "1 of 2 links flipped to NIL" in result.output
+    assert _bias_rows(result.output)["0"] == ["0.8000", "50.00", "–"]  # every bias tried, none better than 0
+    assert list(_bias_rows(result.output)) == ["0", "1", "2", "3", "4", "6", "8"]
     assert json.loads((model_dir / "nil_threshold.json").read_text()) == {"nil_threshold": 0.8, "nil_bias": 0.0}
     assert ModelConfig.load(model_dir / "config.json") == original  # the hyper-parameters untouched
     assert (model_dir / "nil_threshold.json").stat().st_mode & 0o777 == 0o644

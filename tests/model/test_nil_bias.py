@@ -36,7 +36,9 @@ def test_calibration_chooses_the_smallest_bias_of_the_best_f1():
     gold = [Document("1 A", "testa", (Sentence(("Ann", "met", "Bob"), (Span(0, 1, "PER", "A"), Span(2, 3, "PER"))),))]
     # "Ann" (gold A): NIL 0.7 against A 0.3; "Bob" (gold NIL): NIL 0.9 against X 0.1.
     predictions = [[[nil_prediction(0, (("A", 0.3),), 0.7), nil_prediction(2, (("X", 0.1),), 0.9)]]]
-    bias, result = calibrate_nil(gold, predictions, biases=(0.0, 1.0, 2.0, 8.0))
+    best, trials = calibrate_nil(gold, predictions, biases=(0.0, 1.0, 2.0, 8.0))
+    bias, result = best.bias, best.calibration
+    assert [trial.calibration.after.tp for trial in trials] == [0, 1, 1, 1]
     assert bias == 1.0  # 0: no link, F1 0; from 1 on "Ann" is linked to A (F1 1), and X on a gold NIL scores nothing
     assert (result.after.tp, result.after.fp, result.after.fn) == (1, 0, 0)
 
@@ -67,6 +69,7 @@ def test_a_second_dev_set_can_outweigh_an_equal_f1():
         seen.append(bias)
         return 0.5 if bias == 8.0 else 0.25
 
-    bias, result = calibrate_nil(gold, predictions, biases=(0.0, 1.0, 2.0, 8.0), also=modern_sentences)
-    assert bias == 8.0 and seen == [0.0, 1.0, 2.0, 8.0]
+    best, trials = calibrate_nil(gold, predictions, biases=(0.0, 1.0, 2.0, 8.0), also=modern_sentences)
+    bias, result = best.bias, best.calibration
+    assert bias == 8.0 and seen == [0.0, 1.0, 2.0, 8.0] and [trial.also for trial in trials] == [0.25] * 3 + [0.5]
     assert (result.after.tp, result.after.fp, result.after.fn) == (1, 0, 0)  # the F1 is the best one still
