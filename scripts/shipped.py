@@ -28,11 +28,14 @@ def _shown(path: Path) -> Path:
 
 
 def _threshold_note(threshold: float | None, bias: float) -> str:
-    lowered = f"NIL bias {bias:g} (NIL's log-odds lowered by it, chosen on testa with the threshold)"
+    lowered = (
+        f"NIL bias {bias:g} (NIL's log-odds lowered by it; chosen by `jointel calibrate`, on testa and, if given "
+        "`--sentences`, on hand-made sentences of modern text)"
+    )
     if threshold is None:
         return f"{lowered}; no NIL threshold: every link the model then chooses counts."
     return (
-        f"{lowered}; NIL threshold {threshold:.4f} (chosen on testa by `jointel calibrate`, stored in the bundle): "
+        f"{lowered}; NIL threshold {threshold:.4f} (chosen on testa, stored in the bundle): "
         "links less probable than it are NIL, as users get them; ED accuracy never predicts NIL, so it is unaffected."
     )
 
