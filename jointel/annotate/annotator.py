@@ -181,9 +181,10 @@ class Annotator:
             scores.append(ner_score)
         linked = link_encoded(self.model, encoded, given, self._access)
         threshold = self.nil_threshold if nil_threshold is None else nil_threshold
+        biased = [linked[sentence][i].with_nil_bias(self.nil_bias) for sentence, i in places]
         return [
-            self._mention(text, start, end, linked[sentence][i], ner_score, threshold, top_k)
-            for (start, end), (sentence, i), ner_score in zip(spans, places, scores, strict=True)
+            self._spelled(_mention(text, start, end, prediction, ner_score, threshold, top_k))
+            for (start, end), prediction, ner_score in zip(spans, biased, scores, strict=True)
         ]
 
     def close(self) -> None:
@@ -218,25 +219,12 @@ class Annotator:
                 for tokens, predictions in zip(chunk, next(rows), strict=True):
                     for prediction in predictions:
                         start, end = tokens[prediction.span.start].start, tokens[prediction.span.end - 1].end
-                        mentions.append(self._mention(text, start, end, prediction, None, threshold, top_k))
+                        biased = prediction.with_nil_bias(self.nil_bias)
+                        mentions.append(self._spelled(_mention(text, start, end, biased, None, threshold, top_k)))
 
     def _predict(self, chunks: Sequence[Sequence[list[Token]]]) -> list[list[list[Prediction]]]:
         documents = _documents(chunks)
         return predict(self.model, documents, self._access) if documents else []
-
-    def _mention(
-        self,
-        text: str,
-        start: int,
-        end: int,
-        prediction: Prediction,
-        ner_score: float | None,
-        nil_threshold: float | None,
-        top_k: int,
-    ) -> Mention:
-        """What users get of `prediction`: the model's NIL bias and `nil_threshold` applied, titles spelled."""
-        biased = prediction.with_nil_bias(self.nil_bias)
-        return self._spelled(_mention(text, start, end, biased, ner_score, nil_threshold, top_k))
 
     def _spelled(self, mention: Mention) -> Mention:
         """The mention with the titles the KB derived (those of entities it knows by name alone) spelled with the

@@ -128,12 +128,7 @@ class ModelConfig:
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such config file")
-        try:
-            values = json.loads(path.read_text())
-        except json.JSONDecodeError as error:
-            raise ConfigError(f"{path}:{error.lineno}: not valid JSON ({error.msg})") from None
-        if not isinstance(values, dict):
-            raise ConfigError(f"{path}: expected a JSON object of ModelConfig fields")
+        values = json_object(path, "a JSON object of ModelConfig fields")
         known = {field.name for field in fields(cls)}
         values = {key: value for key, value in values.items() if key not in MOVED_OUT}
         unknown = sorted(set(values) - known)
@@ -189,3 +184,14 @@ def saved_values(values: Mapping[str, Any]) -> dict[str, Any]:
     out of the config (`MOVED_OUT`) are left out."""
     saved = {key: value for key, value in values.items() if key not in MOVED_OUT}
     return {**{field.name: field.default for field in fields(ModelConfig)}, **SAVED_BEFORE_FIELD, **saved}
+
+
+def json_object(path: Path, expected: str = "a JSON object") -> dict:
+    """The JSON object in the file at `path`; a ConfigError naming the file (and line) when it is not one."""
+    try:
+        values = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"{path}:{error.lineno}: not valid JSON ({error.msg})") from None
+    if not isinstance(values, dict):
+        raise ConfigError(f"{path}: expected {expected}")
+    return values

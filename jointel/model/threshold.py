@@ -18,7 +18,7 @@ import math
 from pathlib import Path
 
 from jointel.data.files import write_atomic
-from jointel.model.config import ConfigError
+from jointel.model.config import ConfigError, json_object
 
 THRESHOLD_FILE = "nil_threshold.json"
 KEY = "nil_threshold"  # in the threshold file, and in the config.json of a model calibrated before it existed
@@ -34,7 +34,7 @@ def load_nil_threshold(directory: Path) -> float | None:
     for name in (THRESHOLD_FILE, "config.json"):
         path = Path(directory) / name
         if path.is_file():
-            values = _json_object(path)
+            values = json_object(path)
             if name == THRESHOLD_FILE or KEY in values:
                 return _threshold(path, values.get(KEY))
     return None
@@ -45,7 +45,7 @@ def load_nil_bias(directory: Path) -> float:
     path = Path(directory) / THRESHOLD_FILE
     if not path.is_file():
         return 0.0
-    value = _json_object(path).get(BIAS_KEY, 0.0)
+    value = json_object(path).get(BIAS_KEY, 0.0)
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
         raise ConfigError(f"{path}: {BIAS_KEY} must be a finite number ≥ 0, not {json.dumps(value, default=repr)}")
     return float(value)
@@ -62,16 +62,6 @@ def save_nil_threshold(directory: Path, threshold: float | None, bias: float = 0
 def forget_nil_threshold(directory: Path) -> None:
     """Remove the threshold file: it was calibrated for weights that are being replaced."""
     (Path(directory) / THRESHOLD_FILE).unlink(missing_ok=True)
-
-
-def _json_object(path: Path) -> dict:
-    try:
-        values = json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise ConfigError(f"{path}:{error.lineno}: not valid JSON ({error.msg})") from None
-    if not isinstance(values, dict):
-        raise ConfigError(f"{path}: expected a JSON object")
-    return values
 
 
 def _threshold(path: Path, value: object) -> float | None:
