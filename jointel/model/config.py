@@ -11,7 +11,7 @@ from typing import Any
 
 from jointel.data.files import write_atomic
 from jointel.kb.protocols import PROTOCOL_CLASSES
-from jointel.model.contextual import LAYER_READOUTS
+from jointel.model.contextual import LAYER_READOUTS, MINILM_LAYERS
 
 
 class ConfigError(ValueError):
@@ -47,6 +47,8 @@ class ModelConfig:
     contextual_dim: int = 0  # frozen MiniLM token vectors (384) as token features; 0 = off (the fast model)
     # which MiniLM layers: last4 (their mean) | all (the seven hidden states, mixed with learned weights, as ELMo's)
     contextual_layers: str = "last4"
+    contextual_depth: int = 6  # MiniLM's first layers read (1-6): fewer are faster (`jointel.model.contextual`)
+    contextual_int8: bool = False  # MiniLM's linear layers quantized to int8: faster on a CPU, vectors a little off
     context_hidden: int = 100  # sentence BiLSTM over token vectors (0 = none, as in Lample's Stack-LSTM)
     # Stack-LSTM state
     hidden: int = 100
@@ -111,6 +113,8 @@ class ModelConfig:
             raise ConfigError(
                 f"contextual_layers must be one of {', '.join(LAYER_READOUTS)}, not {self.contextual_layers!r}"
             )
+        if not 1 <= self.contextual_depth <= MINILM_LAYERS:
+            raise ConfigError(f"contextual_depth: MiniLM has layers 1 to {MINILM_LAYERS}, not {self.contextual_depth}")
         if self.link_isolation and not self.link_coherence:
             raise ConfigError("link_isolation is a link coherence feature: it needs link_coherence")
 

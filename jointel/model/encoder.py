@@ -9,7 +9,6 @@ from torch.nn.utils.rnn import pack_padded_sequence
 
 from jointel.model.batch import Batch
 from jointel.model.config import ModelConfig
-from jointel.model.contextual import MINILM_STATES
 from jointel.model.gazetteer import N_GAZETTEER_CODES
 from jointel.model.tokens import DOCUMENT_CASING_CODES
 
@@ -63,7 +62,9 @@ class TokenEncoder(nn.Module):
         )
         self.contextual_dim = config.contextual_dim
         self.layer_mix = (
-            LayerMix(MINILM_STATES) if config.contextual_dim and config.contextual_layers == "all" else None
+            LayerMix(config.contextual_depth + 1)
+            if config.contextual_dim and config.contextual_layers == "all"
+            else None
         )
         self.dropout = nn.Dropout(config.dropout)
         input_dim = config.word_dim + self.chars.output_dim + config.casing_dim + config.gazetteer_dim

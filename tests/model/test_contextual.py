@@ -116,3 +116,26 @@ def test_all_layers_side_by_side_hold_the_mean_of_the_last_four(encoder):
         np.testing.assert_allclose(last_four, mean, atol=2e-2, rtol=1e-2)
     with pytest.raises(ValueError, match="layers must be one of last4, all"):
         ContextualEncoder(layers="first")
+
+
+def test_a_cut_minilm_reads_the_first_layers_and_int8_stays_close():
+    """MiniLM cut to 3 layers gives the first 4 hidden states of the whole model, exactly; its int8 version the same
+    words in about the same direction (issue 22: the encoder of an accurate model at a usable speed)."""
+    document = [["EU", "rejects", "German", "call", "to", "boycott", "British", "lamb", "."], ["Peter", "Blackburn"]]
+    whole = ContextualEncoder(layers="all").encode_document(document)
+    cut = ContextualEncoder(layers="all", depth=3)
+    quantized = ContextualEncoder(layers="all", depth=3, int8=True)
+    assert len({ContextualEncoder().key, cut.key, quantized.key}) == 3  # no cache mixes them up
+    exact = cut.encode_document(document)
+    assert [v.shape for v in exact] == [(9, 4 * CONTEXTUAL_DIM), (2, 4 * CONTEXTUAL_DIM)]
+    for first_layers, all_layers in zip(exact, whole, strict=True):
+        np.testing.assert_array_equal(first_layers, all_layers[:, : 4 * CONTEXTUAL_DIM])
+    last_layer = [
+        (float32[:, -CONTEXTUAL_DIM:].astype(np.float32), int8[:, -CONTEXTUAL_DIM:].astype(np.float32))
+        for float32, int8 in zip(exact, quantized.encode_document(document), strict=True)
+    ]
+    similarities = [cosine(a, b) for x, y in last_layer for a, b in zip(x, y, strict=True)]
+    assert min(similarities) > 0.9 and 0.95 < np.mean(similarities) < 0.9999  # close, and quantized indeed
+    assert len(quantized.model.encoder.layer) == 3
+    with pytest.raises(ValueError, match="MiniLM has 6 layers"):
+        ContextualEncoder(depth=7)

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from jointel.model.config import ConfigError
+from jointel.model.contextual import encoder_key
 from jointel.model.contextual_source import ContextualCache, ContextualSource, contextual_vectors
 from jointel.model.inputs import gold_features
 from jointel.model.joint import JointModel
@@ -209,3 +210,12 @@ def test_a_contextual_width_other_than_minilms_is_refused_before_loading_it(tiny
     expected = r"contextual_dim is MiniLM's width, 384 \(or 0 for no contextual vectors\), not 128"
     with pytest.raises(ConfigError, match=expected):
         ContextualSource.for_config(dataclasses.replace(tiny_config, contextual_dim=128))
+
+
+def test_the_minilm_depth_is_a_checked_setting_that_sizes_the_layer_mix_and_the_cache_key(tiny_config, tiny_vocabs):
+    with pytest.raises(ConfigError, match="contextual_depth"):
+        dataclasses.replace(tiny_config, contextual_dim=384, contextual_depth=0)
+    config = dataclasses.replace(tiny_config, contextual_dim=384, contextual_layers="all", contextual_depth=3)
+    assert JointModel(config, tiny_vocabs).encoder.layer_mix.weights.shape == (4,)
+    assert encoder_key().endswith("wordpieces=256 layers=4 pieces_per_word=10")  # older caches stay valid
+    assert encoder_key(depth=3, int8=True).endswith("pieces_per_word=10 depth=3 int8")
