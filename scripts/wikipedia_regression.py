@@ -43,7 +43,9 @@ def main() -> None:
     parser.add_argument("--write-slice", action="store_true")
     parser.add_argument("--out", type=Path, default=None, help="write the section into this Markdown file")
     args = parser.parse_args()
-    if args.write_slice and args.cases.resolve() != CASES:
+    path = args.cases.resolve()
+    dev = path != CASES
+    if args.write_slice and dev:
         parser.error("--write-slice replays the test sentences only")
     cases = read_link_cases(args.cases)
     texts = [case.text for case in cases]
@@ -55,8 +57,6 @@ def main() -> None:
             if name == "Wikipedia KB" and args.write_slice:
                 write_slice(Path(kb), predicted, texts, annotator.model.config.max_candidates)
         results[name] = score_link_cases(cases, predicted)
-    path = args.cases.resolve()
-    dev = path != CASES
     section = report(results, len(cases), path.relative_to(REPO) if path.is_relative_to(REPO) else path, dev)
     print(section)
     if args.out is not None:
