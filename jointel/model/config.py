@@ -11,7 +11,7 @@ from typing import Any
 
 from jointel.data.files import write_atomic
 from jointel.kb.protocols import PROTOCOL_CLASSES
-from jointel.model.contextual import LAYER_READOUTS, MINILM_LAYERS
+from jointel.model.contextual import LAYER_READOUTS, MINILM_LAYERS, READ_SHARE
 
 
 class ConfigError(ValueError):
@@ -49,6 +49,9 @@ class ModelConfig:
     contextual_layers: str = "last4"
     contextual_depth: int = 6  # MiniLM's first layers read (1-6): fewer are faster (`jointel.model.contextual`)
     contextual_int8: bool = False  # MiniLM's linear layers quantized to int8: faster on a CPU, vectors a little off
+    contextual_read_share: float = (
+        READ_SHARE  # of each MiniLM window read out, the rest context: 1 = fewer pieces to run
+    )
     context_hidden: int = 100  # sentence BiLSTM over token vectors (0 = none, as in Lample's Stack-LSTM)
     # Stack-LSTM state
     hidden: int = 100
@@ -115,6 +118,10 @@ class ModelConfig:
             )
         if not 1 <= self.contextual_depth <= MINILM_LAYERS:
             raise ConfigError(f"contextual_depth: MiniLM has layers 1 to {MINILM_LAYERS}, not {self.contextual_depth}")
+        if not 0.0 < self.contextual_read_share <= 1.0:
+            raise ConfigError(
+                f"contextual_read_share is a share of a window, in (0, 1], not {self.contextual_read_share}"
+            )
         if self.link_isolation and not self.link_coherence:
             raise ConfigError("link_isolation is a link coherence feature: it needs link_coherence")
 

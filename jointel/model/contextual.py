@@ -11,6 +11,8 @@ MiniLM is the cost of an accurate model at inference (a tenth of spaCy's speed w
 it can be cut to its first `depth` layers and its linear layers quantized to int8 (`torch.ao.quantization`'s
 dynamic quantization): 3 layers in int8 read about 2.5 times as many words a second as 6 in float32 (issue 12's
 measurement). "last4" is then the mean of the last four hidden states there are, the embedding layer's among them.
+Half of each window is read out and the rest is context by default (`read_share`); reading windows out whole
+halves the pieces MiniLM runs over, and only sentences at a window's edge lose context.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ MAX_PIECES_PER_WORD = 10  # longer words are cut, so that one word can never bre
 LAST_LAYERS = 4
 SPECIAL_PIECES = 2  # [CLS] and [SEP]
 MAX_WORDPIECES = 256  # window length, [CLS] and [SEP] included
+READ_SHARE = 0.5  # of a window's pieces read out, the rest context: the setting of caches and models before it
 _WINDOWS_PER_GROUP = 4  # batches of windows gathered across documents before running, to batch similar lengths
 
 WordPieces = list[list[int]]  # one sentence: the wordpiece ids of each word
@@ -62,7 +65,11 @@ def readout_width(layers: str, depth: int = MINILM_LAYERS) -> int:
 
 
 def encoder_key(
-    max_wordpieces: int = MAX_WORDPIECES, layers: str = "last4", depth: int = MINILM_LAYERS, int8: bool = False
+    max_wordpieces: int = MAX_WORDPIECES,
+    layers: str = "last4",
+    depth: int = MINILM_LAYERS,
+    int8: bool = False,
+    read_share: float = READ_SHARE,
 ) -> str:
     """What an encoder's vectors depend on besides the words: the model's release and the read-out settings (the
     batch size changes padding only). Known without loading the model, so a cache hit never loads it. The whole
@@ -72,6 +79,7 @@ def encoder_key(
     settings = f"wordpieces={max_wordpieces} layers={read} pieces_per_word={MAX_PIECES_PER_WORD}"
     settings += f" depth={depth}" if depth != MINILM_LAYERS else ""
     settings += " int8" if int8 else ""
+    settings += f" read_share={read_share}" if read_share != READ_SHARE else ""
     return f"{MINILM_DISTRIBUTION}=={version} {settings}"
 
 
@@ -131,11 +139,11 @@ def word_pieces(tokenizer: PreTrainedTokenizerBase, sentences: Sequence[Sequence
     return result
 
 
-def plan_windows(sentences: Sequence[WordPieces], budget: int) -> list[Window]:
+def plan_windows(sentences: Sequence[WordPieces], budget: int, read_share: float = READ_SHARE) -> list[Window]:
     """Windows that read out every word of the document exactly once, each at most `budget` pieces long.
 
-    A run of consecutive sentences filling about half the budget is read out together, and the rest of the room
-    is filled with whole neighbouring sentences, one before and one after in turn. A sentence longer than the
+    A run of consecutive sentences filling about `read_share` of the budget is read out together, and the rest of
+    the room is filled with whole neighbouring sentences, one before and one after in turn. A sentence longer than the
     budget is cut into chunks of whole words, read out without context. Windows with nothing to read are dropped.
     """
     lengths = [sum(len(word) for word in sentence) for sentence in sentences]
@@ -148,7 +156,7 @@ def plan_windows(sentences: Sequence[WordPieces], budget: int) -> list[Window]:
             start += 1
             continue
         end, used = start + 1, lengths[start]
-        while end < len(sentences) and used + lengths[end] <= budget // 2:
+        while end < len(sentences) and used + lengths[end] <= int(budget * read_share):
             used, end = used + lengths[end], end + 1
         before, after = _context(lengths, start, end, budget - used)
         window = _window(sentences, offsets, range(before, after), range(start, end))
@@ -233,6 +241,7 @@ class ContextualEncoder:
         layers: str = "last4",
         depth: int = MINILM_LAYERS,
         int8: bool = False,
+        read_share: float = READ_SHARE,
     ) -> None:
         self.width = readout_width(layers, depth)
         self.tokenizer, self.model = load_minilm(depth, int8)
@@ -244,8 +253,9 @@ class ContextualEncoder:
         self.max_wordpieces = max_wordpieces
         self.batch_size = batch_size
         self.layers = layers
+        self.read_share = read_share
         self.dtype = np.float16 if layers == "all" else np.float32
-        self.key = encoder_key(max_wordpieces, layers, depth, int8)
+        self.key = encoder_key(max_wordpieces, layers, depth, int8, read_share)
 
     def encode_document(self, sentences: Sequence[Sequence[str]]) -> list[np.ndarray]:
         """One array (len(sentence), width) per sentence: float32 (384) for "last4", float16 ((depth + 1) × 384) for
@@ -278,7 +288,7 @@ class ContextualEncoder:
 
     def _plan(self, sentences: Sequence[Sequence[str]]) -> _DocumentPlan:
         pieces = word_pieces(self.tokenizer, sentences)
-        windows = plan_windows(pieces, self.max_wordpieces - SPECIAL_PIECES)
+        windows = plan_windows(pieces, self.max_wordpieces - SPECIAL_PIECES, self.read_share)
         return _DocumentPlan([len(sentence) for sentence in sentences], windows)
 
     def _finish(self, plans: Sequence[_DocumentPlan]) -> list[list[np.ndarray]]:

@@ -20,7 +20,7 @@ import torch
 
 from jointel.data.files import write_atomic
 from jointel.model.config import ConfigError, ModelConfig
-from jointel.model.contextual import CONTEXTUAL_DIM, MINILM_LAYERS, ContextualEncoder, encoder_key
+from jointel.model.contextual import CONTEXTUAL_DIM, MINILM_LAYERS, READ_SHARE, ContextualEncoder, encoder_key
 
 Sentences = Sequence[Sequence[str]]
 DocumentKey = tuple[tuple[str, ...], ...]  # a document's tokens, sentence by sentence: what its vectors depend on
@@ -70,8 +70,8 @@ class ContextualSource:
     memory for the source's lifetime (training reads the dev split every epoch); with `cache_dir`, they go to files
     there and come from them (`ContextualCache`), so that the runs of an experiment compute each document once
     between them. A source with neither keeps nothing, so a server's memory does not grow with what it
-    annotates. `depth` and `int8` choose the MiniLM that runs (`ContextualEncoder`). `encoder` stands in for MiniLM
-    (tests).
+    annotates. `depth`, `int8` and `read_share` choose the MiniLM that runs and how (`ContextualEncoder`).
+    `encoder` stands in for MiniLM (tests).
     """
 
     def __init__(
@@ -82,15 +82,15 @@ class ContextualSource:
         encoder: ContextualEncoder | None = None,
         depth: int = MINILM_LAYERS,
         int8: bool = False,
+        read_share: float = READ_SHARE,
     ) -> None:
         self.layers = layers
-        self.depth = depth
-        self.int8 = int8
+        self.settings = {"depth": depth, "int8": int8, "read_share": read_share}
         self._encoder = encoder
         self._remembered: dict[DocumentKey, list[np.ndarray]] | None = {} if remember else None
         self._disk: ContextualCache | None = None
         if cache_dir is not None:
-            key = encoder.key if encoder is not None else encoder_key(layers=layers, depth=depth, int8=int8)
+            key = encoder.key if encoder is not None else encoder_key(layers=layers, **self.settings)
             self._disk = ContextualCache(cache_dir, key)
 
     @classmethod
@@ -106,7 +106,12 @@ class ContextualSource:
                 f"not {config.contextual_dim}"
             )
         return cls(
-            config.contextual_layers, cache_dir, remember, depth=config.contextual_depth, int8=config.contextual_int8
+            config.contextual_layers,
+            cache_dir,
+            remember,
+            depth=config.contextual_depth,
+            int8=config.contextual_int8,
+            read_share=config.contextual_read_share,
         )
 
     def vectors(
@@ -135,7 +140,7 @@ class ContextualSource:
     def _minilm(self) -> ContextualEncoder:
         if self._encoder is None:
             with torch.random.fork_rng(devices=[]):  # loading it must not move training's random stream
-                self._encoder = ContextualEncoder(layers=self.layers, depth=self.depth, int8=self.int8)
+                self._encoder = ContextualEncoder(layers=self.layers, **self.settings)
         return self._encoder
 
 

@@ -1,3 +1,5 @@
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -89,8 +91,8 @@ def test_windows_read_every_word_once_within_budget(encoder):
     pieces = word_pieces(encoder.tokenizer, sentences)
     assert all(len(word) <= MAX_PIECES_PER_WORD for sentence in pieces for word in sentence)
     assert len(pieces[2][0]) == MAX_PIECES_PER_WORD  # the long word is cut
-    for budget in (10, 20, 45, 254):
-        windows = plan_windows(pieces, budget)
+    for budget, share in itertools.product((10, 20, 45, 254), (0.5, 1.0)):
+        windows = plan_windows(pieces, budget, share)
         owners = np.concatenate([window.owners for window in windows])
         assert all(len(window.pieces) <= budget for window in windows)
         # Each word with pieces is read out in one window only (all its pieces together), none twice.
@@ -103,6 +105,17 @@ def test_windows_read_every_word_once_within_budget(encoder):
                 assert window_of.setdefault(owner, index) == index
     # With room to spare, one window reads everything and holds no context.
     assert len(plan_windows(pieces, 254)) == 1
+
+
+def test_windows_read_out_whole_run_over_fewer_pieces():
+    sentences = [[[7] * 4] * 5 for _ in range(6)]  # six sentences of 20 pieces each
+    half, whole = plan_windows(sentences, 40), plan_windows(sentences, 40, read_share=1.0)
+    # Half a window (20 pieces) reads one sentence, and the other 20 are a neighbour shown as context.
+    assert [int((window.owners >= 0).sum()) for window in half] == [20] * 6
+    assert sum(len(window.pieces) for window in half) == 6 * 40
+    # Whole windows read two sentences each, with no room left for context: half the pieces to run.
+    assert [int((window.owners >= 0).sum()) for window in whole] == [40] * 3
+    assert sum(len(window.pieces) for window in whole) == 6 * 20
 
 
 def test_all_layers_side_by_side_hold_the_mean_of_the_last_four(encoder):

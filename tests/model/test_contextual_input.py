@@ -215,7 +215,10 @@ def test_a_contextual_width_other_than_minilms_is_refused_before_loading_it(tiny
 def test_the_minilm_depth_is_a_checked_setting_that_sizes_the_layer_mix_and_the_cache_key(tiny_config, tiny_vocabs):
     with pytest.raises(ConfigError, match="contextual_depth"):
         dataclasses.replace(tiny_config, contextual_dim=384, contextual_depth=0)
+    with pytest.raises(ConfigError, match=r"contextual_read_share is a share of a window, in \(0, 1\], not 1.5"):
+        dataclasses.replace(tiny_config, contextual_dim=384, contextual_read_share=1.5)
     config = dataclasses.replace(tiny_config, contextual_dim=384, contextual_layers="all", contextual_depth=3)
     assert JointModel(config, tiny_vocabs).encoder.layer_mix.weights.shape == (4,)
     assert encoder_key().endswith("wordpieces=256 layers=4 pieces_per_word=10")  # older caches stay valid
     assert encoder_key(depth=3, int8=True).endswith("pieces_per_word=10 depth=3 int8")
+    assert encoder_key(read_share=1.0).endswith("pieces_per_word=10 read_share=1.0")
