@@ -4,7 +4,8 @@
    in batches of similar length (`JointModel.encode`).
 2. EL: each document's predicted mentions get their candidates and the document context
    (`inputs.predicted_candidate_sets`: the other mentions of the story), then all mentions are linked in batches
-   (`JointModel.link`).
+   (`JointModel.link`); a person named in part then takes the link of the full name in the same document
+   (`coreference.share_person_links`), in every pass that links.
 `link_documents` does pass 2 alone on gold spans: disambiguation with given mentions. `link_encoded` links given
 spans from the encoding that pass 1 read, so that a caller who wants both (`Annotator.link`) encodes once.
 """
@@ -20,6 +21,7 @@ from torch import Tensor
 from jointel.data.documents import LABELS, Document, Sentence, Span
 from jointel.model.batch import length_batches
 from jointel.model.contextual_source import contextual_vectors
+from jointel.model.coreference import share_person_links
 from jointel.model.features import SentenceFeatures
 from jointel.model.inputs import KBAccess, decoding_features, gold_features, predicted_candidate_sets
 from jointel.model.joint import JointModel, Prediction, TokenVectors
@@ -107,7 +109,7 @@ def predict_encoded(model: JointModel, encoded: Encoded, access: KBAccess) -> li
         rows: list[list[Prediction]] = [[] for _ in document]
         for prediction, mention in predictions:
             rows[mention.sentence - first].append(prediction)
-        results.append(rows)
+        results.append(share_person_links(rows, [sentence.tokens for sentence in document]))
         first += len(document)
     return results
 
@@ -192,7 +194,10 @@ def link_given_spans(
         contextual_vectors(model.contextual, [[s.tokens for s in document.sentences]])[0] for document in documents
     ]
     linked = iter(_link_gold(model, gold_features(documents, token_ids, access, vectors), batch_size, allow_nil))
-    return [[next(linked) for _ in document.sentences] for document in documents]
+    return [
+        share_person_links([next(linked) for _ in document.sentences], [s.tokens for s in document.sentences])
+        for document in documents
+    ]
 
 
 def link_encoded(
@@ -217,7 +222,13 @@ def link_encoded(
     predictions: dict[tuple[int, int], Prediction] = {}
     for (i, row), links in zip(slots, linked, strict=True):
         predictions.update(((i, j), prediction) for j, prediction in zip(row, links, strict=True))
-    return [[predictions[i, j] for j in range(len(row))] for i, row in enumerate(spans)]
+    rows = [[predictions[i, j] for j in range(len(row))] for i, row in enumerate(spans)]
+    shared, first = [], 0
+    for _, sentences in encoded.documents:
+        last = first + len(sentences)
+        shared += share_person_links(rows[first:last], [sentence.tokens for sentence in sentences])
+        first = last
+    return shared
 
 
 def _layer_documents(
