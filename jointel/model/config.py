@@ -95,6 +95,11 @@ class ModelConfig:
     # also train on the dev split, for exactly `epochs` (chosen before on dev): no early stopping, the last epoch's
     # model is kept, and the dev scores of the history are scores on training data
     train_with_dev: bool = False
+    # knowledge distillation from a teacher model (`jointel train --teacher DIR`; see train/distil.py): the share α
+    # of the loss taken by the divergence from the teacher's distributions (0 = gold labels alone, no teacher read),
+    # and the temperature T that softens both distributions (the divergence is scaled by T², Hinton et al. 2015)
+    distil_weight: float = 0.0
+    distil_temperature: float = 1.0
     seed: int = 1
 
     def __post_init__(self) -> None:
@@ -122,6 +127,10 @@ class ModelConfig:
             raise ConfigError(
                 f"contextual_read_share is a share of a window, in (0, 1], not {self.contextual_read_share}"
             )
+        if self.distil_weight > 1.0:
+            raise ConfigError(f"distil_weight is a share of the loss: in [0, 1], not {self.distil_weight}")
+        if self.distil_temperature <= 0.0:
+            raise ConfigError(f"distil_temperature must be more than 0, not {self.distil_temperature}")
         if self.link_isolation and not self.link_coherence:
             raise ConfigError("link_isolation is a link coherence feature: it needs link_coherence")
 

@@ -41,6 +41,14 @@ class LossParts:
 
 
 @dataclass(frozen=True)
+class Logits:
+    """Teacher-forced scores of a batch (`JointModel.logits`)."""
+
+    actions: Tensor  # (B, A, n_actions), illegal actions at -inf
+    links: Tensor | None  # (N, C + 1) each gold mention's candidates (padding at -inf) and NIL, last
+
+
+@dataclass(frozen=True)
 class Prediction:
     """A predicted mention: the span (with entity, None = NIL), the REDUCE probability and the link probability."""
 
@@ -138,24 +146,42 @@ class JointModel(nn.Module):
         return collate(sentences, self.vocabs["words"], entities, self.config.document_topic)
 
     def loss(self, batch: Batch) -> LossParts:
+        logits = self.logits(batch, with_links=self.links_trained(batch))
+        ner, el = self.gold_losses(batch, logits)
+        total = self.config.ner_weight * ner + self.config.el_weight * el
+        return LossParts(total, float(ner.detach()), float(el.detach()))
+
+    def links_trained(self, batch: Batch) -> bool:
+        """Whether `batch` takes a linking loss: the model links, and a gold mention has a gold entity (or NIL)."""
+        candidates = batch.candidates
+        return candidates is not None and self.config.el_weight > 0 and bool((candidates.gold != IGNORE).any())
+
+    def logits(self, batch: Batch, with_links: bool = True) -> Logits:
+        """Teacher-forced scores of every gold step's actions and (`with_links`, given candidates) of each gold
+        mention's candidates and NIL: what the gold losses and distillation (`train/distil_loss.py`) compare."""
         tokens = self.encoder(batch)
         states, chunks = self.parser.teacher_forced(tokens, batch)
         buffer_size = batch.lengths.unsqueeze(1) - batch.buffer_index
-        logits = self.parser.action_logits(states, batch.stack_size, buffer_size)  # (B, A, 6)
+        actions = self.parser.action_logits(states, batch.stack_size, buffer_size)  # (B, A, 6)
+        links = None
+        if with_links and batch.candidates is not None and len(batch.chunk_steps) > 0:
+            reduce_states = states.reshape(-1, states.shape[-1])[batch.chunk_steps]
+            links = self.linker(reduce_states, chunks, batch.chunk_labels, batch.candidates)  # (N, C + 1)
+        return Logits(actions, links)
+
+    def gold_losses(self, batch: Batch, logits: Logits) -> tuple[Tensor, Tensor]:
+        """NLL of the gold actions and of the gold links (zero without link scores), summed per sentence."""
         valid = batch.actions != IGNORE
         n_sentences = batch.words.shape[0]
         # Sums per sentence, as Lample et al. train: a mean per action would weigh a sentence's ~30 actions like
         # its ~2 mentions, and the linking loss would then dominate the shared layers (seed 1, 7 epochs: dev NER
         # F1 91.1 joint against 92.7 NER-only).
-        ner = nn.functional.cross_entropy(logits[valid], batch.actions[valid], reduction="sum") / n_sentences
-        el = logits.new_zeros(())
-        if batch.candidates is not None and self.config.el_weight > 0 and (batch.candidates.gold != IGNORE).any():
-            reduce_states = states.reshape(-1, states.shape[-1])[batch.chunk_steps]
-            el_logits = self.linker(reduce_states, chunks, batch.chunk_labels, batch.candidates)
-            el = nn.functional.cross_entropy(el_logits, batch.candidates.gold, ignore_index=IGNORE, reduction="sum")
-            el = el / n_sentences
-        total = self.config.ner_weight * ner + self.config.el_weight * el
-        return LossParts(total, float(ner.detach()), float(el.detach()))
+        ner = nn.functional.cross_entropy(logits.actions[valid], batch.actions[valid], reduction="sum") / n_sentences
+        el = logits.actions.new_zeros(())
+        if logits.links is not None and batch.candidates is not None and (batch.candidates.gold != IGNORE).any():
+            gold = batch.candidates.gold
+            el = nn.functional.cross_entropy(logits.links, gold, ignore_index=IGNORE, reduction="sum") / n_sentences
+        return ner, el
 
     @torch.inference_mode()
     def encode(self, sentences: Sequence[SentenceFeatures], encode_batch: int = 256) -> TokenVectors:

@@ -26,6 +26,7 @@ from jointel.data.documents import Document
 from jointel.data.files import replaced_directory, tidy, write_atomic
 from jointel.evaluate.report import score_corpus
 from jointel.kb.lookup import KB
+from jointel.model.actions import ACTIONS
 from jointel.model.batch import Batch, length_batches
 from jointel.model.config import ModelConfig
 from jointel.model.contextual_source import ContextualSource, contextual_vectors
@@ -39,6 +40,8 @@ from jointel.model.vocab import build_vocabs, load_vocabs, save_vocabs
 from jointel.train.average import WeightAverage
 from jointel.train.checkpoint import RESTART, load_checkpoint, save_checkpoint
 from jointel.train.curve import plot_history
+from jointel.train.distil import SoftTargets, check_teacher, load_teacher, student_targets, teacher_targets
+from jointel.train.distil_loss import distilled_loss
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +77,7 @@ def train_model(
     resume: bool = False,
     progress: Progress | None = None,
     contextual_cache: Path | None = None,
+    teacher: Path | None = None,
 ) -> list[EpochResult]:
     """Train until `config.epochs` or `config.patience` epochs without dev improvement; the best model is kept.
     With `config.train_with_dev` the dev documents are training documents too, and training runs all `epochs` and
@@ -82,7 +86,11 @@ def train_model(
     A model with contextual features first reads every document with MiniLM (`progress` counts documents then),
     from and into `contextual_cache` if given; the run's source remembers them all until training ends (see
     `ContextualSource`).
+
+    With `config.distil_weight` > 0 the model learns from the model saved in `teacher` too (knowledge
+    distillation, `train/distil.py`), whose distributions on the training sentences are computed once, here.
     """
+    check_teacher(config, teacher)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name in OUTPUTS:  # a resumed run with no epoch left writes none of them: clear a killed run's leftovers
@@ -108,11 +116,14 @@ def train_model(
     features = gold_features(train, token_ids, access, vectors[: len(train)], held_out, with_links, name_only)
     if extra:  # dev, whose mentions have nothing of their own to hold out: the KB's priors count train's links
         features += gold_features(extra, token_ids, access, vectors[len(train) :], None, with_links, name_only)
+    targets = None
+    if config.distil_weight > 0 and teacher is not None:
+        targets = _soft_targets(config, teacher, train, extra, kb, contextual_cache, name_only)
     singletons = _singleton_mask(model, training)
     for epoch in range(len(history) + 1, config.epochs + 1):
         if is_finished(history, config):
             break
-        result = _train_epoch(model, optimizer, features, singletons, epoch, progress, average)
+        result = _train_epoch(model, optimizer, features, singletons, epoch, progress, average, targets)
         with average.swapped_in() if average is not None else nullcontext():  # the weights the model is
             history.append(_evaluate_dev(model, dev, access, result))
             logger.info("epoch %d: %s", epoch, history[-1])
@@ -137,18 +148,54 @@ def _new_or_resumed_model(
     return model
 
 
+def _soft_targets(
+    config: ModelConfig,
+    teacher: Path,
+    train: Sequence[Document],
+    extra: Sequence[Document],
+    kb: KB,
+    contextual_cache: Path | None,
+    name_only: NameOnly | None,
+) -> list[SoftTargets]:
+    """The teacher's soft targets of the training sentences, in the order of their features; the teacher is let go
+    afterwards (an accurate model holds MiniLM)."""
+    logger.info(
+        "distilling from the teacher %s: distil_weight %s, distil_temperature %s",
+        teacher,
+        config.distil_weight,
+        config.distil_temperature,
+    )
+    model = load_teacher(teacher, contextual_cache)
+    targets = teacher_targets(model, train, kb, config.leave_one_out_priors, name_only)
+    if extra:  # dev, as `gold_features` reads it: nothing of its own to hold out
+        targets += teacher_targets(model, extra, kb, False, name_only)
+    return student_targets(targets, ACTIONS)
+
+
 def _train_epoch(
-    model, optimizer, features: Sequence[SentenceFeatures], singletons, epoch: int, progress, average=None
+    model,
+    optimizer,
+    features: Sequence[SentenceFeatures],
+    singletons,
+    epoch: int,
+    progress,
+    average=None,
+    targets: Sequence[SoftTargets] | None = None,
 ):
+    """One pass over the training sentences; with the teacher's `targets` (one per sentence), distilled."""
     model.train()
     batches = list(length_batches([len(f.words) for f in features], model.config.batch_size))
     random.shuffle(batches)
     ner_total = el_total = 0.0
     start = time.perf_counter()
     for done, indices in enumerate(batches, start=1):
-        batch = model.batch([features[i] for i in indices], with_candidates=model.config.el_weight > 0)
+        sentences = [features[i] for i in indices]
+        batch = model.batch(sentences, with_candidates=model.config.el_weight > 0)
         _drop_words(batch, singletons, model.config.word_dropout)
-        parts = model.loss(batch)
+        if targets is None:
+            parts = model.loss(batch)
+        else:
+            parts = distilled_loss(model, batch, sentences, [targets[i] for i in indices])
         optimizer.zero_grad()
         parts.total.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), model.config.clip)
