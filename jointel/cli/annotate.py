@@ -19,6 +19,7 @@ from rich.text import Text
 
 from jointel.annotate import Annotator, Mention, load
 from jointel.annotate.annotator import BATCH_SIZE
+from jointel.annotate.bundled import model_directory
 from jointel.annotate.formats import (
     FORMATS,
     HTML_HEAD,
@@ -48,13 +49,15 @@ def load_annotator(model: Path | None, kb: Path | None, nil_threshold: float | N
     """
     if nil_threshold is not None and not 0.0 <= nil_threshold <= 1.0:  # NaN too: it compares false with anything
         raise typer.BadParameter(f"{nil_threshold} is not a probability in [0, 1]", param_hint="'--nil-threshold'")
-    if kb is None and model is not None and not (model / "kb.sqlite").is_file() and default_kb_path().is_file():
+    directory = model_directory(model)
+    if kb is None and model is not None and not (directory / "kb.sqlite").is_file() and default_kb_path().is_file():
         kb = default_kb_path()
-    return load(model, kb, nil_threshold)
+    return load(directory, kb, nil_threshold)
 
 
 ModelOption = Annotated[
-    Path | None, typer.Option(help="Model directory (or ensemble, see jointel ensemble); default: bundled.")
+    Path | None,
+    typer.Option(help="Model directory (or ensemble, see jointel ensemble), or a bundled one: default, accurate."),
 ]
 KBOption = Annotated[
     Path | None,

@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from jointel.annotate.annotator import Annotator, default_kb
+from jointel.annotate.bundled import model_directory
 from jointel.cli.data import load_corpus_with_status
 from jointel.cli.errors import reports_user_errors
 from jointel.cli.outputs import check_output_file
@@ -34,7 +35,10 @@ TEST_SPLIT = "testb"
 
 @reports_user_errors
 def calibrate_command(
-    model: Annotated[Path, typer.Option(help="Model directory; its nil_threshold.json receives the threshold.")],
+    model: Annotated[
+        Path,
+        typer.Option(help="Model directory, or a bundled one by name; its nil_threshold.json receives the threshold."),
+    ],
     kb: Annotated[
         Path | None,
         typer.Option(help="Knowledge base (default: the one annotation reads; for ppr, .cache/kb.sqlite)."),
@@ -62,6 +66,7 @@ def calibrate_command(
     accuracy, F1 by threshold, at the chosen bias).
     """
     _check_choices(split, protocol, allow_test)
+    model = model_directory(model)
     plot_path = plot or model / "reliability.png"
     check_output_file(plot_path, "--plot", "reliability.png")
     check_output_file(model / THRESHOLD_FILE, "--model", THRESHOLD_FILE)

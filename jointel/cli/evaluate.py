@@ -70,7 +70,10 @@ def evaluate_files(
 
 @reports_user_errors
 def evaluate_command(
-    model: Annotated[Path, typer.Option(help="Model directory (or ensemble, see jointel ensemble).")],
+    model: Annotated[
+        Path,
+        typer.Option(help="Model directory (or ensemble, see jointel ensemble), or a bundled one: default, accurate."),
+    ],
     split: Annotated[str, typer.Option(help="testa (dev) or testb (test) or train.")] = "testa",
     protocol: Annotated[
         str | None, typer.Option(help="Candidates: realistic, wikipedia or ppr (default: the model's).")
@@ -84,6 +87,7 @@ def evaluate_command(
 
     The model's NIL bias and threshold (set by `jointel calibrate`) are applied as annotation applies them.
     """
+    from jointel.annotate.bundled import model_directory
     from jointel.cli.data import load_corpus_with_status
     from jointel.cli.paths import default_kb_path
     from jointel.data.tsv import write_tagged_tsv
@@ -100,6 +104,7 @@ def evaluate_command(
     for path, option, example in ((predictions, "--predictions", "predictions.tsv"), (out, "--out", "scores.json")):
         if path is not None:
             check_output_file(path, option, example)
+    model = model_directory(model)
     joint = load_model(model)
     threshold, bias = load_nil_threshold(model), load_nil_bias(model)
     documents = load_corpus_with_status(data_dir)[split]

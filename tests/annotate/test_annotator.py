@@ -2,11 +2,13 @@ import inspect
 import re
 import shutil
 import tracemalloc
+from pathlib import Path
 
 import pytest
 
 import jointel
-from jointel.annotate import Mention, annotator
+from jointel.annotate import Mention, annotator, bundled
+from jointel.annotate.bundled import bundled_model, model_directory
 from jointel.data import Span
 from jointel.model.joint import Prediction
 
@@ -197,9 +199,23 @@ def test_load_model_without_kb_says_how_to_pass_one(tiny_model_dir, tmp_path):
 
 
 def test_load_without_bundled_model_says_how_to_pass_one(tmp_path, monkeypatch):
-    monkeypatch.setattr(annotator, "BUNDLED_MODEL", tmp_path / "models" / "default")
-    with pytest.raises(FileNotFoundError, match="no bundled model is installed"):
+    monkeypatch.setattr(bundled, "MODELS", tmp_path / "models")
+    with pytest.raises(FileNotFoundError, match="the bundled model 'default' is not installed"):
         jointel.load()
+    with pytest.raises(FileNotFoundError, match="the bundled model 'accurate' is not installed"):
+        jointel.load("accurate")
+
+
+def test_a_model_is_a_directory_or_a_bundled_name(tmp_path, monkeypatch):
+    monkeypatch.setattr(bundled, "MODELS", tmp_path / "models")
+    for name in ("default", "accurate"):
+        (tmp_path / "models" / name).mkdir(parents=True)
+    assert model_directory(None) == tmp_path / "models" / "default" == bundled_model()
+    assert model_directory("accurate") == tmp_path / "models" / "accurate"
+    assert model_directory(tmp_path / "mine") == tmp_path / "mine"  # a path is a path, even a missing one
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "accurate").mkdir()
+    assert model_directory("accurate") == Path("accurate")  # a directory of that name here wins, as it always did
 
 
 def test_load_uses_the_wikipedia_kb_once_built_else_the_models_own(tiny_model_dir, tiny_kb, tmp_path, monkeypatch):
