@@ -1,14 +1,18 @@
 """Ship a trained model as a compact bundle: pruned word vocabulary, half-precision weights, realistic KB slice.
 
     .venv/bin/python scripts/bundle.py runs/reproduce/joint-seed1/model jointel/models/default [--words 50000]
+    .venv/bin/python scripts/bundle.py runs/accurate/model jointel/models/accurate --share-kb jointel/models/default
 
 Kept words: every training word plus the `--words` most frequent GloVe words; the others map to UNK, so accuracy
-must be measured on the bundle itself (`jointel evaluate --model BUNDLE --kb BUNDLE/kb.sqlite`).
+must be measured on the bundle itself (`jointel evaluate --model BUNDLE --kb BUNDLE/kb.sqlite`). With `--share-kb
+DIR`, the bundle's kb.sqlite is a relative link to DIR's, which must be the same slice of the same KB: git stores the
+file once, and a wheel copies it into both.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 import torch
@@ -25,7 +29,9 @@ def kept_words(model: JointModel, train_words: set[str], top: int) -> list[str]:
     return words[:2] + [word for i, word in enumerate(words[2:]) if i < top or word in train_words]
 
 
-def bundle(model_dir: Path, out: Path, kb_path: Path, train_words: set[str], top: int) -> None:
+def bundle(
+    model_dir: Path, out: Path, kb_path: Path, train_words: set[str], top: int, share_kb: Path | None = None
+) -> None:
     model = JointModel.load(model_dir)
     keep = kept_words(model, train_words, top)
     old = model.vocabs["words"]
@@ -39,11 +45,14 @@ def bundle(model_dir: Path, out: Path, kb_path: Path, train_words: set[str], top
         half = {name: value.half() if value.is_floating_point() else value for name, value in state.items()}
         half["linker.words.weight"] = half["encoder.words.weight"]  # one shared tensor, saved once
         torch.save(half, temp / "weights.pt")
-        slice_realistic(kb_path, temp / "kb.sqlite")
+        if share_kb is None:
+            slice_realistic(kb_path, temp / "kb.sqlite")
+        else:
+            (temp / "kb.sqlite").symlink_to(os.path.relpath(share_kb / "kb.sqlite", out.parent.resolve() / out.name))
         threshold, bias = load_nil_threshold(model_dir), load_nil_bias(model_dir)
         if threshold is not None or bias:  # calibrated on the full-precision weights, kept as before
             save_nil_threshold(temp, threshold, bias)
-    sizes = {path.name: path.stat().st_size / 1e6 for path in out.iterdir()}
+    sizes = {path.name: path.stat().st_size / 1e6 for path in out.iterdir() if not path.is_symlink()}
     print(f"{out}: {sum(sizes.values()):.1f} MB " + ", ".join(f"{name} {mb:.1f}" for name, mb in sizes.items()))
     print(f"words kept: {len(keep):,} of {len(old):,}")
 
@@ -54,13 +63,14 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--words", type=int, default=50_000, help="most frequent GloVe words kept")
     parser.add_argument("--kb", type=Path, default=None)
+    parser.add_argument("--share-kb", type=Path, default=None, help="link kb.sqlite to this bundle's, not a copy")
     parser.add_argument("--data-dir", type=Path, default=None)
     args = parser.parse_args()
     corpus = load_corpus(resolve_data_dir(args.data_dir), default_cache_dir())
     train_words = {
         token.lower() for document in corpus["train"] for sentence in document.sentences for token in sentence.tokens
     }
-    bundle(args.model, args.out, args.kb or default_kb_path(), train_words, args.words)
+    bundle(args.model, args.out, args.kb or default_kb_path(), train_words, args.words, args.share_kb)
 
 
 if __name__ == "__main__":
