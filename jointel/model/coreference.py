@@ -12,7 +12,7 @@ Rangers"); on AIDA testa, extending the rule to them undid more links than it me
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 
 from jointel.model.joint import Prediction
@@ -20,25 +20,32 @@ from jointel.model.joint import Prediction
 PERSON = "PER"
 
 
-def share_person_links(rows: Sequence[Sequence[Prediction]], tokens: Sequence[Sequence[str]]) -> list[list[Prediction]]:
+def share_person_links(
+    rows: Sequence[Sequence[Prediction]], tokens: Sequence[Sequence[str]], labels: Collection[str] = (PERSON,)
+) -> list[list[Prediction]]:
     """`rows` (one document's predictions per sentence, `tokens` its sentences) with each partly named person
-    linked as the first longer PER mention with candidates of the document that contains its words in order."""
-    persons = [
+    linked as the first longer PER mention with candidates of the document that contains its words in order.
+    `labels` other than PER alone are for measuring the rule on other types (`scripts/ed_errors.py`)."""
+    names = [
         (_words(tokens[i], prediction), prediction)
         for i, row in enumerate(rows)
         for prediction in row
-        if prediction.span.label == PERSON and prediction.candidates
+        if prediction.span.label in labels and prediction.candidates
     ]
-    return [[_as_full_name(prediction, tokens[i], persons) for prediction in row] for i, row in enumerate(rows)]
+    return [[_as_full_name(prediction, tokens[i], names, labels) for prediction in row] for i, row in enumerate(rows)]
 
 
 def _as_full_name(
-    prediction: Prediction, tokens: Sequence[str], persons: Sequence[tuple[tuple[str, ...], Prediction]]
+    prediction: Prediction,
+    tokens: Sequence[str],
+    names: Sequence[tuple[tuple[str, ...], Prediction]],
+    labels: Collection[str],
 ) -> Prediction:
-    if prediction.span.label != PERSON:
+    label = prediction.span.label
+    if label not in labels:
         return prediction
     words = _words(tokens, prediction)
-    full = next((other for name, other in persons if _is_run_of(words, name)), None)
+    full = next((other for name, other in names if other.span.label == label and _is_run_of(words, name)), None)
     if full is None:
         return prediction
     return replace(

@@ -183,10 +183,16 @@ def with_predictions(
 
 
 def link_given_spans(
-    model: JointModel, documents: Sequence[Document], access: KBAccess, batch_size: int = 256, allow_nil: bool = True
+    model: JointModel,
+    documents: Sequence[Document],
+    access: KBAccess,
+    batch_size: int = 256,
+    allow_nil: bool = True,
+    coreference: bool = True,
 ) -> list[list[list[Prediction]]]:
     """Links of the spans each sentence carries (sorted by start), per document and sentence, with scores and
-    candidates; `link_documents` keeps only the linked spans."""
+    candidates; `link_documents` keeps only the linked spans. `coreference=False` leaves out
+    `share_person_links` (to measure it)."""
     model.eval()
     token_ids = TokenIds(model.vocabs["words"], model.vocabs["chars"])
     # one document per MiniLM call, as this pass has always read them: batches of several documents can round apart
@@ -194,9 +200,12 @@ def link_given_spans(
         contextual_vectors(model.contextual, [[s.tokens for s in document.sentences]])[0] for document in documents
     ]
     linked = iter(_link_gold(model, gold_features(documents, token_ids, access, vectors), batch_size, allow_nil))
+    rows = [[next(linked) for _ in document.sentences] for document in documents]
+    if not coreference:
+        return rows
     return [
-        share_person_links([next(linked) for _ in document.sentences], [s.tokens for s in document.sentences])
-        for document in documents
+        share_person_links(row, [s.tokens for s in document.sentences])
+        for row, document in zip(rows, documents, strict=True)
     ]
 
 

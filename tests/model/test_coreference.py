@@ -40,3 +40,14 @@ def test_only_persons_and_only_runs_of_a_longer_name_are_read_as_it():
     john_smith = _mention(4, 6, "PER", (("John_Smith", 0.5),))  # not consecutive words of "John Paul Smith"
     rows = [[rangers, state], [john_paul, john_smith]]
     assert share_person_links(rows, tokens) == rows
+
+
+def test_other_types_share_links_only_when_asked_and_only_within_their_type():
+    tokens = [["Texas", "Rangers", "beat", "Texas", "and", "the", "Rangers", "."]]
+    rangers = _mention(0, 2, "ORG", (("Texas_Rangers_(baseball)", 0.9),))
+    state = _mention(3, 4, "LOC", (("Texas", 0.9),))
+    short = _mention(6, 7, "ORG", (("Rangers_F.C.", 0.6),))
+    rows = [[rangers, state, short]]
+    assert share_person_links(rows, tokens) == rows
+    shared = share_person_links(rows, tokens, labels=("PER", "ORG", "LOC"))
+    assert [p.span.entity for p in shared[0]] == ["Texas_Rangers_(baseball)", "Texas", "Texas_Rangers_(baseball)"]
