@@ -44,12 +44,17 @@ def _mean_action_divergence(model, features, targets):
     return float(divergence_sum(teacher, model.logits(batch, with_links=False).actions[valid], 1.0)) / len(teacher)
 
 
-def test_teacher_targets_are_distributions_over_each_gold_step_and_candidate_list(tiny_model_dir, tiny_kb):
+def _teacher_and_targets(tiny_model_dir, tiny_kb, held_out: bool):
+    """The tiny model as teacher, its soft targets on the fixture documents, and its own features of them."""
     teacher = JointModel.load(tiny_model_dir)
     documents = _documents(tiny_kb)
     with KB(tiny_kb.path) as kb:
-        targets = teacher_targets(teacher, documents, kb, held_out=True)
-        features = _features(teacher, documents, kb)
+        return teacher, teacher_targets(teacher, documents, kb, held_out=held_out), _features(teacher, documents, kb)
+
+
+def test_teacher_targets_are_distributions_over_each_gold_step_and_candidate_list(tiny_model_dir, tiny_kb):
+    _, targets, features = _teacher_and_targets(tiny_model_dir, tiny_kb, held_out=True)
+    documents = _documents(tiny_kb)
     assert len(targets) == len(features) == sum(len(document.sentences) for document in documents)
     for target, sentence in zip(targets, features, strict=True):
         assert target.actions.shape == (len(sentence.actions), len(ACTIONS))
@@ -61,11 +66,7 @@ def test_teacher_targets_are_distributions_over_each_gold_step_and_candidate_lis
 
 
 def test_distillation_divergence_is_zero_from_itself_and_positive_from_another_model(tiny_model_dir, tiny_kb):
-    teacher = JointModel.load(tiny_model_dir)
-    documents = _documents(tiny_kb)
-    with KB(tiny_kb.path) as kb:
-        targets = teacher_targets(teacher, documents, kb, held_out=False)
-        features = _features(teacher, documents, kb)
+    teacher, targets, features = _teacher_and_targets(tiny_model_dir, tiny_kb, held_out=False)
     for temperature in (1.0, 2.0):
         teacher.config = dataclasses.replace(teacher.config, distil_temperature=temperature)
         assert _divergence(teacher, features, targets) == pytest.approx(0.0, abs=1e-5)
