@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from common import header, load_average, noisy_rows, parser, publish, split_documents, time_rounds
 
-from jointel.model.contextual import (
+from jointel.model import (
     LAST_LAYERS,
     SPECIAL_PIECES,
     ContextualEncoder,

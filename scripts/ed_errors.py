@@ -19,8 +19,7 @@ from jointel.annotate import model_directory
 from jointel.cli import default_cache_dir, default_wikipedia_kb_path, resolve_data_dir, run_header
 from jointel.data import Document, load_corpus
 from jointel.kb import KB
-from jointel.model import KBAccess, link_given_spans, load_model
-from jointel.model.coreference import share_person_links
+from jointel.model import KBAccess, link_given_spans, load_model, share_person_links
 
 RULES = {"PER (shipped)": ("PER",), "PER, ORG": ("PER", "ORG"), "every type": ("PER", "ORG", "LOC", "MISC")}
 

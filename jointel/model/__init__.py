@@ -2,7 +2,17 @@
 
 from jointel.model.batch import length_batches
 from jointel.model.config import ModelConfig, saved_values
+from jointel.model.contextual import (
+    LAST_LAYERS,
+    SPECIAL_PIECES,
+    ContextualEncoder,
+    load_minilm,
+    minilm_directory,
+    plan_windows,
+    word_pieces,
+)
 from jointel.model.contextual_source import ContextualSource
+from jointel.model.coreference import share_person_links
 from jointel.model.ensemble import Ensemble
 from jointel.model.features import SentenceFeatures
 from jointel.model.inputs import HeldOut, KBAccess, gold_features, is_named
@@ -15,6 +25,9 @@ from jointel.model.vectors import load_glove
 from jointel.model.vocab import Vocab, build_vocabs, save_vocabs
 
 __all__ = [
+    "LAST_LAYERS",
+    "SPECIAL_PIECES",
+    "ContextualEncoder",
     "ContextualSource",
     "Ensemble",
     "HeldOut",
@@ -30,11 +43,16 @@ __all__ = [
     "length_batches",
     "link_given_spans",
     "load_glove",
+    "load_minilm",
     "load_model",
     "load_nil_bias",
     "load_nil_threshold",
+    "minilm_directory",
+    "plan_windows",
     "predict_documents",
     "save_nil_threshold",
     "save_vocabs",
     "saved_values",
+    "share_person_links",
+    "word_pieces",
 ]
