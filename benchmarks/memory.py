@@ -4,10 +4,12 @@ Each workload runs in a fresh Python process (this script run with `--workload`)
 inherits another's heap: RSS after the imports, after `jointel.load()`, and the peak RSS (`ru_maxrss`) after
 (a) all AIDA testb documents through `annotate_many` and (b) one 200,000-character text through `annotate`.
 `--repeat` runs each workload that many times in fresh processes and reports the largest peak.
-Writes the `memory` section of BENCHMARKS.md (`memory-accurate` for `--model accurate`, whose MiniLM comes from its
-own package and is not counted in the bundle's size).
+The KB is the one `jointel.load()` chooses (the Wikipedia KB once built), or `--kb`. Writes the `memory` section of
+BENCHMARKS.md, or `--section` (the accurate model's MiniLM comes from its own package and is not counted in the
+bundle's size). Targets: 500 MB with the bundle's own AIDA KB, 1 GB with the Wikipedia KB (issue 19).
 
-    .venv/bin/python benchmarks/memory.py [--repeat 1] [--threads 1] [--model default|accurate] [--out BENCHMARKS.md]
+    .venv/bin/python benchmarks/memory.py [--repeat 1] [--threads 1] [--model default|accurate] [--kb KB]
+                                          [--section memory] [--out BENCHMARKS.md]
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ import torch
 from common import header, load_average, megabytes, parser, publish, raw_text, split_documents, verdict
 
 import jointel
-from jointel.annotate import model_directory
+from jointel.annotate import default_kb, model_directory
+from jointel.cli import default_wikipedia_kb_path
 
-PEAK_RSS_TARGETS = {"default": 500e6, "accurate": 1e9}  # bytes; the accurate model's: issue 19's 1 GB of a server
+PEAK_RSS_TARGET, WIKIPEDIA_PEAK_RSS_TARGET = 500e6, 1e9  # bytes: with the AIDA KB; with the Wikipedia KB (issue 19)
 BUNDLE_TARGETS = {"default": 25e6, "accurate": 30e6}  # bytes: weights + vocabularies + config + KB
 BUNDLE_FILES = ("weights.pt", "vocabs.json", "config.json", "kb.sqlite")
 LONG_TEXT_CHARACTERS = 200_000
@@ -70,7 +73,7 @@ def long_text(texts: list[str]) -> str:
     return "\n\n".join([text] * copies)[:LONG_TEXT_CHARACTERS]
 
 
-def run_workload(workload: str, texts_path: Path, model: str) -> Usage:
+def run_workload(workload: str, texts_path: Path, model: str, kb: str | None) -> Usage:
     """The child's side: read the texts, load, annotate, and report memory at each step.
 
     The parent reads the corpus and passes only the texts in a file: parsing the whole corpus here would raise
@@ -78,9 +81,9 @@ def run_workload(workload: str, texts_path: Path, model: str) -> Usage:
     """
     texts = json.loads(texts_path.read_text())
     if workload == "server":
-        return run_server(texts, model)
+        return run_server(texts, model, kb)
     imports_rss = current_rss()
-    annotator = jointel.load(model)
+    annotator = jointel.load(model, kb)
     loaded_rss, loaded_peak = current_rss(), peak_rss()
     start = time.perf_counter()
     if workload == "testb":
@@ -90,14 +93,16 @@ def run_workload(workload: str, texts_path: Path, model: str) -> Usage:
     return Usage(imports_rss, loaded_rss, loaded_peak, peak_rss(), time.perf_counter() - start, mentions)
 
 
-def run_server(texts: list[str], model: str) -> Usage:
+def run_server(texts: list[str], model: str, kb: str | None) -> Usage:
     """The server's app in this process (FastAPI's test client: requests without a network), one request a text."""
     from fastapi.testclient import TestClient
 
     from jointel.server import ServerLimits, create_app
 
     imports_rss = current_rss()
-    with TestClient(create_app(lambda: jointel.load(model), ServerLimits(max_chars=LONG_TEXT_CHARACTERS))) as client:
+    with TestClient(
+        create_app(lambda: jointel.load(model, kb), ServerLimits(max_chars=LONG_TEXT_CHARACTERS))
+    ) as client:
         loaded_rss, loaded_peak = current_rss(), peak_rss()
         start = time.perf_counter()
         mentions = 0
@@ -108,12 +113,17 @@ def run_server(texts: list[str], model: str) -> Usage:
     return Usage(imports_rss, loaded_rss, loaded_peak, peak_rss(), time.perf_counter() - start, mentions)
 
 
-def measure(workload: str, threads: int, texts_path: Path, model: str) -> Usage:
+def measure(workload: str, threads: int, texts_path: Path, model: str, kb: str | None) -> Usage:
     """Run one workload in a fresh process and read its report from the last line of its output."""
     command = [sys.executable, __file__, "--workload", workload, "--threads", str(threads), "--texts", str(texts_path)]
-    command += ["--model", model]
+    command += ["--model", model, *(["--kb", kb] if kb else [])]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     return Usage(**json.loads(output.splitlines()[-1]))
+
+
+def kb_path(model: str, kb: str | None) -> Path:
+    """The KB the workloads read: `kb`, else the one `jointel.load()` chooses for the model."""
+    return Path(kb) if kb else default_kb(model_directory(model))
 
 
 def bundle_sizes(directory: Path) -> dict[str, int]:
@@ -147,14 +157,15 @@ def bundle_lines(model: str) -> list[str]:
 
 def report(args, usages: dict[str, Usage], load_at_start: str) -> list[str]:
     worst = max(usage.peak for usage in usages.values())
-    target = PEAK_RSS_TARGETS.get(args.model, PEAK_RSS_TARGETS["default"])
+    kb = kb_path(args.model, args.kb)
+    target = WIKIPEDIA_PEAK_RSS_TARGET if kb == default_wikipedia_kb_path() else PEAK_RSS_TARGET
     return [
         "## Memory: peak RSS of an annotating process, bundle size on disk"
         + ("" if args.model == "default" else f" (`{args.model}` model)"),
         "",
         header(str(args.threads), load_at_start),
-        "Each workload in a fresh Python process (imports: torch, numpy, jointel, and the texts as a list of "
-        "strings); largest peak of "
+        f"KB `{kb.name}`. Each workload in a fresh Python process (imports: torch, numpy, jointel, and the texts as a "
+        "list of strings); largest peak of "
         f"{args.repeat} process(es) per workload. MB = 10^6 bytes.",
         "",
         *memory_table(usages),
@@ -171,10 +182,12 @@ def main() -> None:
     arguments.add_argument("--workload", choices=sorted(WORKLOADS), help="internal: run one workload in this process")
     arguments.add_argument("--texts", type=Path, help="internal: JSON list of the texts for --workload")
     arguments.add_argument("--model", default="default", help="a bundled model's name")
+    arguments.add_argument("--kb", default=None, help="default: the one jointel.load() chooses")
+    arguments.add_argument("--section", default="memory")
     args = arguments.parse_args()
     torch.set_num_threads(args.threads)
     if args.workload:
-        print(json.dumps(asdict(run_workload(args.workload, args.texts, args.model))))
+        print(json.dumps(asdict(run_workload(args.workload, args.texts, args.model, args.kb))))
         return
     load_at_start = load_average()
     with tempfile.TemporaryDirectory() as directory:
@@ -182,14 +195,12 @@ def main() -> None:
         texts_path.write_text(json.dumps([raw_text(document) for document in split_documents("testb", args.data_dir)]))
         usages = {
             workload: max(
-                (measure(workload, args.threads, texts_path, args.model) for _ in range(args.repeat)),
+                (measure(workload, args.threads, texts_path, args.model, args.kb) for _ in range(args.repeat)),
                 key=lambda usage: usage.peak,
             )
             for workload in WORKLOADS
         }
-    publish(
-        args.out, "memory" if args.model == "default" else f"memory-{args.model}", report(args, usages, load_at_start)
-    )
+    publish(args.out, args.section, report(args, usages, load_at_start))
 
 
 if __name__ == "__main__":
