@@ -49,9 +49,7 @@ class ModelConfig:
     contextual_layers: str = "last4"
     contextual_depth: int = 6  # MiniLM's first layers read (1-6): fewer are faster (`jointel.model.contextual`)
     contextual_int8: bool = False  # MiniLM's linear layers quantized to int8: faster on a CPU, vectors a little off
-    contextual_read_share: float = (
-        READ_SHARE  # of each MiniLM window read out, the rest context: 1 = fewer pieces to run
-    )
+    contextual_read_share: float = READ_SHARE  # of a MiniLM window read out, the rest context (1: half the pieces)
     context_hidden: int = 100  # sentence BiLSTM over token vectors (0 = none, as in Lample's Stack-LSTM)
     # Stack-LSTM state
     hidden: int = 100
