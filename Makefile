@@ -55,13 +55,13 @@ reproduce: kb  ## the joint vs single-task table (3 seeds; resumable, fills RESU
 shipped: kb  ## score the bundled model into RESULTS.md
 	$(PYTHON) scripts/shipped.py
 
-.PHONY: bench-spacy bench-throughput bench-memory bench-training bench-scaling
+.PHONY: bench-spacy bench-throughput bench-memory bench-training bench-scaling bench-accurate
 
 # Recipe lines, not prerequisites: one after the other even under `make -j`, since benchmarks running side by
 # side would time each other (and the KB is built once).
 bench: kb bench-spacy  ## every benchmark section of BENCHMARKS.md; run it on a quiet machine
 	$(PYTHON) benchmarks/throughput.py
-	$(PYTHON) benchmarks/memory.py
+	$(PYTHON) benchmarks/memory.py --kb jointel/models/default/kb.sqlite
 	$(PYTHON) benchmarks/training.py
 	$(PYTHON) benchmarks/scaling.py
 	$(PYTHON) benchmarks/kb_lookup.py
@@ -74,7 +74,12 @@ bench-throughput: bench-spacy  ## jointel beside spaCy: tokens/s, documents/s, l
 	$(PYTHON) benchmarks/throughput.py
 
 bench-memory: setup  ## peak RSS of an annotating process, bundle size on disk
-	$(PYTHON) benchmarks/memory.py
+	$(PYTHON) benchmarks/memory.py --kb jointel/models/default/kb.sqlite
+
+bench-accurate: wikipedia-kb bench-spacy  ## the accurate model beside spaCy, its memory, MiniLM's runtimes
+	$(PYTHON) benchmarks/throughput.py --model accurate --kb $(WIKIPEDIA_KB_FILE) --threads 1 --section throughput-accurate
+	$(PYTHON) benchmarks/memory.py --model accurate --section memory-accurate
+	$(PYTHON) benchmarks/minilm_runtimes.py --depth 2
 
 bench-training: kb  ## training sentences/s, and wall time to convergence of the reproduction runs
 	$(PYTHON) benchmarks/training.py
