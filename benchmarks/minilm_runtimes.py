@@ -22,15 +22,7 @@ import numpy as np
 import torch
 from common import header, load_average, noisy_rows, parser, publish, split_documents, time_rounds
 
-from jointel.model import (
-    LAST_LAYERS,
-    SPECIAL_PIECES,
-    ContextualEncoder,
-    load_minilm,
-    minilm_directory,
-    plan_windows,
-    word_pieces,
-)
+from jointel.model import LAST_LAYERS, ContextualEncoder, load_minilm, minilm_directory
 
 Batch = tuple[np.ndarray, np.ndarray]  # (ids, attention mask), int64, padded
 TORCH_INT8 = "torch dynamic int8"
@@ -38,18 +30,9 @@ TORCH_INT8 = "torch dynamic int8"
 
 def batches(encoder: ContextualEncoder, documents: Sequence[Sequence[Sequence[str]]]) -> tuple[list[Batch], int]:
     """The padded batches of windows the encoder would run over `documents`, and the number of words read out."""
-    tokenizer, budget = encoder.tokenizer, encoder.max_wordpieces - SPECIAL_PIECES
-    planned = [plan_windows(word_pieces(tokenizer, document), budget, encoder.read_share) for document in documents]
-    windows = sorted((window for plan in planned for window in plan), key=lambda window: len(window.pieces))
-    result = []
-    for first in range(0, len(windows), encoder.batch_size):
-        chunk = windows[first : first + encoder.batch_size]
-        ids = np.full((len(chunk), max(len(w.pieces) for w in chunk) + SPECIAL_PIECES), tokenizer.pad_token_id)
-        mask = np.zeros_like(ids)
-        for row, window in enumerate(chunk):
-            sequence = [tokenizer.cls_token_id, *window.pieces, tokenizer.sep_token_id]
-            ids[row, : len(sequence)], mask[row, : len(sequence)] = sequence, 1
-        result.append((ids.astype(np.int64), mask.astype(np.int64)))
+    windows = sorted((w for document in documents for w in encoder.windows(document)), key=lambda w: len(w.pieces))
+    size = encoder.batch_size
+    result = [encoder.padded(windows[first : first + size]) for first in range(0, len(windows), size)]
     return result, sum(len(sentence) for document in documents for sentence in document)
 
 

@@ -2,15 +2,7 @@
 
 from jointel.model.batch import length_batches
 from jointel.model.config import ModelConfig, saved_values
-from jointel.model.contextual import (
-    LAST_LAYERS,
-    SPECIAL_PIECES,
-    ContextualEncoder,
-    load_minilm,
-    minilm_directory,
-    plan_windows,
-    word_pieces,
-)
+from jointel.model.contextual import LAST_LAYERS, ContextualEncoder, load_minilm, minilm_directory
 from jointel.model.contextual_source import ContextualSource
 from jointel.model.coreference import share_person_links
 from jointel.model.ensemble import Ensemble
@@ -26,7 +18,6 @@ from jointel.model.vocab import Vocab, build_vocabs, save_vocabs
 
 __all__ = [
     "LAST_LAYERS",
-    "SPECIAL_PIECES",
     "ContextualEncoder",
     "ContextualSource",
     "Ensemble",
@@ -48,11 +39,9 @@ __all__ = [
     "load_nil_bias",
     "load_nil_threshold",
     "minilm_directory",
-    "plan_windows",
     "predict_documents",
     "save_nil_threshold",
     "save_vocabs",
     "saved_values",
     "share_person_links",
-    "word_pieces",
 ]

@@ -286,10 +286,24 @@ class ContextualEncoder:
                 progress(len(results), len(documents))
         return results
 
-    def _plan(self, sentences: Sequence[Sequence[str]]) -> _DocumentPlan:
+    def windows(self, sentences: Sequence[Sequence[str]]) -> list[Window]:
+        """The windows MiniLM runs over to read out a document (`plan_windows` with this encoder's settings)."""
         pieces = word_pieces(self.tokenizer, sentences)
-        windows = plan_windows(pieces, self.max_wordpieces - SPECIAL_PIECES, self.read_share)
-        return _DocumentPlan([len(sentence) for sentence in sentences], windows)
+        return plan_windows(pieces, self.max_wordpieces - SPECIAL_PIECES, self.read_share)
+
+    def padded(self, windows: Sequence[Window]) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, attention mask), int64 (len(windows), longest + 2): each window's pieces between [CLS] and [SEP]."""
+        width = max(len(window.pieces) for window in windows) + SPECIAL_PIECES
+        ids = np.full((len(windows), width), self.tokenizer.pad_token_id, dtype=np.int64)
+        mask = np.zeros((len(windows), width), dtype=np.int64)
+        for row, window in enumerate(windows):
+            sequence = [self.tokenizer.cls_token_id, *window.pieces, self.tokenizer.sep_token_id]
+            ids[row, : len(sequence)] = sequence
+            mask[row, : len(sequence)] = 1
+        return ids, mask
+
+    def _plan(self, sentences: Sequence[Sequence[str]]) -> _DocumentPlan:
+        return _DocumentPlan([len(sentence) for sentence in sentences], self.windows(sentences))
 
     def _finish(self, plans: Sequence[_DocumentPlan]) -> list[list[np.ndarray]]:
         """Runs the windows of `plans` together and reads each document out of its own windows' states."""
@@ -315,13 +329,7 @@ class ContextualEncoder:
         all of them side by side."""
         import torch
 
-        width = max(len(window.pieces) for window in windows) + SPECIAL_PIECES
-        ids = torch.full((len(windows), width), self.tokenizer.pad_token_id, dtype=torch.long)
-        mask = torch.zeros((len(windows), width), dtype=torch.long)
-        for row, window in enumerate(windows):
-            sequence = [self.tokenizer.cls_token_id, *window.pieces, self.tokenizer.sep_token_id]
-            ids[row, : len(sequence)] = torch.tensor(sequence)
-            mask[row, : len(sequence)] = 1
+        ids, mask = (torch.from_numpy(array) for array in self.padded(windows))
         with torch.inference_mode():
             output = self.model(input_ids=ids, attention_mask=mask, output_hidden_states=True)
             if self.layers == "all":
