@@ -25,9 +25,13 @@ def document_candidates(
     what the earlier mentions that it shortens add (see the module docstring), top-k."""
     found: list[list[Candidate]] = []
     words = [normalize(surface).split() for surface in surfaces]
+    earlier: dict[str, list[int]] = {}  # last word or initials → the earlier mentions they may shorten, in order
     for i, candidates in enumerate(own):
-        source = next((j for j in reversed(range(i)) if shortens(words[i], words[j])), None)
+        possible = sorted({*earlier.get(words[i][-1], ()), *earlier.get(words[i][0], ())} if words[i] else ())
+        source = next((j for j in reversed(possible) if shortens(words[i], words[j])), None)
         found.append(list(candidates) if source is None else _merged(candidates, found[source], k))
+        for key in {words[i][-1], *_initials(words[i])} if words[i] else ():
+            earlier.setdefault(key, []).append(i)
     return found
 
 
@@ -38,11 +42,12 @@ def shortens(short: Sequence[str], full: Sequence[str]) -> bool:
     n = len(short)
     if list(full[-n:]) == list(short):
         return True
-    if n == 1 and len(short[0]) >= 2:
-        initials = "".join(word[0] for word in full)
-        content = "".join(word[0] for word in full if word not in _SKIPPED_IN_INITIALS)
-        return short[0] in (initials, content)
-    return False
+    return n == 1 and len(short[0]) >= 2 and short[0] in _initials(full)
+
+
+def _initials(words: Sequence[str]) -> tuple[str, str]:
+    """The initials of all words and of the content words: "Bank of England" is "boe", and "be" without "of"."""
+    return "".join(word[0] for word in words), "".join(word[0] for word in words if word not in _SKIPPED_IN_INITIALS)
 
 
 def _merged(own: list[Candidate], earlier: list[Candidate], k: int | None) -> list[Candidate]:

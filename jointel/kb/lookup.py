@@ -115,6 +115,8 @@ class KB:
         self.has_links = has_table(self._db, "entity_links")
         self._cached_candidates = functools.lru_cache(maxsize=cache_size)(self._candidates)
         self._cached_ppr_candidates = functools.lru_cache(maxsize=cache_size)(self._ppr_candidates)
+        self._id_memo: dict[str, int] = {}  # title → entity id, for `_ids_of`; emptied when it holds `cache_size`
+        self._id_memo_size = cache_size
 
     def _read_meta(self) -> dict[str, str]:
         try:
@@ -196,8 +198,15 @@ class KB:
         return linked
 
     def _ids_of(self, titles: Iterable[str]) -> dict[str, int]:
-        """The entity id of each known title among `titles`."""
-        return dict(self._db.execute(_IDS_OF_SQL, (json.dumps(sorted(set(titles))),)).fetchall())
+        """The entity id of each known title among `titles`; every document asks for the same popular entities, so
+        ids once read are memoised (reads and writes of the memo are single dict operations: threads may share it)."""
+        found = {title: self._id_memo.get(title) for title in set(titles)}
+        missing = sorted(title for title, entity_id in found.items() if entity_id is None)
+        read = dict(self._db.execute(_IDS_OF_SQL, (json.dumps(missing),)).fetchall()) if missing else {}
+        if len(self._id_memo) + len(read) > self._id_memo_size:
+            self._id_memo.clear()
+        self._id_memo.update(read)
+        return {title: entity_id for title, entity_id in {**found, **read}.items() if entity_id is not None}
 
     def _candidates(self, alias: str, k: int | None) -> tuple[Candidate, ...]:
         return self._first_known(_CANDIDATES_SQL, (), alias, k)
@@ -243,6 +252,7 @@ class KB:
     def close(self) -> None:
         self._cached_candidates.cache_clear()
         self._cached_ppr_candidates.cache_clear()
+        self._id_memo.clear()
         self._db.close()
 
     def __enter__(self) -> KB:
@@ -274,17 +284,19 @@ class _LinkGraph:
         return cls(start, target[order])
 
     def among(self, id_of: Mapping[str, int]) -> dict[str, set[str]]:
-        """`KB.links_among` without `leave_out`: each title of `id_of` → those of `id_of` it links with."""
+        """`KB.links_among` without `leave_out`: each title of `id_of` → those of `id_of` it links with.
+
+        One pass of array operations over all wanted entities' neighbours (a popular entity has thousands)."""
         title_of = {entity_id: title for title, entity_id in id_of.items()}
-        wanted = set(title_of)
-        last = len(self.start) - 1
+        ids = np.fromiter((one for one in title_of if one < len(self.start) - 1), dtype=np.int64)
+        counts = self.start[ids + 1] - self.start[ids]
+        firsts = np.repeat(self.start[ids] - (np.cumsum(counts) - counts), counts)
+        neighbours = self.neighbours[firsts + np.arange(int(counts.sum()))]
+        owners = np.repeat(ids, counts)
+        wanted = np.zeros(len(self.start), dtype=bool)
+        wanted[ids] = True
+        kept = wanted[neighbours]
         linked: dict[str, set[str]] = {}
-        for one in wanted:
-            if one >= last:
-                continue
-            others = [
-                other for other in self.neighbours[self.start[one] : self.start[one + 1]].tolist() if other in wanted
-            ]
-            if others:
-                linked[title_of[one]] = {title_of[other] for other in others}
+        for one, other in zip(owners[kept].tolist(), neighbours[kept].tolist(), strict=True):
+            linked.setdefault(title_of[one], set()).add(title_of[other])
         return linked

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -48,6 +48,12 @@ def title_key(title: str) -> str:
     return normalize(" ".join(title_words(title)))
 
 
+@functools.lru_cache(maxsize=1 << 17)
+def key_words(key: str) -> frozenset[str]:
+    """The words of a normalised name, as a set (memoised: read for every candidate of every mention)."""
+    return frozenset(key.split())
+
+
 class CandidateContext(NamedTuple):
     """What the rest of the document says about one candidate of a mention (see `document_context`)."""
 
@@ -65,7 +71,7 @@ def candidate_features(mention_key: str, candidate: Candidate, rank: int, contex
     by models with `link_coherence` (see `features_read`).
     """
     candidate_key = title_key(candidate.entity)
-    mention_words, candidate_words = set(mention_key.split()), set(candidate_key.split())
+    mention_words, candidate_words = key_words(mention_key), key_words(candidate_key)
     overlap = len(mention_words & candidate_words) / max(1, len(mention_words | candidate_words))
     return [
         math.log(candidate.prior + 1e-4),
@@ -168,20 +174,41 @@ def document_context(
     titles = {c.entity for _, extended in lists for c in extended}
     links = links_among(titles) if links_among is not None else None  # every candidate of `priors` is in `titles`
     linked = _linked_surfaces(priors, links or {})
+    linked_sums = {entity: (sum(best.values()), len(best)) for entity, best in linked.items()}
     others = max(1, len(priors) - 1)
     contexts = []
     for i, (longer, extended) in enumerate(lists):
+        key, own_priors = keys[i], priors.get(keys[i], {})
+        contained = _best_priors(priors.get(keys[j], {}) for j in longer)
         context = []
         for candidate in extended:
-            own = priors.get(keys[i], {}).get(candidate.entity, 0.0)
-            coherence = everywhere.get(candidate.entity, 0.0) - own
-            containment = max((priors.get(keys[j], {}).get(candidate.entity, 0.0) for j in longer), default=0.0)
-            surfaces = {key: prior for key, prior in linked.get(candidate.entity, {}).items() if key != keys[i]}
-            isolated = float(links is not None and not links.get(candidate.entity))
-            link_prior, link_share = sum(surfaces.values()), len(surfaces) / others
-            context.append(CandidateContext(coherence, containment, link_prior, link_share, isolated))
+            entity = candidate.entity
+            coherence = everywhere.get(entity, 0.0) - own_priors.get(entity, 0.0)
+            link_prior, link_surfaces = _other_surfaces(linked.get(entity), linked_sums.get(entity), key)
+            isolated = float(links is not None and not links.get(entity))
+            context.append(
+                CandidateContext(coherence, contained.get(entity, 0.0), link_prior, link_surfaces / others, isolated)
+            )
         contexts.append((extended, context))
     return contexts
+
+
+def _best_priors(known: Iterable[Mapping[str, float]]) -> dict[str, float]:
+    """Entity → its best prior over several surfaces' candidates."""
+    best: dict[str, float] = {}
+    for priors in known:
+        for entity, prior in priors.items():
+            best[entity] = max(best.get(entity, 0.0), prior)
+    return best
+
+
+def _other_surfaces(best: Mapping[str, float] | None, sums: tuple[float, int] | None, key: str) -> tuple[float, int]:
+    """Σ of an entity's `_linked_surfaces` priors and their count, the mention's own surface `key` left out: the
+    document's sums, less the own surface's share (one subtraction per candidate, not a sum)."""
+    if best is None or sums is None:
+        return 0.0, 0
+    own = best.get(key)
+    return sums if own is None else (sums[0] - own, sums[1] - 1)
 
 
 def _linked_surfaces(

@@ -271,9 +271,11 @@ class _GreedyDecoder:
         self.stack_start = torch.where(out | reduce, self.i, self.stack_start)
 
     def _compact(self) -> None:
-        """Drop the rows of finished sentences once they are a third of the working rows."""
+        """Drop the rows of finished sentences once they are a tenth of the working rows: idle rows cost a step as
+        much as working ones, and dropping rows costs a copy of the state (testb: 0.88 s of decoding at a tenth,
+        0.93 at a third, 0.99 at a half)."""
         unfinished = (self.i < self.lengths) | (self.i > self.stack_start)
-        if int(unfinished.sum()) > 0.67 * len(self.sentence):
+        if int(unfinished.sum()) > 0.9 * len(self.sentence):
             return
         self._keep(unfinished.nonzero().squeeze(1))
 

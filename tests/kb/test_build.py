@@ -128,6 +128,9 @@ def test_build_kb_links_by_protocol(tiny_kb):
         # ppr: the document's own list
         assert kb.ppr_links_among(1, titles) == germany_eu
         assert kb.ppr_links_among(3, titles) == teams
+    with KB(tiny_kb.path, cache_size=2) as kb:  # entity ids are memoised; a memo too small to hold them is emptied
+        assert kb.links_among(titles) == kb.links_among(reversed(titles)) == germany_eu
+        assert kb.links_among(titles[:2]) == germany_eu
         assert kb.ppr_links_among(2, titles) == {}
         assert kb.ppr_links_among(3, ["Germany_national_football_team"]) == {}
 

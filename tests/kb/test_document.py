@@ -1,9 +1,11 @@
 """Within-document candidates: a mention that shortens an earlier one gets that mention's candidates."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from jointel.kb import Candidate
-from jointel.kb.document import document_candidates, shortens
+from jointel.kb.document import _merged, document_candidates, shortens
 
 TABLE = {
     "bill clinton": [Candidate("Bill_Clinton", 0.9, 10.0, "PER")],
@@ -50,3 +52,26 @@ def test_an_acronym_after_its_expansion_and_a_partial_name_keep_the_higher_prior
 def test_without_an_earlier_mention_a_short_name_keeps_its_own_candidates():
     found = lookup(["Clinton", "Bill Clinton"], 30)
     assert found[0] == TABLE["clinton"]
+
+
+def _brute_force(surfaces, own, k):
+    """The definition: each mention merges the candidates of the most recent earlier mention it shortens."""
+    words = [surface.lower().split() for surface in surfaces]
+    found = []
+    for i, candidates in enumerate(own):
+        source = next((j for j in reversed(range(i)) if shortens(words[i], words[j])), None)
+        found.append(list(candidates) if source is None else _merged(candidates, found[source], k))
+    return found
+
+
+WORDS = ["bill", "clinton", "new", "york", "nyc", "ny", "bc", "of", "boe", "bank", "england"]
+NAMES = st.lists(st.sampled_from(WORDS), min_size=1, max_size=3)
+
+
+@given(st.lists(NAMES, min_size=1, max_size=8))
+def test_the_earlier_mention_is_found_as_by_trying_every_one(mentions):
+    """Earlier mentions are looked up by last word and initials: the same source as trying each one, most recent
+    first (every mention's own candidate names it, so the merged lists show which mention was merged)."""
+    surfaces = [" ".join(words) for words in mentions]
+    own = [[Candidate(f"{i}:{surface}", 0.1 * (i % 3), float(i), None)] for i, surface in enumerate(surfaces)]
+    assert document_candidates(surfaces, own, 30) == _brute_force(surfaces, own, 30)
