@@ -17,9 +17,11 @@ halves the pieces MiniLM runs over, and only sentences at a window's edge lose c
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.metadata
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -86,25 +88,47 @@ def encoder_key(
 @functools.lru_cache(maxsize=4)
 def load_minilm(depth: int = MINILM_LAYERS, int8: bool = False) -> tuple[PreTrainedTokenizerBase, PreTrainedModel]:
     """The fast tokenizer and the frozen model in eval mode (its first `depth` layers, linear layers in int8 if
-    `int8`), loaded once per process and setting from the package's files."""
-    from transformers import AutoModel, AutoTokenizer
+    `int8`), loaded once per process and setting from the package's files.
+
+    Only the layers that run are built and read (the package's other layers are skipped, not loaded and dropped),
+    and quietly: a user of `jointel annotate` sees no progress bar of transformers' and no warning of torch's."""
+    from transformers import AutoConfig, AutoModel, AutoTokenizer
 
     if not 1 <= depth <= MINILM_LAYERS:
         raise ValueError(f"MiniLM has {MINILM_LAYERS} layers: a depth in [1, {MINILM_LAYERS}], not {depth}")
     directory = minilm_directory()
-    tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True)
-    if not tokenizer.is_fast:
-        raise RuntimeError(f"{directory}: a fast tokenizer is needed to map wordpieces back to words")
-    model = AutoModel.from_pretrained(directory, local_files_only=True).eval()
-    model.requires_grad_(False)
-    if depth < MINILM_LAYERS:
-        model.encoder.layer = model.encoder.layer[:depth]
-        model.config.num_hidden_layers = depth
-    if int8:
-        import torch
+    with _quiet_loading():
+        tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True)
+        if not tokenizer.is_fast:
+            raise RuntimeError(f"{directory}: a fast tokenizer is needed to map wordpieces back to words")
+        config = AutoConfig.from_pretrained(directory, local_files_only=True, num_hidden_layers=depth)
+        model = AutoModel.from_pretrained(directory, config=config, local_files_only=True).eval()
+        model.requires_grad_(False)
+        if int8:
+            import torch
 
-        model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
     return tokenizer, model
+
+
+@contextlib.contextmanager
+def _quiet_loading() -> Iterator[None]:
+    """transformers' progress bar and notices (the package's unread layers are expected) and torch's deprecation
+    warnings of dynamic quantization off while MiniLM loads, as they were after."""
+    from transformers.utils import logging
+
+    bar, verbosity = logging.is_progress_bar_enabled(), logging.get_verbosity()
+    logging.disable_progress_bar()
+    logging.set_verbosity_error()
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", r"torch\.ao\.quantization is deprecated", DeprecationWarning)
+            warnings.filterwarnings("ignore", r".*quantize_per_tensor.*", UserWarning)
+            yield
+    finally:
+        logging.set_verbosity(verbosity)
+        if bar:
+            logging.enable_progress_bar()
 
 
 @dataclass(frozen=True)

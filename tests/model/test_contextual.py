@@ -1,4 +1,5 @@
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -8,6 +9,7 @@ from jointel.model.contextual import (
     CONTEXTUAL_DIM,
     MAX_PIECES_PER_WORD,
     ContextualEncoder,
+    load_minilm,
     plan_windows,
     word_pieces,
 )
@@ -152,3 +154,18 @@ def test_a_cut_minilm_reads_the_first_layers_and_int8_stays_close():
     assert len(quantized.model.encoder.layer) == 3
     with pytest.raises(ValueError, match="MiniLM has 6 layers"):
         ContextualEncoder(depth=7)
+
+
+def test_minilm_loads_quietly_and_leaves_transformers_settings_as_they_were(capfd):
+    """`jointel annotate --model accurate` printed transformers' "Loading weights" bar and torch's deprecation
+    warnings of dynamic quantization before its table."""
+    from transformers.utils import logging
+
+    verbosity = logging.get_verbosity()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _, model = load_minilm.__wrapped__(2, True)  # not the memoised one: load it here
+    assert [str(warning.message) for warning in caught] == []
+    assert capfd.readouterr().err == ""
+    assert len(model.encoder.layer) == 2 and model.config.num_hidden_layers == 2
+    assert logging.get_verbosity() == verbosity and logging.is_progress_bar_enabled()
