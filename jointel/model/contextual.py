@@ -42,7 +42,11 @@ LAST_LAYERS = 4
 SPECIAL_PIECES = 2  # [CLS] and [SEP]
 MAX_WORDPIECES = 256  # window length, [CLS] and [SEP] included
 READ_SHARE = 0.5  # of a window's pieces read out, the rest context: the setting of caches and models before it
-_WINDOWS_PER_GROUP = 4  # batches of windows gathered across documents before running, to batch similar lengths
+_WINDOWS_PER_GROUP = 32  # windows gathered across documents before running, to batch similar lengths
+# Windows per forward pass: small batches pad least and run as fast as large ones on a CPU (2 layers int8, 1 thread,
+# 100 testb documents: 4 windows 2.75 s, 16 windows 2.96 s) with a fraction of the activations (a process encoding
+# all of testb peaked at 655 MB instead of 815 with 16 windows and 64 per group).
+BATCH_WINDOWS = 4
 
 WordPieces = list[list[int]]  # one sentence: the wordpiece ids of each word
 
@@ -261,7 +265,7 @@ class ContextualEncoder:
     def __init__(
         self,
         max_wordpieces: int = MAX_WORDPIECES,
-        batch_size: int = 16,
+        batch_size: int = BATCH_WINDOWS,
         layers: str = "last4",
         depth: int = MINILM_LAYERS,
         int8: bool = False,
@@ -299,7 +303,7 @@ class ContextualEncoder:
         pending: list[_DocumentPlan] = []
         for document in documents:
             pending.append(self._plan(document))
-            if sum(len(plan.windows) for plan in pending) >= _WINDOWS_PER_GROUP * self.batch_size:
+            if sum(len(plan.windows) for plan in pending) >= max(_WINDOWS_PER_GROUP, self.batch_size):
                 results.extend(self._finish(pending))
                 pending = []
                 if progress is not None:
