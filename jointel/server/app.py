@@ -2,7 +2,7 @@
 
 `create_app(load)` calls `load()` once at start-up, keeps the Annotator on `app.state` and annotates one example
 sentence, so that /health reports a knowledge base that cannot be read instead of answering "ok" over it. The
-model runs in FastAPI's thread pool (the Annotator is read-only), `max_concurrent` requests at a time with
+model runs on `max_concurrent` threads of its own (the Annotator is read-only), one request each, with
 `max_queued` waiting; past that a request gets 503 with Retry-After. A text over `max_chars`, more spans than
 `max_spans`, or spans overlapping so deeply that linking would read more than `max_chars` are refused with 413,
 and so is a body too large to hold a request within those limits, before more of it is read (`limits.py`).
@@ -11,14 +11,17 @@ Errors are JSON with a one-line `detail` (`errors.py`).
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -37,6 +40,7 @@ from jointel.server.schemas import (
 )
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 STATIC = Path(__file__).parent / "static"
 _REFUSALS = {
@@ -53,10 +57,15 @@ def create_app(load: Callable[[], Annotator], limits: ServerLimits = DEFAULT_LIM
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.annotator = load()
         app.state.work_slots = WorkSlots(limits.max_concurrent, limits.max_queued)
-        app.state.problem = await run_in_threadpool(_self_test, app.state.annotator)
+        # The model's own threads, not FastAPI's pool of 40: each thread that allocates gets a malloc arena of its
+        # own, and arenas keep what they freed (benchmarks/memory.py, accurate model's server: peak 991 MB on
+        # FastAPI's pool, 971 MB on one thread of its own).
+        app.state.model_threads = ThreadPoolExecutor(limits.max_concurrent, thread_name_prefix="jointel-model")
+        app.state.problem = await _on_model_thread(app, _self_test, app.state.annotator)
         try:
             yield
         finally:
+            app.state.model_threads.shutdown()
             app.state.annotator.close()
 
     app = FastAPI(
@@ -128,12 +137,19 @@ async def _run(
     _check_size(text, spans, request.app.state.limits)
     annotator: Annotator = request.app.state.annotator
     async with request.app.state.work_slots.turn():
+        app = request.app
         if spans is None:
-            return await run_in_threadpool(annotator.annotate, text, nil_threshold=nil_threshold, top_k=top_k)
+            return await _on_model_thread(app, annotator.annotate, text, nil_threshold=nil_threshold, top_k=top_k)
         try:
-            return await run_in_threadpool(annotator.link, text, spans, nil_threshold=nil_threshold, top_k=top_k)
+            return await _on_model_thread(app, annotator.link, text, spans, nil_threshold=nil_threshold, top_k=top_k)
         except ValueError as error:  # a span outside the text or over whitespace only
             raise HTTPException(422, str(error)) from None
+
+
+async def _on_model_thread(app: FastAPI, function: Callable[..., T], *args: object, **kwargs: object) -> T:
+    """`function(*args, **kwargs)` on one of the model's threads, awaited."""
+    call = functools.partial(function, *args, **kwargs)
+    return await asyncio.get_running_loop().run_in_executor(app.state.model_threads, call)
 
 
 def _check_size(text: str, spans: list[tuple[int, int]] | None, limits: ServerLimits) -> None:

@@ -120,6 +120,33 @@ def test_issue_20_requests_past_the_queue_get_503_with_retry_after_at_once():
         assert client.post("/", json={"text": "d"}).status_code == 200
 
 
+class Threads:
+    """An annotator that notes the thread each call runs on."""
+
+    def __init__(self):
+        self.names: list[str] = []
+
+    def annotate(self, text: str, **options) -> list:
+        self.names.append(threading.current_thread().name)
+        return []
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("max_concurrent", [1, 2])
+def test_the_model_runs_on_max_concurrent_threads_of_its_own(max_concurrent):
+    """Not on FastAPI's pool of 40 threads: each thread that allocates keeps a malloc arena (memory) of its own."""
+    threads = Threads()
+    limits = ServerLimits(max_chars=1000, max_spans=10, max_concurrent=max_concurrent)
+    with TestClient(create_app(lambda: threads, limits)) as client:
+        for _ in range(20):
+            assert client.post("/annotate", json={"text": "x"}).status_code == 200
+    assert len(threads.names) == 21  # the start-up example, then each request
+    assert all(name.startswith("jointel-model") for name in threads.names)
+    assert len(set(threads.names)) <= max_concurrent
+
+
 @pytest.fixture
 def server_port(tiny_model_dir):
     """A real uvicorn server (h11, as `jointel serve` runs it) on a free loopback port, in a thread."""
