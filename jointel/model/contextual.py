@@ -43,10 +43,12 @@ SPECIAL_PIECES = 2  # [CLS] and [SEP]
 MAX_WORDPIECES = 256  # window length, [CLS] and [SEP] included
 READ_SHARE = 0.5  # of a window's pieces read out, the rest context: the setting of caches and models before it
 _WINDOWS_PER_GROUP = 32  # windows gathered across documents before running, to batch similar lengths
-# Windows per forward pass: small batches pad least and run as fast as large ones on a CPU (2 layers int8, 1 thread,
-# 100 testb documents: 4 windows 2.75 s, 16 windows 2.96 s) with a fraction of the activations (a process encoding
-# all of testb peaked at 655 MB instead of 815 with 16 windows and 64 per group).
-BATCH_WINDOWS = 4
+# Windows per forward pass: one. Small batches pad least and run as fast as large ones on a CPU (2 layers int8, 1
+# thread, 100 testb documents: 4 windows 2.75 s, 16 windows 2.96 s; 1, 2 and 4 windows level under load) with a
+# fraction of the activations (a process encoding all of testb peaked at 655 MB with 4 instead of 815 with 16). And
+# int8 scales a pass's activations by the whole pass's range, so that a window run alone gets the same vectors
+# whatever else is being annotated: a text annotated by itself or in a corpus reads the same.
+BATCH_WINDOWS = 1
 
 WordPieces = list[list[int]]  # one sentence: the wordpiece ids of each word
 
@@ -78,8 +80,9 @@ def encoder_key(
     read_share: float = READ_SHARE,
 ) -> str:
     """What an encoder's vectors depend on besides the words: the model's release and the read-out settings (the
-    batch size changes padding only). Known without loading the model, so a cache hit never loads it. The whole
-    float32 MiniLM keeps the key of caches written before `depth` and `int8` existed."""
+    batch size changes padding only, and in int8 the activations' scale a little: see `BATCH_WINDOWS`). Known
+    without loading the model, so a cache hit never loads it. The whole float32 MiniLM keeps the key of caches
+    written before `depth` and `int8` existed."""
     version = importlib.metadata.version(MINILM_DISTRIBUTION)
     read = LAST_LAYERS if layers == "last4" else layers  # "layers=4": the key of caches written before "all"
     settings = f"wordpieces={max_wordpieces} layers={read} pieces_per_word={MAX_PIECES_PER_WORD}"

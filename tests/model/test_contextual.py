@@ -169,3 +169,15 @@ def test_minilm_loads_quietly_and_leaves_transformers_settings_as_they_were(capf
     assert capfd.readouterr().err == ""
     assert len(model.encoder.layer) == 2 and model.config.num_hidden_layers == 2
     assert logging.get_verbosity() == verbosity and logging.is_progress_bar_enabled()
+
+
+def test_int8_vectors_of_a_document_do_not_depend_on_the_documents_beside_it():
+    """Dynamic int8 scales a forward pass's activations by the pass's range: with windows batched together, a text's
+    vectors changed with the other texts of the call (annotate(text) against annotate_many)."""
+    encoder = ContextualEncoder(depth=2, int8=True, read_share=1.0)
+    document = [["EU", "rejects", "German", "call", "to", "boycott", "British", "lamb", "."]]
+    others = [[["Peter", "Blackburn"]], [["BRUSSELS", "1996-08-22"]], [[LONG_WORD, "!"] * 20]]
+    alone = encoder.encode_document(document)
+    among = encoder.encode_documents([others[0], document, *others[1:]])[1]
+    for a, b in zip(alone, among, strict=True):
+        np.testing.assert_array_equal(a, b)
