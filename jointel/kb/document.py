@@ -25,9 +25,11 @@ def document_candidates(
     what the earlier mentions that it shortens add (see the module docstring), top-k."""
     found: list[list[Candidate]] = []
     words = [normalize(surface).split() for surface in surfaces]
-    earlier: dict[str, list[int]] = {}  # last word or initials → the earlier mentions they may shorten, in order
+    # last word or initials → the earlier mentions that a name ending in that word, or spelling them, may shorten, in
+    # text order: a short name shares its last word with the full one, and a one-word short name is its own last word
+    earlier: dict[str, list[int]] = {}
     for i, candidates in enumerate(own):
-        possible = sorted({*earlier.get(words[i][-1], ()), *earlier.get(words[i][0], ())} if words[i] else ())
+        possible = earlier.get(words[i][-1], []) if words[i] else []
         source = next((j for j in reversed(possible) if shortens(words[i], words[j])), None)
         found.append(list(candidates) if source is None else _merged(candidates, found[source], k))
         for key in {words[i][-1], *_initials(words[i])} if words[i] else ():

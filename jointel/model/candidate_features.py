@@ -184,7 +184,7 @@ def document_context(
         for candidate in extended:
             entity = candidate.entity
             coherence = everywhere.get(entity, 0.0) - own_priors.get(entity, 0.0)
-            link_prior, link_surfaces = _other_surfaces(linked.get(entity), linked_sums.get(entity), key)
+            link_prior, link_surfaces = _other_surfaces(linked.get(entity, {}), linked_sums.get(entity, (0.0, 0)), key)
             isolated = float(links is not None and not links.get(entity))
             context.append(
                 CandidateContext(coherence, contained.get(entity, 0.0), link_prior, link_surfaces / others, isolated)
@@ -202,11 +202,9 @@ def _best_priors(known: Iterable[Mapping[str, float]]) -> dict[str, float]:
     return best
 
 
-def _other_surfaces(best: Mapping[str, float] | None, sums: tuple[float, int] | None, key: str) -> tuple[float, int]:
+def _other_surfaces(best: Mapping[str, float], sums: tuple[float, int], key: str) -> tuple[float, int]:
     """Σ of an entity's `_linked_surfaces` priors and their count, the mention's own surface `key` left out: the
     document's sums, less the own surface's share (one subtraction per candidate, not a sum)."""
-    if best is None or sums is None:
-        return 0.0, 0
     own = best.get(key)
     return sums if own is None else (sums[0] - own, sums[1] - 1)
 
