@@ -3,24 +3,35 @@
     .venv/bin/python scripts/bundle.py runs/reproduce/joint-seed1/model jointel/models/default [--words 50000]
     .venv/bin/python scripts/bundle.py runs/accurate/model jointel/models/accurate --share-kb jointel/models/default
 
-Kept words: every training word plus the `--words` most frequent GloVe words; the others map to UNK, so accuracy
-must be measured on the bundle itself (`jointel evaluate --model BUNDLE --kb BUNDLE/kb.sqlite`). With `--share-kb
-DIR`, the bundle's kb.sqlite is a relative link to DIR's, which must be the same slice of the same KB: git stores the
-file once, and a wheel copies it into both.
+Kept words: every training word (of train, and of testa for a model trained on it too) plus the `--words` most
+frequent GloVe words; the others map to UNK, so accuracy must be measured on the bundle itself (`jointel evaluate
+--model BUNDLE --kb BUNDLE/kb.sqlite`). With `--share-kb DIR`, the bundle's kb.sqlite is a relative link to DIR's,
+which must be the same slice of the same KB: git stores the file once, and a wheel copies it into both. A model
+trained on testa too cannot be calibrated on it: `--calibration-from RUN` takes the NIL threshold and bias of a run
+of the same settings trained without it.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import torch
 
 from jointel.cli import default_cache_dir, default_kb_path, resolve_data_dir
-from jointel.data import load_corpus, replaced_directory
+from jointel.data import Document, load_corpus, replaced_directory
 from jointel.kb import slice_realistic
-from jointel.model import JointModel, Vocab, load_nil_bias, load_nil_threshold, save_nil_threshold, save_vocabs
+from jointel.model import (
+    JointModel,
+    ModelConfig,
+    Vocab,
+    load_nil_bias,
+    load_nil_threshold,
+    save_nil_threshold,
+    save_vocabs,
+)
 
 
 def kept_words(model: JointModel, train_words: set[str], top: int) -> list[str]:
@@ -29,9 +40,28 @@ def kept_words(model: JointModel, train_words: set[str], top: int) -> list[str]:
     return words[:2] + [word for i, word in enumerate(words[2:]) if i < top or word in train_words]
 
 
+def trained_words(corpus: Mapping[str, Sequence[Document]], with_dev: bool) -> set[str]:
+    """The lower-cased words of the splits a model trained on: train, and testa for one trained on it too."""
+    splits = ("train", "testa") if with_dev else ("train",)
+    return {
+        token.lower()
+        for split in splits
+        for document in corpus[split]
+        for sentence in document.sentences
+        for token in sentence.tokens
+    }
+
+
 def bundle(
-    model_dir: Path, out: Path, kb_path: Path, train_words: set[str], top: int, share_kb: Path | None = None
+    model_dir: Path,
+    out: Path,
+    kb_path: Path,
+    train_words: set[str],
+    top: int,
+    share_kb: Path | None = None,
+    calibration: Path | None = None,
 ) -> None:
+    """`calibration`: the model directory whose NIL threshold and bias the bundle takes instead of `model_dir`'s."""
     model = JointModel.load(model_dir)
     keep = kept_words(model, train_words, top)
     old = model.vocabs["words"]
@@ -49,7 +79,8 @@ def bundle(
             slice_realistic(kb_path, temp / "kb.sqlite")
         else:
             (temp / "kb.sqlite").symlink_to(os.path.relpath(share_kb / "kb.sqlite", out.parent.resolve() / out.name))
-        threshold, bias = load_nil_threshold(model_dir), load_nil_bias(model_dir)
+        calibrated = calibration or model_dir
+        threshold, bias = load_nil_threshold(calibrated), load_nil_bias(calibrated)
         if threshold is not None or bias:  # calibrated on the full-precision weights, kept as before
             save_nil_threshold(temp, threshold, bias)
     sizes = {path.name: path.stat().st_size / 1e6 for path in out.iterdir() if not path.is_symlink()}
@@ -64,13 +95,27 @@ def main() -> None:
     parser.add_argument("--words", type=int, default=50_000, help="most frequent GloVe words kept")
     parser.add_argument("--kb", type=Path, default=None)
     parser.add_argument("--share-kb", type=Path, default=None, help="link kb.sqlite to this bundle's, not a copy")
+    parser.add_argument(
+        "--calibration-from",
+        type=Path,
+        default=None,
+        help="take the NIL threshold and bias of this model (for one trained on the dev split too, which cannot be "
+        "calibrated on it: a run of the same settings without it)",
+    )
     parser.add_argument("--data-dir", type=Path, default=None)
     args = parser.parse_args()
     corpus = load_corpus(resolve_data_dir(args.data_dir), default_cache_dir())
-    train_words = {
-        token.lower() for document in corpus["train"] for sentence in document.sentences for token in sentence.tokens
-    }
-    bundle(args.model, args.out, args.kb or default_kb_path(), train_words, args.words, args.share_kb)
+    with_dev = ModelConfig.load(args.model / "config.json", saved_model=True).train_with_dev
+    train_words = trained_words(corpus, with_dev)
+    bundle(
+        args.model,
+        args.out,
+        args.kb or default_kb_path(),
+        train_words,
+        args.words,
+        args.share_kb,
+        args.calibration_from,
+    )
 
 
 if __name__ == "__main__":

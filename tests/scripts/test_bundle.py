@@ -1,0 +1,45 @@
+"""scripts/bundle.py: what a bundle keeps of its model, loaded from its file as `make` runs it."""
+
+import importlib.util
+import shutil
+from pathlib import Path
+
+from jointel.model import JointModel, load_nil_bias, load_nil_threshold, save_nil_threshold
+
+PATH = Path(__file__).parents[2] / "scripts" / "bundle.py"
+SPEC = importlib.util.spec_from_file_location("bundle", PATH)
+bundle = importlib.util.module_from_spec(SPEC)
+SPEC.loader.exec_module(bundle)
+
+
+def _words(documents) -> set[str]:
+    return {token.lower() for document in documents for sentence in document.sentences for token in sentence.tokens}
+
+
+def test_a_model_trained_on_testa_too_keeps_the_words_it_learned_there(tiny_kb):
+    corpus = tiny_kb.corpus
+    testa_only = _words(corpus["testa"]) - _words(corpus["train"])
+    assert testa_only  # the fixture has words only testa writes
+    assert not testa_only & bundle.trained_words(corpus, with_dev=False)
+    assert testa_only <= bundle.trained_words(corpus, with_dev=True)
+    assert bundle.trained_words(corpus, with_dev=False) == _words(corpus["train"])
+
+
+def test_a_bundle_takes_its_calibration_from_the_run_it_is_told(tiny_model_dir, tiny_kb, tmp_path):
+    """A model trained on testa cannot be calibrated on it: the bundle takes the threshold and bias of a run of the
+    same settings trained without it, not those of its own run."""
+    own = tmp_path / "with-dev"
+    shutil.copytree(tiny_model_dir, own)
+    save_nil_threshold(own, 0.9, 2.0)
+    dev_chosen = tmp_path / "dev-chosen"
+    dev_chosen.mkdir()
+    save_nil_threshold(dev_chosen, 0.25, 8.0)
+    words = bundle.trained_words(tiny_kb.corpus, with_dev=True)
+
+    bundle.bundle(own, tmp_path / "kept", tiny_kb.path, words, 10)
+    bundle.bundle(own, tmp_path / "taken", tiny_kb.path, words, 10, calibration=dev_chosen)
+
+    assert (load_nil_threshold(tmp_path / "kept"), load_nil_bias(tmp_path / "kept")) == (0.9, 2.0)
+    assert (load_nil_threshold(tmp_path / "taken"), load_nil_bias(tmp_path / "taken")) == (0.25, 8.0)
+    kept = JointModel.load(tmp_path / "taken").vocabs["words"]
+    assert words <= set(kept.items)  # every word it trained on keeps its vector
