@@ -5,7 +5,8 @@
 2. EL: each document's predicted mentions get their candidates and the document context
    (`inputs.predicted_candidate_sets`: the other mentions of the story), then all mentions are linked in batches
    (`JointModel.link`); a person named in part then takes the link of the full name in the same document
-   (`coreference.share_person_links`), in every pass that links.
+   (`coreference.share_person_links`), in every pass that links, and, in this one, the full name's label too
+   (`coreference.name_people_in_part`).
 `link_documents` does pass 2 alone on gold spans: disambiguation with given mentions. `link_encoded` links given
 spans from the encoding that pass 1 read, so that a caller who wants both (`Annotator.link`) encodes once.
 """
@@ -21,7 +22,7 @@ from torch import Tensor
 from jointel.data.documents import LABELS, Document, Sentence, Span
 from jointel.model.batch import length_batches
 from jointel.model.contextual_source import contextual_vectors
-from jointel.model.coreference import share_person_links
+from jointel.model.coreference import name_people_in_part, share_person_links
 from jointel.model.features import SentenceFeatures
 from jointel.model.inputs import KBAccess, decoding_features, gold_features, predicted_candidate_sets
 from jointel.model.joint import JointModel, Prediction, TokenVectors
@@ -127,7 +128,8 @@ def _link_decoded(
         rows: list[list[Prediction]] = [[] for _ in document]
         for prediction, mention in predictions:
             rows[mention.sentence - first].append(prediction)
-        results.append(share_person_links(rows, [sentence.tokens for sentence in document]))
+        tokens = [sentence.tokens for sentence in document]
+        results.append(share_person_links(name_people_in_part(rows, tokens), tokens))
         first += len(document)
     return results
 

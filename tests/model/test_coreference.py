@@ -51,3 +51,49 @@ def test_other_types_share_links_only_when_asked_and_only_within_their_type():
     assert share_person_links(rows, tokens) == rows
     shared = share_person_links(rows, tokens, labels=("PER", "ORG", "LOC"))
     assert [p.span.entity for p in shared[0]] == ["Texas_Rangers_(baseball)", "Texas", "Texas_Rangers_(baseball)"]
+
+
+MALIVAI = (("MaliVai_Washington", 0.9), ("Anthony_Washington", 0.05))
+
+
+def _people(rows, tokens):
+    from jointel.model.coreference import name_people_in_part
+
+    return share_person_links(name_people_in_part(rows, tokens), tokens)
+
+
+def test_the_surname_of_a_person_the_kb_vouches_for_is_that_person_alone_too():
+    """A one-word mention of another type is relabelled PER, an untagged capitalised word (or the surname in
+    capitals) becomes a PER mention with the full name's NER score, and each takes the full name's link."""
+    tokens = [
+        ["MaliVai", "Washington", "won", "."],
+        ["Washington", "beat", "Washington", "Redskins", "fans", "."],
+        ["WASHINGTON", "WINS", "as", "washington", "rests", "."],
+    ]
+    full = _mention(0, 2, "PER", MALIVAI)
+    city = _mention(0, 1, "LOC", (("Washington,_D.C.", 0.7),))
+    team = _mention(2, 4, "ORG", (("Washington_Redskins", 0.9),))
+    rows = [[full], [city, team], []]
+    people = _people(rows, tokens)
+    assert people[0] == [full]
+    assert [(p.span.start, p.span.end, p.span.label, p.span.entity) for p in people[1]] == [
+        (0, 1, "PER", "MaliVai_Washington"),
+        (2, 4, "ORG", "Washington_Redskins"),  # a longer mention of another type keeps its own reading
+    ]
+    headline = people[2]  # the capitals are the surname; the lower-case word is not a name
+    assert [(p.span.start, p.span.end, p.span.label, p.span.entity) for p in headline] == [
+        (0, 1, "PER", "MaliVai_Washington")
+    ]
+    assert (headline[0].ner_score, headline[0].el_score, headline[0].candidates) == (0.9, 0.9, MALIVAI)
+
+
+def test_a_full_name_the_kb_does_not_vouch_for_names_nobody():
+    """A person without candidates ("Lebed Chechnya", a parse error), or whose best candidate's title lacks the
+    surname, leaves the document's other words as the parser read them."""
+    tokens = [["Lebed", "Chechnya", "talks", "."], ["Chechnya", "and", "Smith", "."], ["John", "Smith", "left", "."]]
+    rows = [
+        [_mention(0, 2, "PER")],
+        [_mention(0, 1, "LOC", (("Chechnya", 0.9),))],
+        [_mention(0, 2, "PER", (("John_Smyth", 0.6),))],
+    ]
+    assert _people(rows, tokens) == rows
