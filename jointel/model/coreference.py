@@ -14,8 +14,9 @@ The parser reads a sentence at a time, so it may not know "Washington" for the t
 sentences before: `name_people_in_part` makes a one-word mention (or an untagged capitalised word) a person when it
 is the surname of a person named in full in the same document whom the KB vouches for (the full name's best
 candidate has the surname in its title). On AIDA testa that changed 22 mentions of the default model and 16 of the
-accurate one, all to their gold label (RESULTS.md); without the KB's word, a parse error ("Lebed Chechnya" as one
-person) made seven mentions of Chechnya people.
+accurate one, all to their gold label; without the KB's word, a parse error ("Lebed Chechnya" as one person) made
+the story's Chechnyas people, and for organisations the same rule changed 27 mentions, none rightly
+(`scripts/surname_rule.py`, RESULTS.md).
 """
 
 from __future__ import annotations
@@ -78,22 +79,23 @@ def _is_run_of(short: tuple[str, ...], long: tuple[str, ...]) -> bool:
 
 
 def name_people_in_part(
-    rows: Sequence[Sequence[Prediction]], tokens: Sequence[Sequence[str]]
+    rows: Sequence[Sequence[Prediction]], tokens: Sequence[Sequence[str]], label: str = PERSON
 ) -> list[list[Prediction]]:
     """`rows` (one document's predictions per sentence, `tokens` its sentences) with the surname of a vouched-for
     person (`_vouched_surnames`) a person wherever the document writes it alone: a one-word mention of another
     type is relabelled PER, and an untagged word spelled as the surname (or in capitals) becomes a PER mention
-    with the full name's NER score. Neither has the full name's link yet: `share_person_links` gives it."""
-    surnames = _vouched_surnames(rows, tokens)
+    with the full name's NER score. Neither has the full name's link yet: `share_person_links` gives it. A `label`
+    other than PER is for measuring the rule on other types (`scripts/surname_rule.py`)."""
+    surnames = _vouched_surnames(rows, tokens, label)
     if not surnames:
         return [list(row) for row in rows]
     by_key = {surname.lower(): full for surname, full in surnames.items()}
     people = []
     for words, row in zip(tokens, rows, strict=True):
-        kept = [_as_person(prediction, words, by_key) for prediction in row]
+        kept = [_relabelled(prediction, words, by_key, label) for prediction in row]
         covered = {i for prediction in row for i in range(prediction.span.start, prediction.span.end)}
         added = [
-            Prediction(Span(i, i + 1, PERSON), by_key[word.lower()].ner_score, 0.0)
+            Prediction(Span(i, i + 1, label), by_key[word.lower()].ner_score, 0.0)
             for i, word in enumerate(words)
             if i not in covered and (word in surnames or (word.isupper() and word.lower() in by_key))
         ]
@@ -101,8 +103,10 @@ def name_people_in_part(
     return people
 
 
-def _vouched_surnames(rows: Sequence[Sequence[Prediction]], tokens: Sequence[Sequence[str]]) -> dict[str, Prediction]:
-    """Surname → the first PER mention of two words or more that ends with it, capitalised, and whose best
+def _vouched_surnames(
+    rows: Sequence[Sequence[Prediction]], tokens: Sequence[Sequence[str]], label: str
+) -> dict[str, Prediction]:
+    """Surname → the first `label` mention of two words or more that ends with it, capitalised, and whose best
     candidate's title has it: "MaliVai Washington" (MaliVai_Washington) vouches for "Washington"."""
     surnames: dict[str, Prediction] = {}
     for words, row in zip(tokens, rows, strict=True):
@@ -110,7 +114,7 @@ def _vouched_surnames(rows: Sequence[Sequence[Prediction]], tokens: Sequence[Seq
             name = words[prediction.span.start : prediction.span.end]
             surname = name[-1]
             if (
-                prediction.span.label == PERSON
+                prediction.span.label == label
                 and len(name) > 1
                 and len(surname) > 1
                 and surname[0].isupper()
@@ -121,8 +125,10 @@ def _vouched_surnames(rows: Sequence[Sequence[Prediction]], tokens: Sequence[Seq
     return surnames
 
 
-def _as_person(prediction: Prediction, words: Sequence[str], by_key: Mapping[str, Prediction]) -> Prediction:
+def _relabelled(
+    prediction: Prediction, words: Sequence[str], by_key: Mapping[str, Prediction], label: str
+) -> Prediction:
     span = prediction.span
-    if span.label == PERSON or span.end - span.start != 1 or words[span.start].lower() not in by_key:
+    if span.label == label or span.end - span.start != 1 or words[span.start].lower() not in by_key:
         return prediction
-    return replace(prediction, span=replace(span, label=PERSON))
+    return replace(prediction, span=replace(span, label=label))

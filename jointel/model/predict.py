@@ -86,15 +86,17 @@ def predict(
     documents: Sequence[tuple[int, Sequence[Sentence]]],
     access: KBAccess,
     batch_size: int = ENCODE_BATCH,
+    surnames: bool = True,
 ) -> list[list[list[Prediction]]]:
     """Predictions per document, per sentence, for `(document number, sentences)` pairs (tokens only are read).
 
     The token vectors are let go once decoded, before linking: they are the largest arrays of a call (testb:
-    55 MB), and linking reads only the parser states at the mentions."""
+    55 MB), and linking reads only the parser states at the mentions. `surnames=False` leaves out
+    `name_people_in_part` (to measure it)."""
     encoded = encode(model, documents, access, batch_size)
     decoded, token_ids = _decode(model, encoded), encoded.token_ids
     del encoded
-    return _link_decoded(model, list(documents), decoded, access, token_ids)
+    return _link_decoded(model, list(documents), decoded, access, token_ids, surnames)
 
 
 def predict_encoded(model: JointModel, encoded: Encoded, access: KBAccess) -> list[list[list[Prediction]]]:
@@ -108,6 +110,7 @@ def _link_decoded(
     decoded: list[_Mention],
     access: KBAccess,
     token_ids: TokenIds,
+    surnames: bool = True,
 ) -> list[list[list[Prediction]]]:
     """Candidates and links of the mentions `_decode` found in `documents`, per document, per sentence."""
     sentences = [sentence for _, document in documents for sentence in document]
@@ -129,7 +132,7 @@ def _link_decoded(
         for prediction, mention in predictions:
             rows[mention.sentence - first].append(prediction)
         tokens = [sentence.tokens for sentence in document]
-        results.append(share_person_links(name_people_in_part(rows, tokens), tokens))
+        results.append(share_person_links(name_people_in_part(rows, tokens) if surnames else rows, tokens))
         first += len(document)
     return results
 
