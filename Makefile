@@ -61,6 +61,7 @@ shipped: kb  ## score the bundled model into RESULTS.md
 # side would time each other (and the KB is built once).
 bench: kb bench-spacy  ## every benchmark section of BENCHMARKS.md; run it on a quiet machine
 	$(PYTHON) benchmarks/throughput.py
+	$(PYTHON) benchmarks/stages.py
 	$(PYTHON) benchmarks/memory.py --kb jointel/models/default/kb.sqlite
 	$(PYTHON) benchmarks/training.py
 	$(PYTHON) benchmarks/scaling.py
@@ -72,6 +73,7 @@ bench-spacy: setup  ## the spaCy model benchmarks/throughput.py compares with
 
 bench-throughput: bench-spacy  ## jointel beside spaCy: tokens/s, documents/s, latency, whole testb, 1 and 2 threads
 	$(PYTHON) benchmarks/throughput.py
+	$(PYTHON) benchmarks/stages.py
 
 bench-memory: setup  ## peak RSS of an annotating process, bundle size on disk
 	$(PYTHON) benchmarks/memory.py --kb jointel/models/default/kb.sqlite

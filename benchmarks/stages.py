@@ -1,0 +1,147 @@
+"""Where the time of annotating AIDA testb goes: each stage of `annotate_many`, and the arithmetic rate of the
+encoder's LSTMs, which tells compute from overhead.
+
+Stages are timed by wrapping the functions that do them (tokenising, token features, the token encoder, the greedy
+decoder, candidate sets, the linker; the rest is building mentions and Python between them), over the whole of testb
+as raw text at one torch thread, median of `--repeat` rounds after a warm-up. Each `nn.LSTM` of the network is timed
+too, with the floating-point operations its inputs call for (2 · tokens · 4H · (inputs + H) per direction): an LSTM
+near the core's rate is compute-bound, and only a smaller network or cheaper arithmetic makes it faster.
+
+    .venv/bin/python benchmarks/stages.py [--model default] [--repeat 3] [--out BENCHMARKS.md]
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+
+from common import header, load_average, parser, publish, raw_text, split_documents, thread_limit
+from torch import nn
+
+import jointel
+import jointel.annotate.annotator as annotator_module
+import jointel.model.predict as predict_module
+from jointel.annotate import Annotator
+from jointel.model.joint import JointModel
+
+STAGES = {  # stage → (owner, attribute) of the function that does it
+    "tokenise (`split_sentences`)": (annotator_module, "split_sentences"),
+    "token features (`decoding_features`)": (predict_module, "decoding_features"),
+    "token encoder (`JointModel.encode`)": (JointModel, "encode"),
+    "greedy decoder (`JointModel.decode`)": (JointModel, "decode"),
+    "candidate sets (`predicted_candidate_sets`)": (predict_module, "predicted_candidate_sets"),
+    "linker (`JointModel.link`)": (JointModel, "link"),
+}
+
+
+@contextmanager
+def timed(owner: object, name: str, key: str, seconds: Counter, eager: bool = False) -> Iterator[None]:
+    """`owner.name` adds its time to `seconds[key]` while the block runs; `eager` reads a generator it returns
+    out first, so that its work is timed where it is done."""
+    original = getattr(owner, name)
+
+    def wrapper(*args: object, **kwargs: object) -> object:
+        start = time.perf_counter()
+        result = original(*args, **kwargs)
+        if eager:
+            result = iter(list(result))
+        seconds[key] += time.perf_counter() - start
+        return result
+
+    setattr(owner, name, wrapper)
+    try:
+        yield
+    finally:
+        setattr(owner, name, original)
+
+
+@contextmanager
+def timed_lstms(model: nn.Module, seconds: Counter, flops: Counter) -> Iterator[None]:
+    """Every `nn.LSTM` of `model` adds its time and its floating-point operations under its name."""
+    hooks = []
+    for name, module in model.named_modules():
+        if isinstance(module, nn.LSTM):
+            hooks.append(module.register_forward_pre_hook(_started(name, seconds)))
+            hooks.append(module.register_forward_hook(_finished(name, module, seconds, flops)))
+    try:
+        yield
+    finally:
+        for hook in hooks:
+            hook.remove()
+
+
+def _started(name: str, seconds: Counter) -> Callable:
+    def hook(module: nn.Module, inputs: tuple) -> None:
+        seconds[name] -= time.perf_counter()
+
+    return hook
+
+
+def _finished(name: str, lstm: nn.LSTM, seconds: Counter, flops: Counter) -> Callable:
+    def hook(module: nn.Module, inputs: tuple, output: object) -> None:
+        seconds[name] += time.perf_counter()
+        x = inputs[0]
+        rows = x.data.shape[0] if isinstance(x, nn.utils.rnn.PackedSequence) else x.shape[0] * x.shape[1]
+        directions = 2 if lstm.bidirectional else 1
+        flops[name] += 2 * rows * 4 * lstm.hidden_size * (lstm.input_size + lstm.hidden_size) * directions
+
+    return hook
+
+
+def one_round(annotator: Annotator, texts: list[str]) -> tuple[float, Counter, Counter, Counter]:
+    """Total seconds, seconds per stage, and seconds and operations per LSTM of one pass over `texts`."""
+    stages, lstm_seconds, lstm_flops = Counter(), Counter(), Counter()
+    with ExitStack() as stack:
+        for key, (owner, name) in STAGES.items():
+            stack.enter_context(timed(owner, name, key, stages, eager=name == "split_sentences"))
+        stack.enter_context(timed_lstms(annotator.model, lstm_seconds, lstm_flops))
+        start = time.perf_counter()
+        for _ in annotator.annotate_many(texts):
+            pass
+        total = time.perf_counter() - start
+    return total, stages, lstm_seconds, lstm_flops
+
+
+def main() -> None:
+    arguments = parser(__doc__, repeat=3)
+    arguments.add_argument("--model", default=None, help="a bundled model's name or a model directory")
+    args = arguments.parse_args()
+    load_at_start = load_average()
+    texts = [raw_text(document) for document in split_documents("testb", args.data_dir)]
+    annotator = jointel.load(args.model)
+    with thread_limit(1):
+        one_round(annotator, texts[:20])  # warm-up: caches, allocator
+        rounds = [one_round(annotator, texts) for _ in range(args.repeat)]
+    totals = [total for total, _, _, _ in rounds]
+    median = statistics.median(totals)
+    stage_rows = [(key, statistics.median(stages[key] for _, stages, _, _ in rounds)) for key in STAGES]
+    rest = median - sum(value for _, value in stage_rows)
+    lstm_rows = [
+        (name, statistics.median(spent[name] for _, _, spent, _ in rounds), rounds[0][3][name] / 1e9)
+        for name in rounds[0][2]
+    ]
+    lines = [
+        f"## Where the time goes: {args.model or 'default'} model, AIDA testb",
+        "",
+        header("1", load_at_start),
+        f"All {len(texts)} testb documents as raw text through `annotate_many`: median of {args.repeat} rounds "
+        f"{median:.2f} s (rounds {min(totals):.2f}–{max(totals):.2f} s). The LSTMs of the second table all run "
+        "inside the token encoder's stage; the decoder steps its LSTMs with its own arithmetic, not timed apart.",
+        "",
+        "| stage | seconds | share |",
+        "|---|---|---|",
+        *[f"| {key} | {value:.2f} | {value / median:.0%} |" for key, value in stage_rows],
+        f"| the rest: mentions, offsets, batching between stages | {rest:.2f} | {rest / median:.0%} |",
+        "",
+        "| LSTM | seconds | GFLOP | GFLOP/s |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| `{name}` | {spent:.2f} | {work:.1f} | {work / spent:.0f} |" for name, spent, work in lstm_rows]
+    publish(args.out, "stages", lines)
+
+
+if __name__ == "__main__":
+    main()
