@@ -1,11 +1,12 @@
 """Where the time of annotating AIDA testb goes: each stage of `annotate_many`, and the arithmetic rate of the
 encoder's LSTMs, which tells compute from overhead.
 
-Stages are timed by wrapping the functions that do them (tokenising, token features, the token encoder, the greedy
-decoder, candidate sets, the linker; the rest is building mentions and Python between them), over the whole of testb
-as raw text at one torch thread, median of `--repeat` rounds after a warm-up. Each `nn.LSTM` of the network is timed
-too, with the floating-point operations its inputs call for (2 · tokens · 4H · (inputs + H) per direction): an LSTM
-near the core's rate is compute-bound, and only a smaller network or cheaper arithmetic makes it faster.
+Stages are timed by wrapping the network's methods that do them (the token encoder, the greedy decoder, the linker);
+the rest is Python: tokenising, token features, candidate sets and their document context, building mentions. Over
+the whole of testb as raw text at one torch thread, median of `--repeat` rounds after a warm-up. Each `nn.LSTM` of
+the network is timed too, with the floating-point operations its inputs call for (2 · tokens · 4H · (inputs + H) per
+direction): an LSTM near the core's rate is compute-bound, and only a smaller network or cheaper arithmetic makes it
+faster.
 
     .venv/bin/python benchmarks/stages.py [--model default] [--repeat 3] [--out BENCHMARKS.md]
 """
@@ -22,40 +23,32 @@ from common import header, load_average, parser, publish, raw_text, split_docume
 from torch import nn
 
 import jointel
-import jointel.annotate.annotator as annotator_module
-import jointel.model.predict as predict_module
 from jointel.annotate import Annotator
-from jointel.model.joint import JointModel
+from jointel.model import JointModel
 
-STAGES = {  # stage → (owner, attribute) of the function that does it
-    "tokenise (`split_sentences`)": (annotator_module, "split_sentences"),
-    "token features (`decoding_features`)": (predict_module, "decoding_features"),
-    "token encoder (`JointModel.encode`)": (JointModel, "encode"),
-    "greedy decoder (`JointModel.decode`)": (JointModel, "decode"),
-    "candidate sets (`predicted_candidate_sets`)": (predict_module, "predicted_candidate_sets"),
-    "linker (`JointModel.link`)": (JointModel, "link"),
+STAGES = {  # stage → the method of the network that does it
+    "token encoder (`JointModel.encode`)": "encode",
+    "greedy decoder (`JointModel.decode`)": "decode",
+    "linker (`JointModel.link`)": "link",
 }
 
 
 @contextmanager
-def timed(owner: object, name: str, key: str, seconds: Counter, eager: bool = False) -> Iterator[None]:
-    """`owner.name` adds its time to `seconds[key]` while the block runs; `eager` reads a generator it returns
-    out first, so that its work is timed where it is done."""
-    original = getattr(owner, name)
+def timed(name: str, key: str, seconds: Counter) -> Iterator[None]:
+    """`JointModel.name` adds its time to `seconds[key]` while the block runs."""
+    original = getattr(JointModel, name)
 
     def wrapper(*args: object, **kwargs: object) -> object:
         start = time.perf_counter()
         result = original(*args, **kwargs)
-        if eager:
-            result = iter(list(result))
         seconds[key] += time.perf_counter() - start
         return result
 
-    setattr(owner, name, wrapper)
+    setattr(JointModel, name, wrapper)
     try:
         yield
     finally:
-        setattr(owner, name, original)
+        setattr(JointModel, name, original)
 
 
 @contextmanager
@@ -95,8 +88,8 @@ def one_round(annotator: Annotator, texts: list[str]) -> tuple[float, Counter, C
     """Total seconds, seconds per stage, and seconds and operations per LSTM of one pass over `texts`."""
     stages, lstm_seconds, lstm_flops = Counter(), Counter(), Counter()
     with ExitStack() as stack:
-        for key, (owner, name) in STAGES.items():
-            stack.enter_context(timed(owner, name, key, stages, eager=name == "split_sentences"))
+        for key, name in STAGES.items():
+            stack.enter_context(timed(name, key, stages))
         stack.enter_context(timed_lstms(annotator.model, lstm_seconds, lstm_flops))
         start = time.perf_counter()
         for _ in annotator.annotate_many(texts):
@@ -134,7 +127,7 @@ def main() -> None:
         "| stage | seconds | share |",
         "|---|---|---|",
         *[f"| {key} | {value:.2f} | {value / median:.0%} |" for key, value in stage_rows],
-        f"| the rest: mentions, offsets, batching between stages | {rest:.2f} | {rest / median:.0%} |",
+        f"| the rest (Python): tokens, features, candidate sets, mentions | {rest:.2f} | {rest / median:.0%} |",
         "",
         "| LSTM | seconds | GFLOP | GFLOP/s |",
         "|---|---|---|---|",

@@ -17,9 +17,7 @@ from jointel.cli import default_cache_dir, default_kb_path, resolve_data_dir, ru
 from jointel.data import LABELS, Document, load_corpus
 from jointel.evaluate import score_corpus
 from jointel.kb import KB
-from jointel.model import KBAccess, load_model
-from jointel.model.coreference import name_people_in_part
-from jointel.model.predict import predict, with_predictions
+from jointel.model import KBAccess, load_model, predict_documents
 
 
 def spans(documents: list[Document]) -> set[tuple[int, int, int, int, str]]:
@@ -49,20 +47,16 @@ def main() -> None:
     kb_path = args.kb or (directory / "kb.sqlite" if (directory / "kb.sqlite").exists() else default_kb_path())
     with KB(kb_path) as kb:
         access = KBAccess.for_model(kb, "realistic", model.config)
-        rows = predict(model, [(document.number, document.sentences) for document in gold], access, surnames=False)
-    plain = [with_predictions(document, row) for document, row in zip(gold, rows, strict=True)]
+        plain = predict_documents(model, gold, access, surnames=None)
+        ruled = {label: predict_documents(model, gold, access, surnames=label) for label in LABELS}
     truth, before = spans(gold), spans(plain)
     print(run_header())
     print(f"{args.model} on {args.split} ({kb_path.name}): NER micro F1 without the rule {ner_f1(gold, plain):.2f}\n")
     print("| type | mentions changed | of them to the gold span and label | NER F1 with the rule |")
     print("|---|---|---|---|")
-    for label in LABELS:
-        ruled = [
-            with_predictions(document, name_people_in_part(row, [s.tokens for s in document.sentences], label))
-            for document, row in zip(gold, rows, strict=True)
-        ]
-        changed = spans(ruled) - before
-        print(f"| {label} | {len(changed)} | {len(changed & truth)} | {ner_f1(gold, ruled):.2f} |")
+    for label, predicted in ruled.items():
+        changed = spans(predicted) - before
+        print(f"| {label} | {len(changed)} | {len(changed & truth)} | {ner_f1(gold, predicted):.2f} |")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from torch import Tensor
 from jointel.data.documents import LABELS, Document, Sentence, Span
 from jointel.model.batch import length_batches
 from jointel.model.contextual_source import contextual_vectors
-from jointel.model.coreference import name_people_in_part, share_person_links
+from jointel.model.coreference import PERSON, name_people_in_part, share_person_links
 from jointel.model.features import SentenceFeatures
 from jointel.model.inputs import KBAccess, decoding_features, gold_features, predicted_candidate_sets
 from jointel.model.joint import JointModel, Prediction, TokenVectors
@@ -46,10 +46,15 @@ class _Mention:
 
 
 def predict_documents(
-    model: JointModel, documents: Sequence[Document], access: KBAccess, batch_size: int = ENCODE_BATCH
+    model: JointModel,
+    documents: Sequence[Document],
+    access: KBAccess,
+    batch_size: int = ENCODE_BATCH,
+    surnames: str | None = PERSON,
 ) -> list[Document]:
-    """Copies of `documents` whose spans are the model's predictions (entity None = NIL)."""
-    predictions = predict(model, [(document.number, document.sentences) for document in documents], access, batch_size)
+    """Copies of `documents` whose spans are the model's predictions (entity None = NIL); `surnames` as `predict`."""
+    pairs = [(document.number, document.sentences) for document in documents]
+    predictions = predict(model, pairs, access, batch_size, surnames)
     return [with_predictions(document, rows) for document, rows in zip(documents, predictions, strict=True)]
 
 
@@ -86,13 +91,14 @@ def predict(
     documents: Sequence[tuple[int, Sequence[Sentence]]],
     access: KBAccess,
     batch_size: int = ENCODE_BATCH,
-    surnames: bool = True,
+    surnames: str | None = PERSON,
 ) -> list[list[list[Prediction]]]:
     """Predictions per document, per sentence, for `(document number, sentences)` pairs (tokens only are read).
 
     The token vectors are let go once decoded, before linking: they are the largest arrays of a call (testb:
-    55 MB), and linking reads only the parser states at the mentions. `surnames=False` leaves out
-    `name_people_in_part` (to measure it)."""
+    55 MB), and linking reads only the parser states at the mentions. `surnames` is the label whose partial names
+    `name_people_in_part` reads as the full name: PER, as annotation does; None leaves the rule out, and another
+    label measures it on that type (`scripts/surname_rule.py`)."""
     encoded = encode(model, documents, access, batch_size)
     decoded, token_ids = _decode(model, encoded), encoded.token_ids
     del encoded
@@ -110,7 +116,7 @@ def _link_decoded(
     decoded: list[_Mention],
     access: KBAccess,
     token_ids: TokenIds,
-    surnames: bool = True,
+    surnames: str | None = PERSON,
 ) -> list[list[list[Prediction]]]:
     """Candidates and links of the mentions `_decode` found in `documents`, per document, per sentence."""
     sentences = [sentence for _, document in documents for sentence in document]
@@ -132,7 +138,8 @@ def _link_decoded(
         for prediction, mention in predictions:
             rows[mention.sentence - first].append(prediction)
         tokens = [sentence.tokens for sentence in document]
-        results.append(share_person_links(name_people_in_part(rows, tokens) if surnames else rows, tokens))
+        named = name_people_in_part(rows, tokens, surnames) if surnames is not None else rows
+        results.append(share_person_links(named, tokens))
         first += len(document)
     return results
 
