@@ -36,8 +36,9 @@ WIKIPEDIA = "https://en.wikipedia.org/wiki/"
 BUNDLED_MODEL = bundled_model()
 DOCUMENT_TOKENS = 1000
 # Tokens per model call: the decoder takes as many steps as the longest sentence of a call needs, so larger calls
-# are faster, and memory grows with them (AIDA testb, 46k tokens: 3.8 s in 2 calls, 3.7 s in one, side by side;
-# the server's peak RSS in BENCHMARKS 485 MB at 25k tokens a call, 501-505 MB at 50k: the target is 500).
+# are faster, and memory grows with them (AIDA testb, 46k tokens, 8 rounds side by side: median 4.09 s in 2 calls,
+# 3.86 s in one; the server's peak RSS in BENCHMARKS 479-485 MB at 25k tokens a call, 499-505 MB at 50k, for a
+# target of 500).
 TOKENS_PER_CALL = 25_000
 BATCH_SIZE = 256  # documents (of at most `document_tokens`) per model call
 _KB_TYPE_LABELS = {"PER": "PER", "ORG": "ORG", "GPE": "LOC"}  # PPR's coarse entity types → CoNLL labels
