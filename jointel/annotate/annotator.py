@@ -36,9 +36,8 @@ WIKIPEDIA = "https://en.wikipedia.org/wiki/"
 BUNDLED_MODEL = bundled_model()
 DOCUMENT_TOKENS = 1000
 # Tokens per model call: the decoder takes as many steps as the longest sentence of a call needs, so larger calls
-# are faster, and memory grows with them (AIDA testb, 46k tokens, 8 rounds side by side: median 4.09 s in 2 calls,
-# 3.86 s in one; the server's peak RSS in BENCHMARKS 479-485 MB at 25k tokens a call, 499-505 MB at 50k, for a
-# target of 500).
+# are faster, and memory grows with them (BENCHMARKS, 2026-12-06: at 50k tokens a call testb's 46k take one call,
+# 1.76x spaCy, and the server peaked at 499-505 MB for a target of 500; at 25k, two calls, 1.61x and 479 MB).
 TOKENS_PER_CALL = 25_000
 BATCH_SIZE = 256  # documents (of at most `document_tokens`) per model call
 _KB_TYPE_LABELS = {"PER": "PER", "ORG": "ORG", "GPE": "LOC"}  # PPR's coarse entity types → CoNLL labels
