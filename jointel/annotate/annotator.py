@@ -36,8 +36,8 @@ WIKIPEDIA = "https://en.wikipedia.org/wiki/"
 BUNDLED_MODEL = bundled_model()
 DOCUMENT_TOKENS = 1000
 # Tokens per model call: the decoder takes as many steps as the longest sentence of a call needs, so larger calls
-# are faster, and memory grows with them (BENCHMARKS, 2026-12-06: at 50k tokens a call testb's 46k take one call,
-# 1.76x spaCy, and the server peaked at 499-505 MB for a target of 500; at 25k, two calls, 1.61x and 479 MB).
+# are faster, and memory grows with them (benchmarks/, 2026-12-06: at 50k tokens a call testb's 46k take one call,
+# 1.58-1.72x spaCy, and the server peaked at 499-505 MB for a target of 500; at 25k, two calls, 1.51-1.66x, 479 MB).
 TOKENS_PER_CALL = 25_000
 BATCH_SIZE = 256  # documents (of at most `document_tokens`) per model call
 _KB_TYPE_LABELS = {"PER": "PER", "ORG": "ORG", "GPE": "LOC"}  # PPR's coarse entity types → CoNLL labels
