@@ -18,6 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from typing import NamedTuple
 
 from common import header, load_average, parser, publish, raw_text, split_documents, thread_limit
 from torch import nn
@@ -84,8 +85,16 @@ def _finished(name: str, lstm: nn.LSTM, seconds: Counter, flops: Counter) -> Cal
     return hook
 
 
-def one_round(annotator: Annotator, texts: list[str]) -> tuple[float, Counter, Counter, Counter]:
-    """Total seconds, seconds per stage, and seconds and operations per LSTM of one pass over `texts`."""
+class Round(NamedTuple):
+    """One pass over the texts: total seconds, seconds per stage, seconds and floating-point operations per LSTM."""
+
+    total: float
+    stages: Counter
+    lstm_seconds: Counter
+    lstm_flops: Counter
+
+
+def one_round(annotator: Annotator, texts: list[str]) -> Round:
     stages, lstm_seconds, lstm_flops = Counter(), Counter(), Counter()
     with ExitStack() as stack:
         for key, name in STAGES.items():
@@ -95,7 +104,7 @@ def one_round(annotator: Annotator, texts: list[str]) -> tuple[float, Counter, C
         for _ in annotator.annotate_many(texts):
             pass
         total = time.perf_counter() - start
-    return total, stages, lstm_seconds, lstm_flops
+    return Round(total, stages, lstm_seconds, lstm_flops)
 
 
 def main() -> None:
@@ -108,13 +117,13 @@ def main() -> None:
     with thread_limit(1):
         one_round(annotator, texts[:20])  # warm-up: caches, allocator
         rounds = [one_round(annotator, texts) for _ in range(args.repeat)]
-    totals = [total for total, _, _, _ in rounds]
+    totals = [one.total for one in rounds]
     median = statistics.median(totals)
-    stage_rows = [(key, statistics.median(stages[key] for _, stages, _, _ in rounds)) for key in STAGES]
+    stage_rows = [(key, statistics.median(one.stages[key] for one in rounds)) for key in STAGES]
     rest = median - sum(value for _, value in stage_rows)
-    lstm_rows = [
-        (name, statistics.median(spent[name] for _, _, spent, _ in rounds), rounds[0][3][name] / 1e9)
-        for name in rounds[0][2]
+    lstm_rows = [  # every round does the same arithmetic: the first one's count stands for all
+        (name, statistics.median(one.lstm_seconds[name] for one in rounds), work / 1e9)
+        for name, work in rounds[0].lstm_flops.items()
     ]
     lines = [
         f"## Where the time goes: {args.model or 'default'} model, AIDA testb",
