@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -75,6 +76,8 @@ def bundle(
         half = {name: value.half() if value.is_floating_point() else value for name, value in state.items()}
         half["linker.words.weight"] = half["encoder.words.weight"]  # one shared tensor, saved once
         torch.save(half, temp / "weights.pt")
+        if model.config.contextual_tuned:  # the tuned MiniLM layers the model reads, already half precision
+            shutil.copyfile(model_dir / model.config.contextual_tuned, temp / model.config.contextual_tuned)
         if share_kb is None:
             slice_realistic(kb_path, temp / "kb.sqlite")
         else:

@@ -85,7 +85,8 @@ def load_remembering(directory: Path) -> JointModel:
     """The model saved in `directory`, its contextual vectors (if it reads them) remembered and cached on disk:
     MiniLM reads each split once, if at all."""
     config = ModelConfig.load(directory / "config.json", saved_model=True)
-    return JointModel.load(directory, ContextualSource.for_config(config, default_contextual_cache(), remember=True))
+    source = ContextualSource.for_config(config, default_contextual_cache(), remember=True, directory=directory)
+    return JointModel.load(directory, source)
 
 
 def score_model(model: JointModel, corpus: dict, kb: KB) -> dict:

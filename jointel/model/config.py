@@ -50,6 +50,7 @@ class ModelConfig:
     contextual_depth: int = 6  # MiniLM's first layers read (1-6): fewer are faster (`jointel.model.contextual`)
     contextual_int8: bool = False  # MiniLM's linear layers quantized to int8: faster on a CPU, vectors a little off
     contextual_read_share: float = READ_SHARE  # of a MiniLM window read out, the rest context (1: half the pieces)
+    contextual_tuned: str = ""  # MiniLM layers tuned as a tagger (`jointel.train.minilm`); "" = as shipped
     context_hidden: int = 100  # sentence BiLSTM over token vectors (0 = none, as in Lample's Stack-LSTM)
     # Stack-LSTM state
     hidden: int = 100
@@ -125,6 +126,8 @@ class ModelConfig:
             raise ConfigError(
                 f"contextual_read_share is a share of a window, in (0, 1], not {self.contextual_read_share}"
             )
+        if self.contextual_tuned and not self.contextual_dim:
+            raise ConfigError("contextual_tuned names tuned MiniLM layers: it needs contextual_dim 384")
         if self.distil_weight > 1.0:
             raise ConfigError(f"distil_weight is a share of the loss: in [0, 1], not {self.distil_weight}")
         if self.distil_temperature <= 0.0:

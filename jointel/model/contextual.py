@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import importlib.metadata
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -80,6 +81,7 @@ def encoder_key(
     depth: int = MINILM_LAYERS,
     int8: bool = False,
     read_share: float = READ_SHARE,
+    tuned: Path | None = None,
 ) -> str:
     """What an encoder's vectors depend on besides the words: the model's release and the read-out settings (the
     batch size changes padding only, and in int8 the activations' scale a little: see `BATCH_WINDOWS`). Known
@@ -91,13 +93,27 @@ def encoder_key(
     settings += f" depth={depth}" if depth != MINILM_LAYERS else ""
     settings += " int8" if int8 else ""
     settings += f" read_share={read_share}" if read_share != READ_SHARE else ""
+    settings += f" tuned={tuned_digest(tuned)}" if tuned is not None else ""
     return f"{MINILM_DISTRIBUTION}=={version} {settings}"
 
 
+def tuned_layers(model: PreTrainedModel) -> dict[str, object]:
+    """The weights tuning changes (`jointel.train.minilm`): the transformer layers, not the embeddings."""
+    return {name: value for name, value in model.state_dict().items() if name.startswith("encoder.")}
+
+
+def tuned_digest(tuned: Path) -> str:
+    """A short hash of a tuned layers file: contextual vectors cached for other weights are then a miss."""
+    return hashlib.sha256(Path(tuned).read_bytes()).hexdigest()[:16]
+
+
 @functools.lru_cache(maxsize=4)
-def load_minilm(depth: int = MINILM_LAYERS, int8: bool = False) -> tuple[PreTrainedTokenizerBase, PreTrainedModel]:
-    """The fast tokenizer and the frozen model in eval mode (its first `depth` layers, linear layers in int8 if
-    `int8`), loaded once per process and setting from the package's files.
+def load_minilm(
+    depth: int = MINILM_LAYERS, int8: bool = False, tuned: Path | None = None
+) -> tuple[PreTrainedTokenizerBase, PreTrainedModel]:
+    """The fast tokenizer and the frozen model in eval mode (its first `depth` layers, with the `tuned` layers
+    file's weights if given, linear layers in int8 if `int8`), loaded once per process and setting from the
+    package's files.
 
     Only the layers that run are built and read (the package's other layers are skipped, not loaded and dropped),
     and quietly: a user of `jointel annotate` sees no progress bar of transformers' and no warning of torch's."""
@@ -113,12 +129,29 @@ def load_minilm(depth: int = MINILM_LAYERS, int8: bool = False) -> tuple[PreTrai
         config = AutoConfig.from_pretrained(directory, local_files_only=True, num_hidden_layers=depth)
         model = AutoModel.from_pretrained(directory, config=config, local_files_only=True).eval()
         model.requires_grad_(False)
+        if tuned is not None:
+            _load_tuned(model, Path(tuned))
         if int8:
             import torch
 
             # In place: a copy would hold float32 MiniLM beside its int8 version (the peak RSS, 100 MB more).
             torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
     return tokenizer, model
+
+
+def _load_tuned(model: PreTrainedModel, tuned: Path) -> None:
+    """Put the tuned layers of `tuned` into `model`, which must have the same layers (depth and shapes)."""
+    import torch
+
+    try:
+        state = torch.load(tuned, map_location="cpu", weights_only=True)
+    except (OSError, RuntimeError, EOFError) as error:
+        raise FileNotFoundError(f"{tuned}: cannot read the tuned MiniLM layers ({error})") from None
+    expected = tuned_layers(model)
+    if set(state) != set(expected) or any(state[name].shape != value.shape for name, value in expected.items()):
+        depth = model.config.num_hidden_layers
+        raise ValueError(f"{tuned}: tuned layers for another MiniLM depth or shape than the model's ({depth} layers)")
+    model.load_state_dict({name: value.float() for name, value in state.items()}, strict=False)
 
 
 @contextlib.contextmanager
@@ -276,9 +309,10 @@ class ContextualEncoder:
         depth: int = MINILM_LAYERS,
         int8: bool = False,
         read_share: float = READ_SHARE,
+        tuned: Path | None = None,
     ) -> None:
         self.width = readout_width(layers, depth)
-        self.tokenizer, self.model = load_minilm(depth, int8)
+        self.tokenizer, self.model = load_minilm(depth, int8, tuned)
         longest = self.model.config.max_position_embeddings
         if not MAX_PIECES_PER_WORD + SPECIAL_PIECES <= max_wordpieces <= longest:
             raise ValueError(f"max_wordpieces must be in [{MAX_PIECES_PER_WORD + SPECIAL_PIECES}, {longest}]")
@@ -289,7 +323,7 @@ class ContextualEncoder:
         self.layers = layers
         self.read_share = read_share
         self.dtype = np.float16 if layers == "all" else np.float32
-        self.key = encoder_key(max_wordpieces, layers, depth, int8, read_share)
+        self.key = encoder_key(max_wordpieces, layers, depth, int8, read_share, tuned)
 
     def encode_document(self, sentences: Sequence[Sequence[str]]) -> list[np.ndarray]:
         """One array (len(sentence), width) per sentence: float32 (384) for "last4", float16 ((depth + 1) × 384) for

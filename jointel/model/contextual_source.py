@@ -23,6 +23,7 @@ from jointel.model.config import ConfigError, ModelConfig
 from jointel.model.contextual import CONTEXTUAL_DIM, MINILM_LAYERS, READ_SHARE, ContextualEncoder, encoder_key
 
 Sentences = Sequence[Sequence[str]]
+TUNED_FILE = "minilm.pt"  # a saved model's tuned MiniLM layers (`ModelConfig.contextual_tuned`)
 DocumentKey = tuple[tuple[str, ...], ...]  # a document's tokens, sentence by sentence: what its vectors depend on
 
 
@@ -83,9 +84,10 @@ class ContextualSource:
         depth: int = MINILM_LAYERS,
         int8: bool = False,
         read_share: float = READ_SHARE,
+        tuned: Path | None = None,
     ) -> None:
         self.layers = layers
-        self.settings = {"depth": depth, "int8": int8, "read_share": read_share}
+        self.settings = {"depth": depth, "int8": int8, "read_share": read_share, "tuned": tuned}
         self._encoder = encoder
         self._remembered: dict[DocumentKey, list[np.ndarray]] | None = {} if remember else None
         self._disk: ContextualCache | None = None
@@ -95,9 +97,11 @@ class ContextualSource:
 
     @classmethod
     def for_config(
-        cls, config: ModelConfig, cache_dir: Path | None = None, remember: bool = False
+        cls, config: ModelConfig, cache_dir: Path | None = None, remember: bool = False, directory: Path | None = None
     ) -> ContextualSource | None:
-        """The source a model of `config` reads, None for a model without contextual features."""
+        """The source a model of `config` reads, None for a model without contextual features. A relative
+        `contextual_tuned` is a file of the model's `directory` if given (a saved model), else of the working
+        directory (a training config)."""
         if not config.contextual_dim:
             return None
         if config.contextual_dim != CONTEXTUAL_DIM:  # checked before the slow load
@@ -112,6 +116,7 @@ class ContextualSource:
             depth=config.contextual_depth,
             int8=config.contextual_int8,
             read_share=config.contextual_read_share,
+            tuned=tuned_path(config, directory),
         )
 
     def vectors(
@@ -137,11 +142,24 @@ class ContextualSource:
                     self._disk.put(key, vectors)
         return [found[key] for key in keys]
 
+    @property
+    def tuned(self) -> Path | None:
+        """The tuned MiniLM layers file this source reads (None: MiniLM as its package ships it)."""
+        return self.settings["tuned"]
+
     def _minilm(self) -> ContextualEncoder:
         if self._encoder is None:
             with torch.random.fork_rng(devices=[]):  # loading it must not move training's random stream
                 self._encoder = ContextualEncoder(layers=self.layers, **self.settings)
         return self._encoder
+
+
+def tuned_path(config: ModelConfig, directory: Path | None = None) -> Path | None:
+    """The tuned MiniLM layers file a model of `config` reads (None: MiniLM as its package ships it)."""
+    if not config.contextual_tuned:
+        return None
+    path = Path(config.contextual_tuned)
+    return directory / path if directory is not None and not path.is_absolute() else path
 
 
 def contextual_vectors(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 import pickle
+import shutil
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -24,7 +25,7 @@ from jointel.data.files import replaced_atomically
 from jointel.model.batch import IGNORE, Batch, Candidates, collate, collate_candidates, length_batches
 from jointel.model.candidate_features import CandidateSet
 from jointel.model.config import ConfigError, ModelConfig
-from jointel.model.contextual_source import ContextualSource
+from jointel.model.contextual_source import TUNED_FILE, ContextualSource
 from jointel.model.encoder import TokenEncoder
 from jointel.model.features import SentenceFeatures
 from jointel.model.linker import Linker
@@ -253,12 +254,18 @@ class JointModel(nn.Module):
         return self.linker(states, items, labels, candidates).softmax(-1)
 
     def save(self, directory: Path) -> None:
-        """Write `config.json`, `vocabs.json` and `weights.pt`: all that `load()` needs. A NIL threshold calibrated
-        for the weights these replace is removed (see `threshold.py`)."""
+        """Write `config.json`, `vocabs.json` and `weights.pt`: all that `load()` needs, and the tuned MiniLM layers
+        the model reads as `minilm.pt`. A NIL threshold calibrated for the weights these replace is removed (see
+        `threshold.py`)."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         forget_nil_threshold(directory)
-        self.config.save(directory / "config.json")
+        tuned = self.contextual.tuned if self.contextual is not None else None
+        if tuned is not None and tuned.resolve() != (directory / TUNED_FILE).resolve():
+            with replaced_atomically(directory / TUNED_FILE) as temp:
+                shutil.copyfile(tuned, temp)
+        config = replace(self.config, contextual_tuned=TUNED_FILE) if tuned is not None else self.config
+        config.save(directory / "config.json")
         save_vocabs(directory / "vocabs.json", self.vocabs)
         with replaced_atomically(directory / "weights.pt") as temp:
             torch.save(self.state_dict(), temp)
@@ -272,7 +279,7 @@ class JointModel(nn.Module):
             if not (directory / name).is_file():
                 raise FileNotFoundError(f"{directory / name}: missing; is {directory} a model saved by jointel?")
         config = ModelConfig.load(directory / "config.json", saved_model=True)
-        contextual = contextual if contextual is not None else ContextualSource.for_config(config)
+        contextual = contextual if contextual is not None else ContextualSource.for_config(config, directory=directory)
         model = cls(config, load_vocabs(directory / "vocabs.json"), contextual)
         path = directory / "weights.pt"
         state = read_saved(path, "weights file", "retrain or copy it again")

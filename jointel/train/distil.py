@@ -60,7 +60,7 @@ def check_teacher(config: ModelConfig, teacher: Path | None) -> None:
 def load_teacher(directory: Path, contextual_cache: Path | None = None) -> JointModel:
     """The teacher saved in `directory`, reading its contextual vectors (if it has any) through `contextual_cache`."""
     config = ModelConfig.load(Path(directory) / "config.json", saved_model=True)
-    return JointModel.load(directory, ContextualSource.for_config(config, contextual_cache))
+    return JointModel.load(directory, ContextualSource.for_config(config, contextual_cache, directory=Path(directory)))
 
 
 def teacher_targets(

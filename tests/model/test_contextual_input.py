@@ -1,12 +1,13 @@
 """Frozen contextual token vectors as model input, with a stand-in for MiniLM (the real encoder: test_contextual)."""
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from jointel.model.config import ConfigError
+from jointel.model.config import ConfigError, ModelConfig
 from jointel.model.contextual import encoder_key
 from jointel.model.contextual_source import ContextualCache, ContextualSource, contextual_vectors
 from jointel.model.inputs import gold_features
@@ -215,6 +216,8 @@ def test_a_contextual_width_other_than_minilms_is_refused_before_loading_it(tiny
 def test_the_minilm_depth_is_a_checked_setting_that_sizes_the_layer_mix_and_the_cache_key(tiny_config, tiny_vocabs):
     with pytest.raises(ConfigError, match="contextual_depth"):
         dataclasses.replace(tiny_config, contextual_dim=384, contextual_depth=0)
+    with pytest.raises(ConfigError, match="contextual_tuned names tuned MiniLM layers: it needs contextual_dim 384"):
+        dataclasses.replace(tiny_config, contextual_tuned="minilm.pt")
     with pytest.raises(ConfigError, match=r"contextual_read_share is a share of a window, in \(0, 1\], not 1.5"):
         dataclasses.replace(tiny_config, contextual_dim=384, contextual_read_share=1.5)
     config = dataclasses.replace(tiny_config, contextual_dim=384, contextual_layers="all", contextual_depth=3)
@@ -222,3 +225,21 @@ def test_the_minilm_depth_is_a_checked_setting_that_sizes_the_layer_mix_and_the_
     assert encoder_key().endswith("wordpieces=256 layers=4 pieces_per_word=10")  # older caches stay valid
     assert encoder_key(depth=3, int8=True).endswith("pieces_per_word=10 depth=3 int8")
     assert encoder_key(read_share=1.0).endswith("pieces_per_word=10 read_share=1.0")
+
+
+def test_a_model_saves_the_tuned_minilm_layers_it_reads_and_finds_them_beside_it(contextual_model, tmp_path):
+    tuned = tmp_path / "runs" / "tuned-layers.pt"
+    tuned.parent.mkdir()
+    tuned.write_bytes(b"tuned layers")
+    config = dataclasses.replace(contextual_model.config, contextual_tuned=str(tuned))
+    model = JointModel(config, contextual_model.vocabs, ContextualSource(encoder=FakeEncoder(), tuned=tuned))
+    model.save(tmp_path / "model")
+    model.save(tmp_path / "model")  # again, as training does after a better epoch: the copy is replaced
+    assert (tmp_path / "model" / "minilm.pt").read_bytes() == b"tuned layers"
+    saved = ModelConfig.load(tmp_path / "model" / "config.json", saved_model=True)
+    assert saved.contextual_tuned == "minilm.pt"  # the model directory can move: the name is relative to it
+    assert config.contextual_tuned == str(tuned)  # the run's own config is left alone
+    readable = dataclasses.replace(saved, contextual_dim=384)
+    assert ContextualSource.for_config(readable, directory=tmp_path / "model").tuned == tmp_path / "model" / "minilm.pt"
+    assert ContextualSource.for_config(readable).tuned == Path("minilm.pt")  # a training config: the working directory
+    assert ContextualSource.for_config(dataclasses.replace(readable, contextual_tuned="")).tuned is None
