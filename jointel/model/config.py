@@ -82,6 +82,7 @@ class ModelConfig:
     name_only_rate: float = 0.0
     name_only_nil: str = "keep"
     # training
+    mention_swap_rate: float = 0.0  # train on a copy of train with this share of names swapped (train/augment.py)
     epochs: int = 30
     batch_size: int = 32
     learning_rate: float = 0.001
@@ -114,6 +115,10 @@ class ModelConfig:
             raise ConfigError(f"weight_average is a decay in [0, 1), not {self.weight_average}")
         if self.name_only_nil not in NAME_ONLY_NIL:
             raise ConfigError(f"name_only_nil must be one of {', '.join(NAME_ONLY_NIL)}, not {self.name_only_nil!r}")
+        if not 0.0 <= self.mention_swap_rate <= 1.0:
+            raise ConfigError(
+                f"mention_swap_rate is a share of training mentions: in [0, 1], not {self.mention_swap_rate}"
+            )
         if self.name_only_rate > 1.0:
             raise ConfigError(f"name_only_rate is a share of training mentions: at most 1, not {self.name_only_rate}")
         if self.contextual_layers not in LAYER_READOUTS:

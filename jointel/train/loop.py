@@ -37,6 +37,7 @@ from jointel.model.predict import link_documents, predict_documents
 from jointel.model.tokens import TokenIds
 from jointel.model.vectors import load_glove
 from jointel.model.vocab import build_vocabs, load_vocabs, save_vocabs
+from jointel.train.augment import swapped_documents
 from jointel.train.average import WeightAverage
 from jointel.train.checkpoint import RESTART, load_checkpoint, save_checkpoint
 from jointel.train.curve import plot_history
@@ -96,6 +97,8 @@ def train_model(
     for name in OUTPUTS:  # a resumed run with no epoch left writes none of them: clear a killed run's leftovers
         tidy(out_dir / name)
     access = KBAccess.for_model(kb, config.candidate_protocol, config)
+    if config.mention_swap_rate:
+        train = [*train, *swapped_documents(train, config.mention_swap_rate, config.seed)]
     extra = list(dev) if config.train_with_dev else []
     training = [*train, *extra]
     _seed(config.seed)

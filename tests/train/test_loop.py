@@ -189,3 +189,23 @@ def test_is_finished_after_every_epoch_or_patience_without_improvement(tiny_conf
     assert [is_finished(history[:n], config) for n in range(5)] == [False, False, False, True, True]
     with_dev = dataclasses.replace(config, train_with_dev=True)  # dev cannot stop it: all epochs run
     assert [is_finished(history[:n], with_dev) for n in range(5)] == [False, False, False, False, True]
+
+
+def test_a_mention_swap_rate_trains_on_the_stories_and_their_swapped_copies(
+    tiny_training, tiny_kb, tmp_path, monkeypatch
+):
+    import jointel.train.loop as loop
+
+    documents, config = tiny_training
+    read = []
+
+    def gold_features(stories, *args, **kwargs):
+        read.extend(story.id for story in stories)
+        return original(stories, *args, **kwargs)
+
+    original = loop.gold_features
+    monkeypatch.setattr(loop, "gold_features", gold_features)
+    with KB(tiny_kb.path) as kb:
+        train_model(dataclasses.replace(config, epochs=1, mention_swap_rate=1.0), documents, documents, kb, tmp_path)
+    swapped = [story for story in read if story.endswith(" swapped")]
+    assert swapped and read == [story.id for story in documents] + swapped

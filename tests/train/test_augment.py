@@ -1,0 +1,82 @@
+"""Mention replacement: training stories read again with names of the same type drawn from other stories."""
+
+import dataclasses
+
+import pytest
+
+from jointel.data.documents import Document, Sentence, Span
+from jointel.model.config import ConfigError
+from jointel.train.augment import mention_names, swapped_documents
+
+CRICKET = Document(
+    "1 CRICKET",
+    "train",
+    (
+        Sentence(
+            ("West", "Indian", "Phil", "Simmons", "took", "four", "as", "Leicestershire", "won", "."),
+            (
+                Span(0, 2, "MISC", "West_Indies"),
+                Span(2, 4, "PER", "Phil_Simmons"),
+                Span(7, 8, "ORG", "Leicestershire_County_Cricket_Club"),
+            ),
+        ),
+    ),
+)
+TENNIS = Document(
+    "2 TENNIS",
+    "train",
+    (
+        Sentence(
+            ("Steffi", "Graf", "beat", "Monica", "Seles", "in", "New", "York", "."),
+            (
+                Span(0, 2, "PER", "Steffi_Graf"),
+                Span(3, 5, "PER", "Monica_Seles"),
+                Span(6, 8, "LOC", "New_York_City"),
+            ),
+        ),
+    ),
+)
+
+
+def names_of(sentence: Sentence) -> list[tuple[tuple[str, ...], str]]:
+    return [(sentence.tokens[span.start : span.end], span.label) for span in sentence.spans]
+
+
+def test_names_are_listed_once_by_type():
+    names = mention_names([CRICKET, TENNIS])
+    assert names["PER"] == [("Phil", "Simmons"), ("Steffi", "Graf"), ("Monica", "Seles")]
+    assert names["LOC"] == [("New", "York")]
+
+
+def test_every_swapped_name_is_a_training_name_of_its_type_and_takes_no_linking_loss():
+    names = mention_names([CRICKET, TENNIS])
+    copies = swapped_documents([CRICKET, TENNIS], 1.0, seed=1)
+    assert [copy.id for copy in copies] == ["1 CRICKET swapped", "2 TENNIS swapped"]
+    assert [copy.number for copy in copies] == [1, 2]  # candidate protocols read the story's number
+    for original, copy in zip([CRICKET, TENNIS], copies, strict=True):
+        (before,), (after,) = original.sentences, copy.sentences
+        assert [label for _, label in names_of(after)] == [label for _, label in names_of(before)]
+        for (name, label), span, old in zip(names_of(after), after.spans, before.spans, strict=True):
+            assert name in names[label]
+            swapped = name != before.tokens[old.start : old.end]
+            assert (span.entity, span.is_annotated) == ((None, False) if swapped else (old.entity, True))
+        # the words between the names are the story's own, in order
+        kept = [t for i, t in enumerate(after.tokens) if not any(s.start <= i < s.end for s in after.spans)]
+        assert kept == [t for i, t in enumerate(before.tokens) if not any(s.start <= i < s.end for s in before.spans)]
+    # the only LOC has no other name to take: it stays, with its link
+    assert copies[1].sentences[0].spans[-1] == Span(
+        copies[1].sentences[0].spans[-1].start, len(copies[1].sentences[0].tokens) - 1, "LOC", "New_York_City"
+    )
+
+
+def test_swapping_is_a_function_of_the_seed_and_none_at_rate_zero():
+    corpus = [CRICKET, TENNIS] * 3
+    corpus = [dataclasses.replace(document, id=f"{i} {document.id}") for i, document in enumerate(corpus)]
+    assert swapped_documents(corpus, 0.5, seed=1) == swapped_documents(corpus, 0.5, seed=1)
+    assert swapped_documents(corpus, 0.5, seed=1) != swapped_documents(corpus, 0.5, seed=2)
+    assert swapped_documents(corpus, 0.0, seed=1) == []
+
+
+def test_the_rate_is_a_share(tiny_config):
+    with pytest.raises(ConfigError, match=r"mention_swap_rate is a share of training mentions: in \[0, 1\], not 1.5"):
+        dataclasses.replace(tiny_config, mention_swap_rate=1.5)
