@@ -155,11 +155,15 @@ class ContextualSource:
 
 
 def tuned_path(config: ModelConfig, directory: Path | None = None) -> Path | None:
-    """The tuned MiniLM layers file a model of `config` reads (None: MiniLM as its package ships it)."""
+    """The tuned MiniLM layers file a model of `config` reads (None: MiniLM as its package ships it), checked
+    before anything is loaded."""
     if not config.contextual_tuned:
         return None
     path = Path(config.contextual_tuned)
-    return directory / path if directory is not None and not path.is_absolute() else path
+    path = directory / path if directory is not None and not path.is_absolute() else path
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: the tuned MiniLM layers of contextual_tuned are missing")
+    return path
 
 
 def contextual_vectors(

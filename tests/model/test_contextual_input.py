@@ -1,7 +1,6 @@
 """Frozen contextual token vectors as model input, with a stand-in for MiniLM (the real encoder: test_contextual)."""
 
 import dataclasses
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -241,5 +240,6 @@ def test_a_model_saves_the_tuned_minilm_layers_it_reads_and_finds_them_beside_it
     assert config.contextual_tuned == str(tuned)  # the run's own config is left alone
     readable = dataclasses.replace(saved, contextual_dim=384)
     assert ContextualSource.for_config(readable, directory=tmp_path / "model").tuned == tmp_path / "model" / "minilm.pt"
-    assert ContextualSource.for_config(readable).tuned == Path("minilm.pt")  # a training config: the working directory
+    with pytest.raises(FileNotFoundError, match=r"minilm\.pt: the tuned MiniLM layers of contextual_tuned are missing"):
+        ContextualSource.for_config(readable)  # a training config: a file of the working directory, not here
     assert ContextualSource.for_config(dataclasses.replace(readable, contextual_tuned="")).tuned is None
