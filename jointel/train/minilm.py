@@ -37,6 +37,9 @@ _TAG_INDEX = {tag: index for index, tag in enumerate(TAGS)}
 
 @dataclass(frozen=True)
 class TuneConfig:
+    """How MiniLM is tuned: its first `depth` layers, windows read as a model with `contextual_read_share` reads
+    them, AdamW with a linearly decaying rate over `epochs`, `batch_windows` windows a step."""
+
     depth: int = 2
     read_share: float = 1.0
     epochs: int = 4
@@ -48,7 +51,7 @@ class TuneConfig:
 
 @dataclass(frozen=True)
 class TaggedWindow:
-    """A window and the tag of each word it reads out, in the order of its first pieces (`Window.owners`)."""
+    """A window, the document words it reads out (in order), and their gold tags."""
 
     window: Window
     words: np.ndarray  # (W,) document word index of each read-out word
@@ -139,7 +142,7 @@ def tune_minilm(
     progress: Callable[[int, int], None] | None = None,
 ) -> list[dict[str, float]]:
     """Tune MiniLM's first `config.depth` layers on `train`; after each epoch, the layers go to `out/minilm.pt`
-    when the tag F1 on `dev` is the best so far. Returns one row per epoch (loss, dev F1, seconds)."""
+    when the tag F1 on `dev` is the best so far. Returns one row per epoch (mean loss, dev tag F1)."""
     random.seed(config.seed)
     torch.manual_seed(config.seed)
     encoder = ContextualEncoder(depth=config.depth, read_share=config.read_share)
