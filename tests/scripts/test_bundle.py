@@ -1,10 +1,11 @@
 """scripts/bundle.py: what a bundle keeps of its model, loaded from its file as `make` runs it."""
 
+import dataclasses
 import importlib.util
 import shutil
 from pathlib import Path
 
-from jointel.model import JointModel, load_nil_bias, load_nil_threshold, save_nil_threshold
+from jointel.model import ContextualSource, JointModel, load_nil_bias, load_nil_threshold, save_nil_threshold
 
 PATH = Path(__file__).parents[2] / "scripts" / "bundle.py"
 SPEC = importlib.util.spec_from_file_location("bundle", PATH)
@@ -43,3 +44,15 @@ def test_a_bundle_takes_its_calibration_from_the_run_it_is_told(tiny_model_dir, 
     assert (load_nil_threshold(tmp_path / "taken"), load_nil_bias(tmp_path / "taken")) == (0.25, 8.0)
     kept = JointModel.load(tmp_path / "taken").vocabs["words"]
     assert words <= set(kept.items)  # every word it trained on keeps its vector
+
+
+def test_a_bundle_keeps_the_tuned_minilm_layers_its_model_reads(tiny_model_dir, tiny_kb, tmp_path):
+    tiny = JointModel.load(tiny_model_dir)
+    config = dataclasses.replace(tiny.config, contextual_dim=384, contextual_tuned=str(tmp_path / "tuned.pt"))
+    (tmp_path / "tuned.pt").write_bytes(b"tuned layers")
+    JointModel(config, tiny.vocabs, ContextualSource(tuned=tmp_path / "tuned.pt")).save(tmp_path / "run")
+
+    bundle.bundle(tmp_path / "run", tmp_path / "bundle", tiny_kb.path, set(), 10)
+
+    assert (tmp_path / "bundle" / "minilm.pt").read_bytes() == b"tuned layers"
+    assert JointModel.load(tmp_path / "bundle").contextual.tuned == tmp_path / "bundle" / "minilm.pt"
