@@ -140,13 +140,12 @@ def load_minilm(
 
 
 def _load_tuned(model: PreTrainedModel, tuned: Path) -> None:
-    """Put the tuned layers of `tuned` into `model`, which must have the same layers (depth and shapes)."""
-    import torch
+    """Put the tuned layers of `tuned` into `model`, which must have the same layers (depth and shapes). Read as
+    every saved weights file is (`read_saved`: a cut or damaged archive is an error, not garbage weights)."""
+    from jointel.model.joint import read_saved  # here, not at the top: joint imports this module
 
-    try:
-        state = torch.load(tuned, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, EOFError) as error:
-        raise FileNotFoundError(f"{tuned}: cannot read the tuned MiniLM layers ({error})") from None
+    remedy = "tune them again (scripts/tune_minilm.py) or copy the model directory again, whole"
+    state = read_saved(tuned, "tuned MiniLM layers file", remedy)
     expected = tuned_layers(model)
     if set(state) != set(expected) or any(state[name].shape != value.shape for name, value in expected.items()):
         depth = model.config.num_hidden_layers

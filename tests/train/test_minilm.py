@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from jointel.data.documents import Document, Sentence, Span
+from jointel.model.config import ConfigError
 from jointel.model.contextual import ContextualEncoder, encoder_key, load_minilm
 from jointel.train.minilm import TAGS, Tagger, TuneConfig, batch_tensors, tagged_windows, tune_minilm
 
@@ -84,5 +85,10 @@ def test_tuned_layers_of_another_depth_or_a_damaged_file_are_clear_errors(tmp_pa
     with pytest.raises(ValueError, match=r"depth1\.pt: tuned layers for another MiniLM depth"):
         load_minilm.__wrapped__(2, False, tmp_path / "depth1.pt")
     (tmp_path / "cut.pt").write_bytes((tmp_path / "depth1.pt").read_bytes()[:100])
-    with pytest.raises(FileNotFoundError, match=r"cut\.pt: cannot read the tuned MiniLM layers"):
+    with pytest.raises(ConfigError, match=r"cut\.pt: not a jointel tuned MiniLM layers file \(truncated\?\)"):
         load_minilm.__wrapped__(1, False, tmp_path / "cut.pt")
+    damaged = bytearray((tmp_path / "depth1.pt").read_bytes())
+    damaged[len(damaged) // 2] ^= 0xFF  # a flipped byte inside the weights: torch alone would load it
+    (tmp_path / "damaged.pt").write_bytes(bytes(damaged))
+    with pytest.raises(ConfigError, match=r"damaged\.pt: not a jointel tuned MiniLM layers file"):
+        load_minilm.__wrapped__(1, False, tmp_path / "damaged.pt")
