@@ -76,8 +76,9 @@ def bundle(
         half = {name: value.half() if value.is_floating_point() else value for name, value in state.items()}
         half["linker.words.weight"] = half["encoder.words.weight"]  # one shared tensor, saved once
         torch.save(half, temp / "weights.pt")
-        if model.config.contextual_tuned:  # the tuned MiniLM layers the model reads, already half precision
-            shutil.copyfile(model_dir / model.config.contextual_tuned, temp / model.config.contextual_tuned)
+        tuned = model.contextual.tuned if model.contextual is not None else None
+        if tuned is not None:  # the tuned MiniLM layers the model reads (`minilm.pt`), already half precision
+            shutil.copyfile(tuned, temp / tuned.name)
         if share_kb is None:
             slice_realistic(kb_path, temp / "kb.sqlite")
         else:
