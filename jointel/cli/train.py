@@ -23,7 +23,7 @@ from jointel.cli.paths import default_contextual_cache, default_kb_path
 from jointel.cli.progress import progress_bar
 from jointel.kb.lookup import KB
 from jointel.model.config import ModelConfig, field_minimum
-from jointel.train.distil import check_teacher
+from jointel.train.distil import check_teachers
 from jointel.train.loop import EpochResult, train_model
 
 
@@ -33,21 +33,22 @@ def train(
     resume: bool = False,
     data_dir: Path | None = None,
     kb: Path | None = None,
-    teacher: Path | None = None,
+    teacher: list[Path] | None = None,
     **overrides: typing.Any,
 ) -> None:
     """Train on CoNLL/AIDA train, early-stop on testa; the best model goes to OUT/model (`--train-with-dev`: train
     on testa too for all epochs, and keep the last). `--teacher DIR --distil-weight A`: learn from the model in DIR
-    too (knowledge distillation)."""
+    too (knowledge distillation); `--teacher` again for each more teacher, whose mean is learnt (an ensemble)."""
     check_output_directory(out, "--out")
     settings = ModelConfig.load(config) if config else ModelConfig()
     if resume and (out / "model" / "config.json").is_file() and config is None:
         settings = ModelConfig.load(out / "model" / "config.json", saved_model=True)
     settings = dataclasses.replace(settings, **{k: v for k, v in overrides.items() if v is not None})
-    check_teacher(settings, teacher)
-    if teacher is not None and settings.distil_weight > 0:  # a run input, not a model setting: said, not saved
+    teachers = teacher or []
+    check_teachers(settings, teachers)
+    if teachers and settings.distil_weight > 0:  # a run input, not a model setting: said, not saved
         weights = f"distil_weight {settings.distil_weight}, distil_temperature {settings.distil_temperature}"
-        Console().print(escape(f"distilling from the teacher {teacher} ({weights})"))
+        Console().print(escape(f"distilling from {', '.join(map(str, teachers))} ({weights})"))
     corpus = load_corpus_with_status(data_dir)
     with KB(kb or default_kb_path()) as knowledge_base, progress_bar("training") as progress:
         task = progress.add_task("epoch 1", total=None)
@@ -64,7 +65,7 @@ def train(
             resume,
             advance,
             default_contextual_cache(),
-            teacher,
+            teachers,
         )
     Console().print(history_table(history))
     kept = "model of the last epoch (trained on testa too)" if settings.train_with_dev else "best model"
@@ -101,7 +102,8 @@ def _with_config_options(function: typing.Callable) -> typing.Callable:
         fixed[4].replace(annotation=Annotated[Path | None, typer.Option(help="Knowledge base (kb.sqlite).")]),
         fixed[5].replace(
             annotation=Annotated[
-                Path | None, typer.Option(help="Teacher model directory to distil from (with --distil-weight).")
+                list[Path] | None,
+                typer.Option(help="Teacher model directory to distil from (with --distil-weight); repeat for more."),
             ]
         ),
     ]

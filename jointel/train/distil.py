@@ -7,7 +7,8 @@ The teacher reads the training documents as it was trained to: its own vocabular
 priors are held out as the student's are (`ModelConfig.leave_one_out_priors` of the student): otherwise the teacher
 would see each document's own links in the priors, and pass that knowledge on as confidence.
 
-The teacher's distributions are kept at temperature 1; the student's loss softens them (`tempered`).
+The teacher's distributions are kept at temperature 1; the student's loss softens them (`tempered`). Several
+teachers teach as one ensemble: the student learns the mean of their distributions (`mean_targets`).
 """
 
 from __future__ import annotations
@@ -45,16 +46,15 @@ class SoftTargets:
     action_names: tuple[str, ...] = ACTIONS
 
 
-def check_teacher(config: ModelConfig, teacher: Path | None) -> None:
-    """A ConfigError, before any work, when `config` distils without a teacher or the teacher is no saved model."""
-    if config.distil_weight > 0 and teacher is None:
+def check_teachers(config: ModelConfig, teachers: Sequence[Path]) -> None:
+    """A ConfigError, before any work, when `config` distils without a teacher or a teacher is no saved model."""
+    if config.distil_weight > 0 and not teachers:
         raise ConfigError(f"distil_weight {config.distil_weight} needs a teacher model to learn from (--teacher DIR)")
-    if teacher is None:
-        return
-    if not (Path(teacher) / "config.json").is_file():
-        raise ConfigError(f"{teacher}: no config.json; is it a model saved by jointel (the teacher)?")
-    if config.distil_weight == 0:
-        logger.warning("teacher %s not read: distil_weight is 0", teacher)
+    for teacher in teachers:
+        if not (Path(teacher) / "config.json").is_file():
+            raise ConfigError(f"{teacher}: no config.json; is it a model saved by jointel (the teacher)?")
+    if teachers and config.distil_weight == 0:
+        logger.warning("teachers not read: distil_weight is 0 (%s)", ", ".join(map(str, teachers)))
 
 
 def load_teacher(directory: Path, contextual_cache: Path | None = None) -> JointModel:
@@ -125,6 +125,32 @@ def student_targets(targets: Sequence[SoftTargets], student_actions: Sequence[st
         return list(targets)
     order = [teacher_actions.index(name) for name in student_actions]
     return [replace(t, actions=t.actions[:, order], action_names=tuple(student_actions)) for t in targets]
+
+
+def mean_targets(per_teacher: Sequence[Sequence[SoftTargets]]) -> list[SoftTargets]:
+    """Several teachers' targets on the same sentences as one teacher's (an ensemble's): the mean of their action
+    distributions, and of their link distributions by title (a title a teacher does not list has 0 from it; a
+    mention only the teachers with candidates for it speak of). Each teacher's actions in one order
+    (`student_targets`)."""
+    if len(per_teacher) == 1:
+        return list(per_teacher[0])
+    if len({len(targets) for targets in per_teacher}) != 1:
+        raise ValueError("the teachers' targets are not of the same sentences")
+    return [_mean_target(sentence) for sentence in zip(*per_teacher, strict=True)]
+
+
+def _mean_target(targets: Sequence[SoftTargets]) -> SoftTargets:
+    names = {target.action_names for target in targets}
+    if len(names) != 1 or len({target.actions.shape for target in targets}) != 1:
+        raise ValueError("the teachers' targets of a sentence differ in their actions or steps")
+    actions = torch.stack([target.actions for target in targets]).mean(0)
+    return SoftTargets(actions, tuple(map(_mean_link, zip(*(t.links for t in targets), strict=True))), names.pop())
+
+
+def _mean_link(links: Sequence[LinkTarget]) -> LinkTarget:
+    spoken = [link for link in links if link]
+    keys = dict.fromkeys(key for link in spoken for key in link)  # titles in first-seen order, NIL among them
+    return {key: sum(link.get(key, 0.0) for link in spoken) / len(spoken) for key in keys}
 
 
 def aligned_link_target(teacher: Mapping[str | None, float], student: Sequence[str | None]) -> list[float] | None:

@@ -41,7 +41,14 @@ from jointel.train.augment import swapped_documents
 from jointel.train.average import WeightAverage
 from jointel.train.checkpoint import RESTART, load_checkpoint, save_checkpoint
 from jointel.train.curve import plot_history
-from jointel.train.distil import SoftTargets, check_teacher, load_teacher, student_targets, teacher_targets
+from jointel.train.distil import (
+    SoftTargets,
+    check_teachers,
+    load_teacher,
+    mean_targets,
+    student_targets,
+    teacher_targets,
+)
 from jointel.train.distil_loss import distilled_loss
 
 logger = logging.getLogger(__name__)
@@ -78,7 +85,7 @@ def train_model(
     resume: bool = False,
     progress: Progress | None = None,
     contextual_cache: Path | None = None,
-    teacher: Path | None = None,
+    teachers: Sequence[Path] = (),
 ) -> list[EpochResult]:
     """Train until `config.epochs` or `config.patience` epochs without dev improvement; the best model is kept.
     With `config.train_with_dev` the dev documents are training documents too, and training runs all `epochs` and
@@ -88,10 +95,11 @@ def train_model(
     from and into `contextual_cache` if given; the run's source remembers them all until training ends (see
     `ContextualSource`).
 
-    With `config.distil_weight` > 0 the model learns from the model saved in `teacher` too (knowledge
-    distillation, `train/distil.py`), whose distributions on the training sentences are computed once, here.
+    With `config.distil_weight` > 0 the model learns from the models saved in `teachers` too (knowledge
+    distillation, `train/distil.py`; several are one ensemble), whose distributions on the training sentences are
+    computed once, here.
     """
-    check_teacher(config, teacher)
+    check_teachers(config, teachers)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name in OUTPUTS:  # a resumed run with no epoch left writes none of them: clear a killed run's leftovers
@@ -120,8 +128,10 @@ def train_model(
     if extra:  # dev, whose mentions have nothing of their own to hold out: the KB's priors count train's links
         features += gold_features(extra, token_ids, access, vectors[len(train) :], None, with_links, name_only)
     targets = None
-    if config.distil_weight > 0 and teacher is not None:
-        targets = _soft_targets(config, teacher, train, extra, kb, contextual_cache, name_only)
+    if config.distil_weight > 0 and teachers:
+        targets = mean_targets(
+            [_soft_targets(config, teacher, train, extra, kb, contextual_cache, name_only) for teacher in teachers]
+        )
     singletons = _singleton_mask(model, training)
     for epoch in range(len(history) + 1, config.epochs + 1):
         if is_finished(history, config):
@@ -161,7 +171,7 @@ def _soft_targets(
     name_only: NameOnly | None,
 ) -> list[SoftTargets]:
     """The teacher's soft targets of the training sentences, in the order of their features; the teacher is let go
-    afterwards (an accurate model holds MiniLM)."""
+    afterwards (an accurate model holds MiniLM), before the next one is read."""
     logger.info(
         "distilling from the teacher %s: distil_weight %s, distil_temperature %s",
         teacher,

@@ -12,7 +12,13 @@ from jointel.model.inputs import KBAccess, gold_features
 from jointel.model.joint import JointModel
 from jointel.model.tokens import TokenIds
 from jointel.model.vocab import build_vocabs, load_vocabs
-from jointel.train.distil import SoftTargets, aligned_link_target, student_targets, teacher_targets
+from jointel.train.distil import (
+    SoftTargets,
+    aligned_link_target,
+    mean_targets,
+    student_targets,
+    teacher_targets,
+)
 from jointel.train.distil_loss import distillation_divergence, divergence_sum
 from jointel.train.loop import train_model
 
@@ -82,6 +88,20 @@ def test_aligned_link_target_keeps_the_students_titles_renormalised():
     assert aligned_link_target({"A": 1.0}, ["B", "C", None]) is None  # no overlap: the mention is skipped
 
 
+def test_mean_targets_average_actions_and_links_by_title():
+    first = SoftTargets(torch.tensor([[0.8, 0.2]]), ({"A": 0.6, None: 0.4}, {"C": 1.0, None: 0.0}), ("SHIFT", "OUT"))
+    second = SoftTargets(torch.tensor([[0.4, 0.6]]), ({"B": 0.5, None: 0.5}, {}), ("SHIFT", "OUT"))
+    (mean,) = mean_targets([[first], [second]])
+    assert mean.actions.tolist() == [[pytest.approx(0.6), pytest.approx(0.4)]]
+    assert mean.links[0] == pytest.approx({"A": 0.3, None: 0.45, "B": 0.25})  # B is 0 for the first teacher
+    assert mean.links[1] == {"C": 1.0, None: 0.0}  # only the first teacher had candidates for it
+    assert mean_targets([[first]]) == [first]
+    with pytest.raises(ValueError, match="same sentences"):
+        mean_targets([[first], [first, second]])
+    with pytest.raises(ValueError, match="steps"):
+        mean_targets([[first], [SoftTargets(torch.ones(2, 2) / 2, first.links, first.action_names)]])
+
+
 def test_student_targets_map_action_columns_by_name():
     names = ("OUT", "SHIFT")
     target = SoftTargets(torch.tensor([[0.9, 0.1]]), (), names)
@@ -103,7 +123,7 @@ def test_distilled_training_moves_the_student_toward_the_teacher(tiny_model_dir,
         distil_temperature=2.0,
     )
     with KB(tiny_kb.path) as kb:
-        history = train_model(config, documents, documents, kb, tmp_path, teacher=tiny_model_dir)
+        history = train_model(config, documents, documents, kb, tmp_path, teachers=[tiny_model_dir])
         targets = teacher_targets(JointModel.load(tiny_model_dir), documents, kb, held_out=False)
         torch.manual_seed(config.seed)  # the student's initial weights, as `train_model` made them
         before = JointModel(config, load_vocabs(tmp_path / "vocabs.json"))
@@ -129,7 +149,7 @@ def test_distillation_alone_follows_a_teacher_that_gold_labels_do_not(tiny_kb, t
         teacher.save(tmp_path / "teacher")
         targets = teacher_targets(teacher, documents, kb, held_out=False)
         distilled = dataclasses.replace(config, distil_weight=1.0)
-        train_model(distilled, documents, documents, kb, tmp_path / "distilled", teacher=tmp_path / "teacher")
+        train_model(distilled, documents, documents, kb, tmp_path / "distilled", teachers=[tmp_path / "teacher"])
         train_model(config, documents, documents, kb, tmp_path / "gold")
         students = [JointModel.load(tmp_path / name / "model") for name in ("distilled", "gold")]
         features = _features(students[0], documents, kb)
@@ -142,7 +162,7 @@ def test_a_teacher_without_distil_weight_changes_nothing(tiny_model_dir, tiny_kb
     config = dataclasses.replace(tiny_config, candidate_protocol="realistic", epochs=1)
     with KB(tiny_kb.path) as kb:
         plain = train_model(config, documents, documents, kb, tmp_path / "plain")
-        with_teacher = train_model(config, documents, documents, kb, tmp_path / "teacher", teacher=tiny_model_dir)
+        with_teacher = train_model(config, documents, documents, kb, tmp_path / "teacher", teachers=[tiny_model_dir])
     assert plain[0].ner_loss == with_teacher[0].ner_loss
     first, second = JointModel.load(tmp_path / "plain" / "model"), JointModel.load(tmp_path / "teacher" / "model")
     for name, tensor in first.state_dict().items():
@@ -163,10 +183,11 @@ def test_train_command_distils_from_a_teacher(tiny_model_dir, tiny_kb, kb_data_d
 
     env = {"JOINTEL_DATA": str(kb_data_dir), "JOINTEL_CACHE": str(tmp_path / "cache")}
     tiny = ["--word-dim", "8", "--no-pretrained-vectors", "--hidden", "12", "--context-hidden", "8", "--epochs", "1"]
-    distil = ["--teacher", str(tiny_model_dir), "--distil-weight", "0.5", "--distil-temperature", "2"]
+    teachers = ["--teacher", str(tiny_model_dir), "--teacher", str(tiny_model_dir)]  # an ensemble of two, the same
+    distil = [*teachers, "--distil-weight", "0.5", "--distil-temperature", "2"]
     args = ["train", "--out", str(tmp_path / "run"), "--kb", str(tiny_kb.path), *tiny, *distil]
     result = CliRunner().invoke(app, args, env=env)
     assert result.exit_code == 0, result.output
     saved = json.loads((tmp_path / "run" / "model" / "config.json").read_text())
     assert (saved["distil_weight"], saved["distil_temperature"]) == (0.5, 2.0)
-    assert f"distilling from the teacher {tiny_model_dir}" in " ".join(result.output.split())
+    assert f"distilling from {tiny_model_dir}, {tiny_model_dir}" in " ".join(result.output.split())
