@@ -185,8 +185,9 @@ class _GreedyDecoder:
         self.w_soa = torch.cat([w_s, w_o, w_a], dim=1).t().contiguous()  # (3H, H)
         self.buffer_share = shares  # (N, H)
         self.empty_share = model.buffer_share(model.empty[1])  # (H,)
-        self.history_gates = _input_gates(model.history, model.action_embedding.weight)  # (N_ACTIONS + 1, 4H)
-        self.output_input = (model.output.weight_ih_l0.t(), model.output.bias_ih_l0 + model.output.bias_hh_l0)
+        self.stack_cell, self.output_cell, self.history_cell = map(_Cell.of, (model.stack, model.output, model.history))
+        self.composer = _Composer.of(model)
+        self.history_gates = self.history_cell.input_gates(model.action_embedding.weight)  # (N_ACTIONS + 1, 4H)
         # Working rows, one per unfinished sentence (`_compact` drops the finished ones).
         self.sentence = torch.arange(B)
         self.lengths = lengths
@@ -198,7 +199,7 @@ class _GreedyDecoder:
         self.output_state = (zeros, zeros)
         self.o = model.empty[2].expand(B, H)
         start = self.history_gates[torch.full((B,), START_ACTION)]
-        self.history_state = _cell(start, (zeros, zeros), model.history.weight_hh_l0)
+        self.history_state = self.history_cell.step(start, (zeros, zeros))
         self.spans: list[list[Span]] = [[] for _ in range(B)]
         self.action_scores: list[list[float]] = [[] for _ in range(B)]
         self.reduced: list[tuple[Tensor, Tensor, Tensor]] = []  # per step: sentences, states p_t, chunk items
@@ -250,8 +251,7 @@ class _GreedyDecoder:
             fresh = (self.i[pushing] == self.stack_start[pushing]).unsqueeze(1)
             h0 = self.stack_state[0][pushing].masked_fill(fresh, 0.0)
             c0 = self.stack_state[1][pushing].masked_fill(fresh, 0.0)
-            gates = _input_gates(model.stack, self.tokens[token[pushing]])
-            h, c = _cell(gates, (h0, c0), model.stack.weight_hh_l0)
+            h, c = self.stack_cell.step(self.stack_cell.input_gates(self.tokens[token[pushing]]), (h0, c0))
             self.stack_state = (
                 self.stack_state[0].index_put((pushing,), h),
                 self.stack_state[1].index_put((pushing,), c),
@@ -261,12 +261,11 @@ class _GreedyDecoder:
         reducing = reduce.nonzero().squeeze(1)
         if len(reducing):
             items = items.index_put((reducing,), self.reduced_items(reducing, action, p, probabilities))
-        weight, bias = self.output_input
-        new_output = _cell(torch.addmm(bias, items, weight), self.output_state, model.output.weight_hh_l0)
+        new_output = self.output_cell.step(self.output_cell.input_gates(items), self.output_state)
         grows = out | reduce
         self.output_state = _select(grows, new_output, self.output_state)
         self.o = torch.where(grows.unsqueeze(1), new_output[0], self.o)
-        self.history_state = _cell(self.history_gates[action], self.history_state, model.history.weight_hh_l0)
+        self.history_state = self.history_cell.step(self.history_gates[action], self.history_state)
         self.i = self.i + (shift | out).long()
         self.stack_start = torch.where(out | reduce, self.i, self.stack_start)
 
@@ -289,11 +288,8 @@ class _GreedyDecoder:
     def reduced_items(self, index: Tensor, action: Tensor, p: Tensor, probabilities: Tensor) -> Tensor:
         """Compose the chunks the rows `index` reduce at this step; record their spans, states and items."""
         starts, ends = self.stack_start[index], self.i[index]
-        width = int((ends - starts).max())
-        first = (self.offsets[index] + starts).unsqueeze(1)
-        words = self.tokens[torch.minimum(first + torch.arange(width), (self.offsets[index] + ends - 1).unsqueeze(1))]
         labels = action[index] - REDUCE_ID
-        items = _compose(self.model, words, ends - starts, labels)
+        items = self.composer(self.tokens, self.offsets[index] + starts, ends - starts, labels)
         sentences = self.sentence[index]
         self.reduced.append((sentences, p[index], items))
         scores = probabilities[index, action[index]].tolist()
@@ -338,38 +334,85 @@ def decode_together(
     return [decoder.finish() for decoder in decoders]
 
 
-def _compose(model: StackLSTM, words: Tensor, lengths: Tensor, labels: Tensor) -> Tensor:
-    """`StackLSTM.compose_chunks` as a few LSTM steps: chunks are short, and a packed BiLSTM call costs more."""
-    compose = model.compose
-    forward_gates = _input_gates(compose, words)  # (R, W, 4H)
-    backward_gates = nn.functional.linear(
-        words, compose.weight_ih_l0_reverse, compose.bias_ih_l0_reverse + compose.bias_hh_l0_reverse
-    )
-    zeros = words.new_zeros(words.shape[0], compose.hidden_size)
-    forward, backward = (zeros, zeros), (zeros, zeros)
-    rows = torch.arange(words.shape[0])
-    for step in range(words.shape[1]):
-        inside = step < lengths
-        forward = _select(inside, _cell(forward_gates[:, step], forward, compose.weight_hh_l0), forward)
-        position = (lengths - 1 - step).clamp(min=0)
-        backward = _select(
-            inside, _cell(backward_gates[rows, position], backward, compose.weight_hh_l0_reverse), backward
+@dataclass(frozen=True)
+class _Cell:
+    """One direction of a one-layer `nn.LSTM`, stepped by hand, with the rows of its cell-input gate g doubled: one
+    sigmoid then gives every gate, as tanh(g) = 2σ(2g) − 1 (torch's tanh costs this CPU twice a sigmoid, and more
+    on the strided slice of g)."""
+
+    w_ih: Tensor  # (4H, D)
+    bias: Tensor  # (4H,): both of nn.LSTM's biases
+    w_hh: Tensor  # (H, 4H): transposed for addmm
+
+    @classmethod
+    def of(cls, lstm: nn.LSTM, suffix: str = "") -> _Cell:
+        H = lstm.hidden_size
+        scale = torch.ones(4 * H, 1)
+        scale[2 * H : 3 * H] = 2.0
+        weight_ih, weight_hh = (getattr(lstm, f"weight_{kind}_l0{suffix}") for kind in ("ih", "hh"))
+        bias = getattr(lstm, f"bias_ih_l0{suffix}") + getattr(lstm, f"bias_hh_l0{suffix}")
+        return cls(weight_ih * scale, bias * scale[:, 0], (weight_hh * scale).t().contiguous())
+
+    def input_gates(self, x: Tensor) -> Tensor:
+        """The input's share of the gates, both biases included (…, 4H)."""
+        return nn.functional.linear(x, self.w_ih, self.bias)
+
+    def step(self, gates: Tensor, state: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor]:
+        return _step(gates, state, self.w_hh)
+
+
+@dataclass(frozen=True)
+class _Composer:
+    """`StackLSTM.compose_chunks` for the chunks reduced at one decoding step, as a few LSTM steps (chunks are short,
+    and a packed BiLSTM call costs more). Both directions step together (batched matrix products over a leading
+    dimension of 2), and only over real words: chunks are taken longest first, so that the chunks still reading at
+    step t are the first n_t, and the words of step t are one slice of the gates (PackedSequence's layout)."""
+
+    model: StackLSTM
+    w_ih: Tensor  # (2, D, 4H): forward, backward; g's rows doubled (see `_Cell`)
+    bias: Tensor  # (2, 1, 4H)
+    w_hh: Tensor  # (2, H, 4H)
+
+    @classmethod
+    def of(cls, model: StackLSTM) -> _Composer:
+        cells = _Cell.of(model.compose), _Cell.of(model.compose, "_reverse")
+        return cls(
+            model,
+            torch.stack([cell.w_ih.t() for cell in cells]),
+            torch.stack([cell.bias.unsqueeze(0) for cell in cells]),
+            torch.stack([cell.w_hh for cell in cells]),
         )
-    label = model.label_embedding(labels)
-    return torch.tanh(model.chunk_item(torch.cat([forward[0], backward[0], label], dim=-1)))
+
+    def __call__(self, tokens: Tensor, first: Tensor, lengths: Tensor, labels: Tensor) -> Tensor:
+        """Items (R, H) of R chunks: `lengths` words of `tokens` (N, D) from the flat indices `first`, `labels`."""
+        order = torch.argsort(lengths, descending=True, stable=True)
+        first, lengths = first[order], lengths[order]
+        steps = torch.arange(int(lengths[0]))
+        reading = steps.unsqueeze(1) < lengths  # (W, R), step-major: each step's chunks are a prefix
+        counts = reading.sum(1).tolist()
+        forward = (first + steps.unsqueeze(1))[reading]
+        backward = (first + lengths - 1 - steps.unsqueeze(1))[reading]  # each chunk's words, last first
+        gates = torch.baddbmm(self.bias, tokens[torch.stack([forward, backward])], self.w_ih)  # (2, Σ lengths, 4H)
+        h, c = _step(gates[:, : counts[0]], None, self.w_hh)
+        done = counts[0]
+        for n in counts[1:]:
+            h_n, c_n = _step(gates[:, done : done + n], (h[:, :n], c[:, :n]), self.w_hh)
+            h[:, :n], c[:, :n] = h_n, c_n
+            done += n
+        states = torch.cat([h[0], h[1]], dim=-1)[torch.argsort(order)]  # (R, 2H), the chunks' own order
+        label = self.model.label_embedding(labels)
+        return torch.tanh(self.model.chunk_item(torch.cat([states, label], dim=-1)))
 
 
-def _input_gates(lstm: nn.LSTM, x: Tensor) -> Tensor:
-    """The input's share of a one-layer `nn.LSTM`'s gates, both biases included (…, 4H)."""
-    return nn.functional.linear(x, lstm.weight_ih_l0, lstm.bias_ih_l0 + lstm.bias_hh_l0)
-
-
-def _cell(gates: Tensor, state: tuple[Tensor, Tensor], weight_hh: Tensor) -> tuple[Tensor, Tensor]:
-    """One LSTM step from precomputed input gates (B, 4H): `nn.LSTM`'s arithmetic (gates i, f, g, o)."""
-    gates = torch.addmm(gates, state[0], weight_hh.t())
-    i, f, g, o = gates.chunk(4, dim=1)
-    c = torch.addcmul(torch.sigmoid(f) * state[1], torch.sigmoid(i), torch.tanh(g))
-    return torch.sigmoid(o) * torch.tanh(c), c
+def _step(gates: Tensor, state: tuple[Tensor, Tensor] | None, w_hh: Tensor) -> tuple[Tensor, Tensor]:
+    """One LSTM step from the input's share of the gates (B, 4H), or (2, B, 4H) for two directions at once, with
+    g's rows doubled (see `_Cell`): `nn.LSTM`'s arithmetic (gates i, f, g, o). `state` None is the zero state."""
+    if state is not None:
+        gates = (torch.addmm if gates.dim() == 2 else torch.baddbmm)(gates, state[0], w_hh)
+    i, f, g, o = gates.sigmoid().chunk(4, dim=-1)
+    cell_input = torch.addcmul(-i, i, g, value=2.0)  # i·tanh(g), as i·(2σ(2g) − 1)
+    c = cell_input if state is None else torch.addcmul(cell_input, f, state[1])
+    return o * torch.tanh(c), c
 
 
 def _select(mask: Tensor, new: tuple[Tensor, Tensor], old: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor]:
