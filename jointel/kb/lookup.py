@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -38,6 +38,7 @@ _GAZETTEER_SQL = "SELECT alias, type, total FROM gazetteer"
 # Ids and titles come as one JSON array: a long text's candidates outnumber SQLite's limit on parameters.
 _IDS = "(SELECT value FROM json_each(:ids))"
 _IDS_OF_SQL = "SELECT title, id FROM entities WHERE title IN (SELECT value FROM json_each(?))"
+_NO_PAIRS = np.zeros((0, 2), dtype=np.int64)
 _TRAIN_LINKS_SQL = "SELECT a, b FROM entity_links WHERE train > 0"
 # Leaving a train document out: a link counts only if another train document's list has it too.
 _LINKS_LEFT_OUT_SQL = f"""
@@ -163,39 +164,47 @@ class KB:
         sql = _GAZETTEER_SQL if has_table(self._db, "gazetteer") else _ALIAS_TABLE_SQL
         return {alias: (kind, total) for alias, kind, total in self._db.execute(sql)}
 
-    def links_among(self, titles: Iterable[str], leave_out: int | None = None) -> dict[str, set[str]]:
-        """Each of `titles` → those of `titles` it shares a Wikipedia link with, as train documents' PPR lists have
-        them: the realistic protocol's view, which no testa/testb list shaped.
+    def link_pairs(self, titles: Sequence[str], leave_out: int | None = None) -> np.ndarray:
+        """(E, 2) positions in `titles` (distinct) of the pairs that share a Wikipedia link, both ways, as train
+        documents' PPR lists have them: the realistic protocol's view, which no testa/testb list shaped.
 
         `leave_out` (a train document's number) ignores links only that document's list has, so that training sees
         the links as unseen text will (the PPR lists of train documents hold their own gold entities).
         """
         if leave_out is None:
-            return self._train_links.among(self._ids_of(titles))
+            id_of = self._ids_of(titles)
+            return self._train_links.pairs(np.array([id_of.get(title, -1) for title in titles], dtype=np.int64))
         return self._linked(_LINKS_LEFT_OUT_SQL, titles, doc=leave_out)
+
+    def links_among(self, titles: Iterable[str], leave_out: int | None = None) -> dict[str, set[str]]:
+        """Each of `titles` → those of `titles` it shares a Wikipedia link with (`link_pairs`, as sets)."""
+        distinct = list(dict.fromkeys(titles))
+        return _as_sets(distinct, self.link_pairs(distinct, leave_out))
 
     @functools.cached_property
     def _train_links(self) -> _LinkGraph:
         """The links of train documents' lists, read once: annotation asks for them with every document."""
         return _LinkGraph.read(self._db if self.has_links else None)
 
-    def ppr_links_among(self, doc: int, titles: Iterable[str]) -> dict[str, set[str]]:
-        """`links_among` as document `doc`'s own PPRforNED list has them: the PPR protocol's view."""
+    def ppr_link_pairs(self, doc: int, titles: Sequence[str]) -> np.ndarray:
+        """`link_pairs` as document `doc`'s own PPRforNED list has them: the PPR protocol's view."""
         return self._linked(_PPR_LINKS_SQL, titles, doc=doc)
 
-    def _linked(self, sql: str, titles: Iterable[str], doc: int | None = None) -> dict[str, set[str]]:
-        """The pairs `sql` finds among the ids of `titles`, both ways; unknown titles have none, and a KB built
-        without links answers {} (see `has_links`)."""
+    def ppr_links_among(self, doc: int, titles: Iterable[str]) -> dict[str, set[str]]:
+        """`links_among` as document `doc`'s own PPRforNED list has them."""
+        distinct = list(dict.fromkeys(titles))
+        return _as_sets(distinct, self.ppr_link_pairs(doc, distinct))
+
+    def _linked(self, sql: str, titles: Sequence[str], doc: int | None = None) -> np.ndarray:
+        """The pairs `sql` finds among the ids of `titles`, as positions in `titles`, both ways; unknown titles have
+        none, and a KB built without links answers none (see `has_links`)."""
         id_of = self._ids_of(titles)
         if not self.has_links or len(id_of) < 2:
-            return {}
-        title_of = {entity_id: title for title, entity_id in id_of.items()}
-        linked: dict[str, set[str]] = {}
-        for a, b in self._db.execute(sql, {"ids": json.dumps(sorted(title_of)), "doc": doc}):
-            one, other = title_of[a], title_of[b]
-            linked.setdefault(one, set()).add(other)
-            linked.setdefault(other, set()).add(one)
-        return linked
+            return _NO_PAIRS
+        position = {id_of[title]: index for index, title in enumerate(titles) if title in id_of}
+        rows = self._db.execute(sql, {"ids": json.dumps(sorted(position)), "doc": doc}).fetchall()
+        pairs = np.array([(position[a], position[b]) for a, b in rows], dtype=np.int64).reshape(-1, 2)
+        return np.unique(np.concatenate([pairs, pairs[:, ::-1]]), axis=0)
 
     def _ids_of(self, titles: Iterable[str]) -> dict[str, int]:
         """The entity id of each known title among `titles`; every document asks for the same popular entities, so
@@ -283,20 +292,25 @@ class _LinkGraph:
         start = np.searchsorted(source[order], np.arange(size)).astype(np.int64)
         return cls(start, target[order])
 
-    def among(self, id_of: Mapping[str, int]) -> dict[str, set[str]]:
-        """`KB.links_among` without `leave_out`: each title of `id_of` → those of `id_of` it links with.
-
-        One pass of array operations over all wanted entities' neighbours (a popular entity has thousands)."""
-        title_of = {entity_id: title for title, entity_id in id_of.items()}
-        ids = np.fromiter((one for one in title_of if one < len(self.start) - 1), dtype=np.int64)
-        counts = self.start[ids + 1] - self.start[ids]
-        firsts = np.repeat(self.start[ids] - (np.cumsum(counts) - counts), counts)
+    def pairs(self, ids: np.ndarray) -> np.ndarray:
+        """`KB.link_pairs` without `leave_out`, for distinct entity ids (-1: a title the KB does not know): positions
+        in `ids`, both ways. Array operations over all wanted entities' neighbours (a popular entity has thousands)."""
+        known = np.flatnonzero((ids >= 0) & (ids < len(self.start) - 1))
+        owner_ids = ids[known]
+        counts = self.start[owner_ids + 1] - self.start[owner_ids]
+        firsts = np.repeat(self.start[owner_ids] - (np.cumsum(counts) - counts), counts)
         neighbours = self.neighbours[firsts + np.arange(int(counts.sum()))]
-        owners = np.repeat(ids, counts)
-        wanted = np.zeros(len(self.start), dtype=bool)
-        wanted[ids] = True
-        kept = wanted[neighbours]
-        linked: dict[str, set[str]] = {}
-        for one, other in zip(owners[kept].tolist(), neighbours[kept].tolist(), strict=True):
-            linked.setdefault(title_of[one], set()).add(title_of[other])
-        return linked
+        owners = np.repeat(known, counts)
+        order = np.argsort(owner_ids)
+        wanted = owner_ids[order]
+        at = np.searchsorted(wanted, neighbours).clip(max=max(len(wanted) - 1, 0))
+        kept = wanted[at] == neighbours if len(wanted) else np.zeros(0, dtype=bool)
+        return np.stack([owners[kept], known[order][at[kept]]], axis=1)
+
+
+def _as_sets(titles: Sequence[str], pairs: np.ndarray) -> dict[str, set[str]]:
+    """Link pairs (positions in `titles`) as each linked title → the titles it links with."""
+    linked: dict[str, set[str]] = {}
+    for one, other in pairs.tolist():
+        linked.setdefault(titles[one], set()).add(titles[other])
+    return linked

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import functools
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import ClassVar
+
+import numpy as np
 
 from jointel.kb.document import document_candidates
 from jointel.kb.lookup import KB, Candidate
 
-LinksAmong = Callable[[Collection[str]], Mapping[str, Collection[str]]]  # titles → who links with whom among them
+LinksAmong = Callable[[Sequence[str]], np.ndarray]  # distinct titles → (E, 2) positions of linked pairs, both ways
 
 
 class CandidateProtocol(ABC):
@@ -62,7 +64,7 @@ class RealisticCandidates(CandidateProtocol):
 
     def links(self, document_number: int, held_out: bool) -> LinksAmong:
         """A held-out (training) document does without the links only its own list has."""
-        return functools.partial(self.kb.links_among, leave_out=document_number if held_out else None)
+        return functools.partial(self.kb.link_pairs, leave_out=document_number if held_out else None)
 
 
 class PPRCandidates(CandidateProtocol):
@@ -76,7 +78,7 @@ class PPRCandidates(CandidateProtocol):
         return self.kb.ppr_candidates(document_number, surface, self.k)
 
     def links(self, document_number: int, held_out: bool) -> LinksAmong:
-        return functools.partial(self.kb.ppr_links_among, document_number)
+        return functools.partial(self.kb.ppr_link_pairs, document_number)
 
 
 class WikipediaCandidates(RealisticCandidates):

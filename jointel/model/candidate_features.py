@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -148,18 +148,47 @@ def document_context(
       other surfaces: entities of one story link to each other ("Munich" the city and "Bayern_Munich"); and
       whether it links with no candidate of the document at all, as an entity the KB knows no links of (one a
       user added) does: its silence is then no evidence against it.
+
+    Computed as arrays over the document's distinct surfaces (rows) and candidate titles (columns): a document's
+    links among its candidates number in the thousands.
     """
     keys = [normalize(surface) for surface, _ in mentions]
+    row_of = {key: row for row, key in enumerate(dict.fromkeys(keys))}
+    lists = _borrowing(mentions, keys, borrowed)
+    titles = list(dict.fromkeys(c.entity for _, extended in lists for c in extended))
+    column_of = {title: column for column, title in enumerate(titles)}
+    priors, listed = _surface_priors(keys, mentions, row_of, column_of)  # (S, T) each
+    coherence = priors.sum(0) - priors  # the other surfaces' priors
+    pairs = links_among(titles) if links_among is not None else None
+    linked, link_prior, link_share, isolated = _link_features(priors, listed, pairs)
+    rows = [row_of[key] for key, (_, extended) in zip(keys, lists, strict=True) for _ in extended]
+    columns = [column_of[candidate.entity] for _, extended in lists for candidate in extended]
+    table = np.stack(
+        [
+            coherence[rows, columns],
+            np.zeros(len(columns)),  # containment, filled below
+            link_prior[columns] - linked[rows, columns],
+            link_share[rows, columns],
+            isolated[columns],
+        ],
+        axis=1,
+    )
+    first = 0
+    for longer, extended in lists:
+        end = first + len(extended)
+        if longer:
+            table[first:end, 1] = priors[[row_of[keys[j]] for j in longer]][:, columns[first:end]].max(0)
+        first = end
+    rows_of_table = iter(map(CandidateContext._make, table.tolist()))
+    return [(extended, [next(rows_of_table) for _ in extended]) for _, extended in lists]
+
+
+def _borrowing(
+    mentions: Sequence[tuple[str, Sequence[Candidate]]], keys: Sequence[str], borrowed: int
+) -> list[tuple[list[int], list[Candidate]]]:
+    """Per mention: the longer mentions that contain its words, and its candidates with the top `borrowed` of theirs
+    (prior 0: this surface never named them) added."""
     words = [set(key.split()) for key in keys]
-    priors: dict[str, dict[str, float]] = {}
-    for key, (_, candidates) in zip(keys, mentions, strict=True):
-        for candidate in candidates:
-            known = priors.setdefault(key, {})
-            known[candidate.entity] = max(known.get(candidate.entity, 0.0), candidate.prior)
-    everywhere: dict[str, float] = {}
-    for known in priors.values():
-        for entity, prior in known.items():
-            everywhere[entity] = everywhere.get(entity, 0.0) + prior
     lists = []
     for i, (_, candidates) in enumerate(mentions):
         longer = [j for j in range(len(mentions)) if words[i] and words[i] < words[j]]
@@ -171,52 +200,54 @@ def document_context(
                     seen.add(candidate.entity)
                     extended.append(Candidate(candidate.entity, 0.0, candidate.popularity, candidate.type))
         lists.append((longer, extended))
-    titles = {c.entity for _, extended in lists for c in extended}
-    links = links_among(titles) if links_among is not None else None  # every candidate of `priors` is in `titles`
-    linked = _linked_surfaces(priors, links or {})
-    linked_sums = {entity: (sum(best.values()), len(best)) for entity, best in linked.items()}
-    others = max(1, len(priors) - 1)
-    contexts = []
-    for i, (longer, extended) in enumerate(lists):
-        key, own_priors = keys[i], priors.get(keys[i], {})
-        contained = _best_priors(priors.get(keys[j], {}) for j in longer)
-        context = []
-        for candidate in extended:
-            entity = candidate.entity
-            coherence = everywhere.get(entity, 0.0) - own_priors.get(entity, 0.0)
-            link_prior, link_surfaces = _other_surfaces(linked.get(entity, {}), linked_sums.get(entity, (0.0, 0)), key)
-            isolated = float(links is not None and not links.get(entity))
-            context.append(
-                CandidateContext(coherence, contained.get(entity, 0.0), link_prior, link_surfaces / others, isolated)
-            )
-        contexts.append((extended, context))
-    return contexts
+    return lists
 
 
-def _best_priors(known: Iterable[Mapping[str, float]]) -> dict[str, float]:
-    """Entity → its best prior over several surfaces' candidates."""
-    best: dict[str, float] = {}
-    for priors in known:
-        for entity, prior in priors.items():
-            best[entity] = max(best.get(entity, 0.0), prior)
-    return best
+def _surface_priors(
+    keys: Sequence[str],
+    mentions: Sequence[tuple[str, Sequence[Candidate]]],
+    row_of: Mapping[str, int],
+    column_of: Mapping[str, int],
+) -> tuple[np.ndarray, np.ndarray]:
+    """(S, T): each surface's best prior for each title (0 if not its candidate), and whether it lists the title."""
+    rows, columns, values = [], [], []
+    for key, (_, candidates) in zip(keys, mentions, strict=True):
+        for candidate in candidates:
+            rows.append(row_of[key])
+            columns.append(column_of[candidate.entity])
+            values.append(candidate.prior)
+    shape = (len(row_of), len(column_of))
+    cells = np.ravel_multi_index((rows, columns), shape) if rows else np.zeros(0, dtype=np.int64)
+    priors = np.zeros(shape[0] * shape[1])
+    np.maximum.at(priors, cells, values)  # a surface met twice lists its candidates twice
+    listed = np.zeros(shape[0] * shape[1], dtype=bool)
+    listed[cells] = True
+    return priors.reshape(shape), listed.reshape(shape)
 
 
-def _other_surfaces(best: Mapping[str, float], sums: tuple[float, int], key: str) -> tuple[float, int]:
-    """Σ of an entity's `_linked_surfaces` priors and their count, the mention's own surface `key` left out: the
-    document's sums, less the own surface's share (one subtraction per candidate, not a sum)."""
-    own = best.get(key)
-    return sums if own is None else (sums[0] - own, sums[1] - 1)
+def _link_features(
+    priors: np.ndarray, listed: np.ndarray, pairs: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """From the link `pairs` among the titles (positions, both ways; None: no links read):
 
-
-def _linked_surfaces(
-    priors: Mapping[str, Mapping[str, float]], links: Mapping[str, Collection[str]]
-) -> dict[str, dict[str, float]]:
-    """Entity → surface key → the best prior of that surface's candidates that the entity has a link with."""
-    linked: dict[str, dict[str, float]] = {}
-    for key, known in priors.items():
-        for entity, prior in known.items():
-            for neighbour in links.get(entity, ()):
-                best = linked.setdefault(neighbour, {})
-                best[key] = max(best.get(key, 0.0), prior)
-    return linked
+    - linked (S, T): the best prior of a surface's candidates that the title links with (0 if none);
+    - link_prior (T,): its Σ over all surfaces (a mention subtracts its own surface's share);
+    - link_share (S, T): the share of the other surfaces (those with candidates) with a candidate the title links
+      with, seen from a mention of each surface;
+    - isolated (T,): 1 for a title that links with no candidate of the document, when links are read.
+    """
+    S, T = priors.shape
+    linked, link_share = np.zeros((S, T)), np.zeros((S, T))
+    if pairs is None:
+        return linked, linked.sum(0), link_share, np.zeros(T)
+    pairs = pairs[np.argsort(pairs[:, 0], kind="stable")]
+    titles, starts = np.unique(pairs[:, 0], return_index=True)  # each linked title's run of pairs
+    if len(titles):
+        neighbours = pairs[:, 1]
+        linked[:, titles] = np.maximum.reduceat(priors[:, neighbours], starts, axis=1)
+        reached = np.zeros((S, T), dtype=bool)
+        reached[:, titles] = np.logical_or.reduceat(listed[:, neighbours], starts, axis=1)
+        link_share = (reached.sum(0) - reached) / max(1, int(listed.any(1).sum()) - 1)
+    isolated = np.ones(T)
+    isolated[titles] = 0.0
+    return linked, linked.sum(0), link_share, isolated

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from jointel.kb import Candidate
@@ -27,22 +28,20 @@ def test_document_context_link_coherence():
     munich = [Candidate("Munich", 0.8, 9.0, "GPE"), Candidate("Munich_(film)", 0.2, 5.0, None)]
     bayern = [Candidate("FC_Bayern_Munich", 0.9, 8.0, "ORG"), Candidate("Bayern", 0.1, 7.0, "GPE")]
     kahn = [Candidate("Oliver_Kahn", 0.6, 6.0, "PER")]
-    pairs = [("Munich", "FC_Bayern_Munich"), ("Munich", "Bayern"), ("FC_Bayern_Munich", "Oliver_Kahn")]
-    links = {}
-    for one, other in pairs:  # as KB.links_among answers: both ways
-        links.setdefault(one, set()).add(other)
-        links.setdefault(other, set()).add(one)
+    links = {("Munich", "FC_Bayern_Munich"), ("Munich", "Bayern"), ("FC_Bayern_Munich", "Oliver_Kahn")}
     asked = []
 
-    def links_among(titles):
+    def links_among(titles):  # as KB.link_pairs answers: positions in `titles`, both ways
         asked.append(set(titles))
-        return {title: linked & set(titles) for title, linked in links.items() if title in titles}
+        found = [(i, j) for i, one in enumerate(titles) for j, other in enumerate(titles) if (one, other) in links]
+        return np.array(found + [(j, i) for i, j in found]).reshape(-1, 2)
 
-    mentions = [("Munich", munich), ("Bayern", bayern), ("Kahn", kahn), ("Munich", munich)]
+    mentions = [("Munich", munich), ("Bayern", bayern), ("Kahn", kahn), ("Munich", munich), ("Zorblatt", [])]
     contexts = document_context(mentions, links_among=links_among)
     assert len(asked) == 1  # one KB query for the whole document
-    (_, munich_context), (_, bayern_context), (_, kahn_context), (_, again) = contexts
-    # Munich links with both Bayern candidates (best prior 0.9) and none of Kahn's: 1 of 2 other surfaces.
+    (_, munich_context), (_, bayern_context), (_, kahn_context), (_, again), _ = contexts
+    # Munich links with both Bayern candidates (best prior 0.9) and none of Kahn's: 1 of 2 other surfaces (a surface
+    # without candidates is none of them).
     assert munich_context[0][2:4] == pytest.approx((0.9, 0.5))
     assert munich_context[1][2:4] == (0.0, 0.0)
     assert again == munich_context  # the same surface never votes for itself
