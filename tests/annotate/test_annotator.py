@@ -1,3 +1,4 @@
+import gc
 import inspect
 import re
 import shutil
@@ -20,6 +21,15 @@ WIKI = "https://en.wikipedia.org/wiki/"
 def tiny_annotator(tiny_model_dir):
     with jointel.load(tiny_model_dir) as loaded:
         yield loaded
+
+
+def test_load_freezes_the_loaded_model_out_of_full_collections(tiny_model_dir):
+    """Full collections during annotation do not scan the loaded model again (see `load`)."""
+    gc.unfreeze()
+    with jointel.load(tiny_model_dir) as loaded:
+        assert gc.get_freeze_count() > 0
+        assert all(tracked is not loaded.model for tracked in gc.get_objects())
+    gc.unfreeze()
 
 
 def _short(mentions: list[Mention]) -> list[tuple]:
