@@ -20,6 +20,7 @@ from jointel.data.documents import LABELS, Span
 from jointel.model.actions import OUT_ID, REDUCE_ID, SHIFT_ID
 from jointel.model.batch import Batch
 from jointel.model.config import ModelConfig
+from jointel.model.lstm_steps import Cell, FinalStates
 
 N_ACTIONS = REDUCE_ID + len(LABELS)
 START_ACTION = N_ACTIONS  # embedding row fed before the first action
@@ -185,8 +186,8 @@ class _GreedyDecoder:
         self.w_soa = torch.cat([w_s, w_o, w_a], dim=1).t().contiguous()  # (3H, H)
         self.buffer_share = shares  # (N, H)
         self.empty_share = model.buffer_share(model.empty[1])  # (H,)
-        self.stack_cell, self.output_cell, self.history_cell = map(_Cell.of, (model.stack, model.output, model.history))
-        self.composer = _Composer.of(model)
+        self.stack_cell, self.output_cell, self.history_cell = map(Cell.of, (model.stack, model.output, model.history))
+        self.composer = _Composer(model, FinalStates.of(model.compose))
         self.history_gates = self.history_cell.input_gates(model.action_embedding.weight)  # (N_ACTIONS + 1, 4H)
         # Working rows, one per unfinished sentence (`_compact` drops the finished ones).
         self.sentence = torch.arange(B)
@@ -335,84 +336,18 @@ def decode_together(
 
 
 @dataclass(frozen=True)
-class _Cell:
-    """One direction of a one-layer `nn.LSTM`, stepped by hand, with the rows of its cell-input gate g doubled: one
-    sigmoid then gives every gate, as tanh(g) = 2σ(2g) − 1 (torch's tanh costs this CPU twice a sigmoid, and more
-    on the strided slice of g)."""
-
-    w_ih: Tensor  # (4H, D)
-    bias: Tensor  # (4H,): both of nn.LSTM's biases
-    w_hh: Tensor  # (H, 4H): transposed for addmm
-
-    @classmethod
-    def of(cls, lstm: nn.LSTM, suffix: str = "") -> _Cell:
-        H = lstm.hidden_size
-        scale = torch.ones(4 * H, 1)
-        scale[2 * H : 3 * H] = 2.0
-        weight_ih, weight_hh = (getattr(lstm, f"weight_{kind}_l0{suffix}") for kind in ("ih", "hh"))
-        bias = getattr(lstm, f"bias_ih_l0{suffix}") + getattr(lstm, f"bias_hh_l0{suffix}")
-        return cls(weight_ih * scale, bias * scale[:, 0], (weight_hh * scale).t().contiguous())
-
-    def input_gates(self, x: Tensor) -> Tensor:
-        """The input's share of the gates, both biases included (…, 4H)."""
-        return nn.functional.linear(x, self.w_ih, self.bias)
-
-    def step(self, gates: Tensor, state: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor]:
-        return _step(gates, state, self.w_hh)
-
-
-@dataclass(frozen=True)
 class _Composer:
-    """`StackLSTM.compose_chunks` for the chunks reduced at one decoding step, as a few LSTM steps (chunks are short,
-    and a packed BiLSTM call costs more). Both directions step together (batched matrix products over a leading
-    dimension of 2), and only over real words: chunks are taken longest first, so that the chunks still reading at
-    step t are the first n_t, and the words of step t are one slice of the gates (PackedSequence's layout)."""
+    """`StackLSTM.compose_chunks` for the chunks reduced at one decoding step, by hand (`FinalStates`): chunks are
+    short, and a packed BiLSTM call costs more."""
 
     model: StackLSTM
-    w_ih: Tensor  # (2, D, 4H): forward, backward; g's rows doubled (see `_Cell`)
-    bias: Tensor  # (2, 1, 4H)
-    w_hh: Tensor  # (2, H, 4H)
-
-    @classmethod
-    def of(cls, model: StackLSTM) -> _Composer:
-        cells = _Cell.of(model.compose), _Cell.of(model.compose, "_reverse")
-        return cls(
-            model,
-            torch.stack([cell.w_ih.t() for cell in cells]),
-            torch.stack([cell.bias.unsqueeze(0) for cell in cells]),
-            torch.stack([cell.w_hh for cell in cells]),
-        )
+    final: FinalStates
 
     def __call__(self, tokens: Tensor, first: Tensor, lengths: Tensor, labels: Tensor) -> Tensor:
         """Items (R, H) of R chunks: `lengths` words of `tokens` (N, D) from the flat indices `first`, `labels`."""
-        order = torch.argsort(lengths, descending=True, stable=True)
-        first, lengths = first[order], lengths[order]
-        steps = torch.arange(int(lengths[0]))
-        reading = steps.unsqueeze(1) < lengths  # (W, R), step-major: each step's chunks are a prefix
-        counts = reading.sum(1).tolist()
-        forward = (first + steps.unsqueeze(1))[reading]
-        backward = (first + lengths - 1 - steps.unsqueeze(1))[reading]  # each chunk's words, last first
-        gates = torch.baddbmm(self.bias, tokens[torch.stack([forward, backward])], self.w_ih)  # (2, Σ lengths, 4H)
-        h, c = _step(gates[:, : counts[0]], None, self.w_hh)
-        done = counts[0]
-        for n in counts[1:]:
-            h_n, c_n = _step(gates[:, done : done + n], (h[:, :n], c[:, :n]), self.w_hh)
-            h[:, :n], c[:, :n] = h_n, c_n
-            done += n
-        states = torch.cat([h[0], h[1]], dim=-1)[torch.argsort(order)]  # (R, 2H), the chunks' own order
+        states = self.final(tokens, first, lengths)  # (R, 2H)
         label = self.model.label_embedding(labels)
         return torch.tanh(self.model.chunk_item(torch.cat([states, label], dim=-1)))
-
-
-def _step(gates: Tensor, state: tuple[Tensor, Tensor] | None, w_hh: Tensor) -> tuple[Tensor, Tensor]:
-    """One LSTM step from the input's share of the gates (B, 4H), or (2, B, 4H) for two directions at once, with
-    g's rows doubled (see `_Cell`): `nn.LSTM`'s arithmetic (gates i, f, g, o). `state` None is the zero state."""
-    if state is not None:
-        gates = (torch.addmm if gates.dim() == 2 else torch.baddbmm)(gates, state[0], w_hh)
-    i, f, g, o = gates.sigmoid().chunk(4, dim=-1)
-    cell_input = torch.addcmul(-i, i, g, value=2.0)  # i·tanh(g), as i·(2σ(2g) − 1)
-    c = cell_input if state is None else torch.addcmul(cell_input, f, state[1])
-    return o * torch.tanh(c), c
 
 
 def _select(mask: Tensor, new: tuple[Tensor, Tensor], old: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor]:
