@@ -128,6 +128,12 @@ def test_build_kb_links_by_protocol(tiny_kb):
         # ppr: the document's own list
         assert kb.ppr_links_among(1, titles) == germany_eu
         assert kb.ppr_links_among(3, titles) == teams
+        # as positions in the titles asked for, both ways, in any one order: what the model's features read
+        asked = ["Not_in_the_KB", "European_Union", "Argentina_national_football_team", "Germany"]
+        assert sorted(kb.link_pairs(asked).tolist()) == [[1, 3], [3, 1]]
+        assert sorted(kb.link_pairs(asked, leave_out=2).tolist()) == [[1, 3], [3, 1]]
+        assert kb.link_pairs(asked, leave_out=1).shape == (0, 2)
+        assert sorted(kb.ppr_link_pairs(3, [*asked, "Germany_national_football_team"]).tolist()) == [[2, 4], [4, 2]]
     with KB(tiny_kb.path, cache_size=2) as kb:  # entity ids are memoised; a memo too small to hold them is emptied
         assert kb.links_among(titles) == kb.links_among(reversed(titles)) == germany_eu
         assert kb.links_among(titles[:2]) == germany_eu
