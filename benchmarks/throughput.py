@@ -7,16 +7,19 @@ excluded, median and spread), which is also the end-to-end wall time from raw te
 loaded; then single-document requests (`annotate(text)`, `nlp(text)`), one at a time, for latency p50/p95.
 `jointel.load()` is timed once, apart. Writes the `throughput` section of BENCHMARKS.md (`--section` another one,
 e.g. `throughput-wikipedia` with `--kb .cache/kb-wikipedia.sqlite`); `--model DIR` benchmarks a model of your own
-instead of the bundled one (give `--out` another file to keep BENCHMARKS.md's row).
+instead of the bundled one (give `--out` another file to keep BENCHMARKS.md's row), and `--beside DIR …` puts more
+models in the same rounds, taking turns with the others (their ratios to spaCy compare sizes of one network on
+one machine state; latency is measured for the first model only).
 
     .venv/bin/python benchmarks/throughput.py [--threads 1 2] [--repeat 3] [--documents N] [--out BENCHMARKS.md]
-                                              [--model DIR [--kb KB]]
+                                              [--model DIR [--kb KB]] [--beside DIR ...]
 """
 
 from __future__ import annotations
 
 import gc
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -62,23 +65,22 @@ class Row:
 
 
 def measure(
-    threads: int, texts: list[str], annotator: jointel.Annotator, nlp: Language, repeat: int, system: str
+    threads: int, texts: list[str], annotators: dict[str, jointel.Annotator], nlp: Language, repeat: int
 ) -> tuple[list[Row], str]:
-    """Both systems at `threads` threads (jointel's row named `system`); also returns the note of what the thread
-    limit set."""
+    """jointel's `annotators` (system name → annotator; latency for the first only) and spaCy at `threads` threads,
+    taking turns; also returns the note of what the thread limit set."""
     with thread_limit(threads) as note:
-        streams = time_rounds(
-            {
-                system: lambda: list(annotator.annotate_many(texts)),
-                SPACY: lambda: list(nlp.pipe(texts, batch_size=64)),
-            },
-            repeat,
-        )
-        rows = [
-            Row(system, threads, streams[system], latencies(annotator.annotate, texts, repeat)),
-            Row(SPACY, threads, streams[SPACY], latencies(nlp, texts, repeat)),
-        ]
+        runs = {system: _stream(annotator, texts) for system, annotator in annotators.items()}
+        streams = time_rounds({**runs, SPACY: lambda: list(nlp.pipe(texts, batch_size=64))}, repeat)
+        first, annotator = next(iter(annotators.items()))
+        rows = [Row(first, threads, streams[first], latencies(annotator.annotate, texts, repeat))]
+        rows += [Row(system, threads, streams[system], []) for system in list(annotators)[1:]]
+        rows.append(Row(SPACY, threads, streams[SPACY], latencies(nlp, texts, repeat)))
     return rows, note
+
+
+def _stream(annotator: jointel.Annotator, texts: list[str]) -> Callable[[], object]:
+    return lambda: list(annotator.annotate_many(texts))
 
 
 def table(rows: list[Row], n_texts: int, tokens: int) -> list[str]:
@@ -88,25 +90,28 @@ def table(rows: list[Row], n_texts: int, tokens: int) -> list[str]:
     ]
     for row in rows:
         median = row.stream.median
+        latency = [f"{1000 * percentile(row.latency, q):.1f} ms" if row.latency else "–" for q in (50, 95)]
         lines.append(
             f"| {row.system} | {row.threads} | {row.stream} | {tokens / median:,.0f} | {n_texts / median:.1f} | "
-            f"{1000 * percentile(row.latency, 50):.1f} ms | {1000 * percentile(row.latency, 95):.1f} ms |"
+            f"{latency[0]} | {latency[1]} |"
         )
     return lines
 
 
-def verdicts(rows: list[Row], n_texts: int, system: str, ratio_target: float = RATIO_TARGET) -> list[str]:
+def verdicts(
+    rows: list[Row], n_texts: int, system: str, ratio_target: float = RATIO_TARGET, beside: Sequence[str] = ()
+) -> list[str]:
     """The ratio and end-to-end lines, one per thread count, each against its target (the end-to-end one is the
-    fast model's)."""
+    fast model's); the ratios of the models `beside` it follow."""
     by_key = {(row.system, row.threads): row for row in rows}
     lines = []
-    for threads in sorted({row.threads for row in rows}):
-        jointel_seconds = by_key[system, threads].stream.median
-        ratio = by_key[SPACY, threads].stream.median / jointel_seconds
-        lines.append(
-            f"- jointel / spaCy throughput ratio at {threads} thread(s): **{ratio:.2f}** "
-            f"(target ≥ {ratio_target} on 2 cores: {verdict(ratio, ratio_target, higher_is_better=True)})."
-        )
+    for name, shown in [(system, "jointel"), *((other, other) for other in beside)]:
+        for threads in sorted({row.threads for row in rows}):
+            ratio = by_key[SPACY, threads].stream.median / by_key[name, threads].stream.median
+            lines.append(
+                f"- {shown} / spaCy throughput ratio at {threads} thread(s): **{ratio:.2f}** "
+                f"(target ≥ {ratio_target} on 2 cores: {verdict(ratio, ratio_target, higher_is_better=True)})."
+            )
     for threads in sorted({row.threads for row in rows}):
         seconds = by_key[system, threads].stream.median
         lines.append(
@@ -132,6 +137,7 @@ def main() -> None:
     arguments.add_argument("--documents", type=int, default=None, help="only the first N testb documents (a check)")
     arguments.add_argument("--model", type=Path, default=None, help="a model directory (default: the bundled model)")
     arguments.add_argument("--kb", type=Path, default=None, help="its KB (default: as jointel.load() chooses)")
+    arguments.add_argument("--beside", type=Path, nargs="*", default=[], help="more models, in the same rounds")
     arguments.add_argument("--section", default="throughput", help="BENCHMARKS.md section (throughput-wikipedia…)")
     args = arguments.parse_args()
     system = JOINTEL if args.model is None else f"jointel NER+EL ({args.model})"
@@ -144,11 +150,13 @@ def main() -> None:
     start = time.perf_counter()
     annotator = jointel.load(args.model, args.kb)
     load_seconds = time.perf_counter() - start
+    annotators = {system: annotator}
+    annotators.update({f"jointel NER+EL ({other})": jointel.load(other, args.kb) for other in args.beside})
     nlp = spacy.load(SPACY_MODEL, exclude=SPACY_EXCLUDED)
     gc.freeze()  # as `jointel.load()` does for its own objects: neither system's collections scan the other's
     rows, notes = [], []
     for threads in args.threads:
-        measured, note = measure(threads, texts, annotator, nlp, args.repeat, system)
+        measured, note = measure(threads, texts, annotators, nlp, args.repeat)
         rows += measured
         notes.append(f"- {threads} thread(s): {note}.")
     publish(
@@ -165,7 +173,7 @@ def main() -> None:
             "",
             *table(rows, len(texts), tokens),
             "",
-            *verdicts(rows, len(texts), system, RATIO_TARGETS.get(str(args.model), RATIO_TARGET)),
+            *verdicts(rows, len(texts), system, RATIO_TARGETS.get(str(args.model), RATIO_TARGET), list(annotators)[1:]),
             f"- `jointel.load()` ({args.model or 'bundled model'} and KB, first call in the process, after imports): "
             f"**{load_seconds:.2f} s**, outside every timing above.",
             "",
