@@ -167,7 +167,7 @@ def main() -> None:
             "",
             header(" and ".join(map(str, args.threads)) + " (one row each)", load_at_start),
             f'AIDA testb as raw text: {len(texts)} documents, {tokens:,} CoNLL tokens. "All documents": one '
-            f"stream (`annotate_many`, `nlp.pipe`), median (min–max) of {args.repeat} rounds after a warm-up, the two "
+            f"stream (`annotate_many`, `nlp.pipe`), median (min–max) of {args.repeat} rounds after a warm-up, the "
             "systems taking turns. Latency: one document per call (`annotate(text)`, `nlp(text)`), "
             f"{args.repeat} pass(es) over the documents after 10 warm-up calls.",
             "",
