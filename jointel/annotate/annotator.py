@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from itertools import accumulate, pairwise
 from pathlib import Path
 from types import TracebackType
+from typing import TypeVar
 
 from jointel.annotate.bundled import bundled_model, model_directory
 from jointel.annotate.tokenize import Token, split_sentences
@@ -40,9 +41,13 @@ DOCUMENT_TOKENS = 1000
 # are faster, and memory grows with them (benchmarks/, 2026-12-06: at 50k tokens a call testb's 46k take one call,
 # 1.58-1.72x spaCy, and the server peaked at 499-505 MB for a target of 500; at 25k, two calls, 1.51-1.66x, 479 MB).
 TOKENS_PER_CALL = 25_000
+# Documents are read this many calls ahead and sent to the calls by their longest sentence: a call takes as many
+# steps as its longest sentence needs whatever the others, so the long ones (tables, lists) share one call's tail.
+CALLS_AHEAD = 2
 BATCH_SIZE = 256  # documents (of at most `document_tokens`) per model call
 _KB_TYPE_LABELS = {"PER": "PER", "ORG": "ORG", "GPE": "LOC"}  # PPR's coarse entity types → CoNLL labels
 _Unit = tuple[str, list[list[Token]] | None]  # (text, a chunk of its sentences), or (text, None) at its end
+_Key = TypeVar("_Key")
 
 
 @dataclass(frozen=True)
@@ -210,12 +215,16 @@ class Annotator:
         nil_threshold: float | None,
         top_k: int,
     ) -> Iterator[list[Mention]]:
-        """Documents of `document_tokens` from each text, `batch_size` of them per `predict` call, in text order."""
+        """Documents of `document_tokens` from each text, `batch_size` of them per `predict` call (`CALLS_AHEAD`
+        calls' worth read at once, see `_predict_by_length`); the mentions of each text in text order."""
         threshold = self.nil_threshold if nil_threshold is None else nil_threshold
         mentions: list[Mention] = []
-        for group in _groups(_units(documents, self.document_tokens), batch_size):
+        ahead = _groups(
+            _units(documents, self.document_tokens), CALLS_AHEAD * batch_size, CALLS_AHEAD * TOKENS_PER_CALL
+        )
+        for group in ahead:
             chunks = [chunk for _, chunk in group if chunk is not None]
-            rows = iter(self._predict(chunks))
+            rows = iter(self._predict_by_length(chunks, batch_size))
             for text, chunk in group:
                 if chunk is None:  # the end of a text
                     yield mentions
@@ -226,6 +235,18 @@ class Annotator:
                         start, end = tokens[prediction.span.start].start, tokens[prediction.span.end - 1].end
                         biased = prediction.with_nil_bias(self.nil_bias)
                         mentions.append(self._spelled(_mention(text, start, end, biased, None, threshold, top_k)))
+
+    def _predict_by_length(
+        self, chunks: Sequence[Sequence[list[Token]]], batch_size: int
+    ) -> list[list[list[Prediction]]]:
+        """`_predict` of `chunks` in calls of `batch_size` chunks or `TOKENS_PER_CALL` tokens, the chunks with the
+        longest sentences together; the results in the order of `chunks`."""
+        longest = sorted(range(len(chunks)), key=lambda i: max(map(len, chunks[i])))
+        results: list[list[list[Prediction]]] = [[] for _ in chunks]
+        for call in _groups(((i, chunks[i]) for i in longest), batch_size):
+            for (i, _), rows in zip(call, self._predict([chunks[i] for i, _ in call]), strict=True):
+                results[i] = rows
+        return results
 
     def _predict(self, chunks: Sequence[Sequence[list[Token]]]) -> list[list[list[Prediction]]]:
         documents = _documents(chunks)
@@ -315,10 +336,12 @@ def _chunks(sentences: Iterable[list[Token]], document_tokens: int) -> Iterator[
         yield chunk
 
 
-def _groups(units: Iterator[_Unit], batch_size: int, max_tokens: int = TOKENS_PER_CALL) -> Iterator[list[_Unit]]:
+def _groups(
+    units: Iterable[tuple[_Key, list[list[Token]] | None]], batch_size: int, max_tokens: int = TOKENS_PER_CALL
+) -> Iterator[list[tuple[_Key, list[list[Token]] | None]]]:
     """Units grouped so that each group holds `batch_size` chunks or `max_tokens` tokens, whichever comes first
     (end-of-text markers ride along)."""
-    group: list[_Unit] = []
+    group: list[tuple[_Key, list[list[Token]] | None]] = []
     chunks = tokens = 0
     for unit in units:
         group.append(unit)

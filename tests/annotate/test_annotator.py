@@ -85,6 +85,30 @@ def test_annotate_many_streams_the_same_mentions_as_annotate(tiny_annotator):
     assert list(stream) == [tiny_annotator.annotate(text) for text in texts]
 
 
+def test_annotate_many_decodes_the_longest_sentences_together(tiny_annotator, monkeypatch):
+    """A call takes as many decoding steps as its longest sentence needs: of the documents read ahead, those with
+    the longest sentences share a call, and the mentions still come back in text order."""
+    lists = [", ".join(["Germany", "France", "Paris Hilton"] * 10) + " .", ", ".join(["Argentina", "Rio"] * 12)]
+    texts = [lists[0], GERMANY, lists[1], "Paris Hilton visited Paris."]
+    longest_per_call = []
+    predict = annotator.predict
+
+    def recording_predict(model, documents, access):
+        longest_per_call.append(max(len(sentence.tokens) for _, sentences in documents for sentence in sentences))
+        return predict(model, documents, access)
+
+    expected = [tiny_annotator.annotate(text) for text in texts]
+    monkeypatch.setattr(annotator, "predict", recording_predict)
+    streamed = list(tiny_annotator.annotate_many(texts, batch_size=2))
+    assert [_short(mentions) for mentions in streamed] == [_short(mentions) for mentions in expected]
+    scores = [score for mentions in expected for m in mentions for score in (m.ner_score, m.el_score)]
+    assert [score for mentions in streamed for m in mentions for score in (m.ner_score, m.el_score)] == pytest.approx(
+        scores, abs=1e-6
+    )
+    assert longest_per_call == [8, 70]  # the two short texts (8 and 5 tokens), then the two lists (70 and 47)
+    assert [m.text for m in expected[0][:4]] == ["Germany", "France", "Paris Hilton", "Germany"]
+
+
 def test_annotate_long_text_is_chunked_into_documents(tiny_model_dir):
     text = "Germany beat Argentina in Rio de Janeiro. Paris Hilton visited Paris.\n\n" * 300
     with jointel.load(tiny_model_dir, document_tokens=40) as small_documents:
