@@ -1,18 +1,17 @@
 """The features of a mention's candidates that exist for any entity, seen in training or not.
 
 A candidate's prior, popularity, rank and name match (`candidate_features`), what the rest of its document says
-about it (`document_context`: coherence, containment, Wikipedia links), and its coarse type; `candidate_set` packs one
-mention's candidates into the arrays the linker reads, and `title_words`/`topic_words` give an entity's title as words.
+about it (`document_context`: coherence, containment, Wikipedia links), and its coarse type; `candidate_sets` packs
+each mention's candidates into the arrays the linker reads, and `title_words`/`topic_words` give an entity's title as
+words.
 """
 
 from __future__ import annotations
 
 import functools
-import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import numpy as np
 
@@ -54,38 +53,53 @@ def key_words(key: str) -> frozenset[str]:
     return frozenset(key.split())
 
 
-class CandidateContext(NamedTuple):
-    """What the rest of the document says about one candidate of a mention (see `document_context`)."""
+# What the rest of the document says about a candidate (`document_context`): one row per candidate, these columns.
+CONTEXT_COLUMNS = (
+    "coherence",  # Σ of its prior as a candidate of the document's mentions with another surface
+    "containment",  # its prior as a candidate of a longer mention containing this one
+    "link_prior",  # Σ over other surfaces of the best prior of their candidates it has a link with
+    "link_share",  # share of the other surfaces with a candidate it has a link with
+    "link_isolated",  # 1 if it links with no candidate of the document at all: its links say nothing
+)
+LINK_COLUMNS = slice(2, 5)
 
-    coherence: float = 0.0  # Σ of its prior as a candidate of the document's mentions with another surface
-    containment: float = 0.0  # its prior as a candidate of a longer mention containing this one
-    link_prior: float = 0.0  # Σ over other surfaces of the best prior of their candidates it has a link with
-    link_share: float = 0.0  # share of the other surfaces with a candidate it has a link with
-    link_isolated: float = 0.0  # 1 if it links with no candidate of the document at all: its links say nothing
 
+def candidate_features(
+    mention_keys: Sequence[str], lists: Sequence[Sequence[Candidate]], context: np.ndarray
+) -> np.ndarray:
+    """(N, N_CANDIDATE_FEATURES) float32: the features of every candidate of a document's mentions, mention after
+    mention, that exist for any entity, seen in training or not; `context` holds their `document_context` rows.
 
-def candidate_features(mention_key: str, candidate: Candidate, rank: int, context: CandidateContext) -> list[float]:
-    """Features of a candidate that exist for any entity, seen in training or not (see `document_context`).
-
-    `mention_key` is the normalised mention (`KBAccess.match_key`). The last three (Wikipedia links) are read only
-    by models with `link_coherence` (see `features_read`).
+    `mention_keys` are the normalised mentions (`KBAccess.match_key`). The last three (Wikipedia links) are read
+    only by models with `link_coherence` (see `features_read`). Computed for the whole document at once: a
+    document's candidates number in the thousands.
     """
-    candidate_key = title_key(candidate.entity)
+    candidates = [candidate for candidates in lists for candidate in candidates]
+    sizes = [len(candidates) for candidates in lists]
+    keys = [key for key, size in zip(mention_keys, sizes, strict=True) for _ in range(size)]
+    prior = np.array([candidate.prior for candidate in candidates], dtype=np.float64)
+    rank = np.arange(len(candidates)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    features = np.empty((len(candidates), N_CANDIDATE_FEATURES), dtype=np.float32)
+    features[:, 0] = np.log(prior + 1e-4)
+    features[:, 1] = np.array([candidate.popularity for candidate in candidates], dtype=np.float64) / 10.0
+    features[:, 2] = 1.0 / (rank + 1)
+    matches = [_name_match(key, candidate.entity) for key, candidate in zip(keys, candidates, strict=True)]
+    features[:, 3:5] = np.array(matches, dtype=np.float64).reshape(-1, 2)
+    features[:, 5] = prior == 0.0
+    features[:, 6] = np.log1p(context[:, 0])
+    features[:, 7] = context[:, 1]
+    features[:, 8] = np.log1p(context[:, 2])
+    features[:, 9:11] = context[:, 3:5]  # link share, isolated
+    return features
+
+
+def _name_match(mention_key: str, title: str) -> tuple[float, float]:
+    """Is the title the mention's name, and the share of their words in common."""
+    candidate_key = title_key(title)
     mention_words, candidate_words = key_words(mention_key), key_words(candidate_key)
-    overlap = len(mention_words & candidate_words) / max(1, len(mention_words | candidate_words))
-    return [
-        math.log(candidate.prior + 1e-4),
-        candidate.popularity / 10.0,
-        1.0 / (rank + 1),
-        float(mention_key == candidate_key),
-        overlap,
-        float(candidate.prior == 0.0),
-        math.log1p(context.coherence),
-        context.containment,
-        math.log1p(context.link_prior),
-        context.link_share,
-        context.link_isolated,
-    ]
+    return float(mention_key == candidate_key), len(mention_words & candidate_words) / max(
+        1, len(mention_words | candidate_words)
+    )
 
 
 def features_read(link_coherence: bool, link_isolation: bool) -> int:
@@ -109,36 +123,46 @@ class CandidateSet:
     document: tuple[int, ...] = ()  # `document_words` of the mention's document (one tuple shared by its mentions)
 
 
-def candidate_set(
-    mention: str,
-    candidates: Sequence[Candidate],
-    gold: str | None,
-    is_annotated: bool,
-    context: Sequence[CandidateContext] | None = None,
+def candidate_sets(
+    mention_keys: Sequence[str],
+    contexts: Sequence[MentionContext],
+    golds: Sequence[str | None],
+    annotated: Sequence[bool],
     document: tuple[int, ...] = (),
-) -> CandidateSet:
-    entities = tuple(candidate.entity for candidate in candidates)
-    context = context or [CandidateContext()] * len(candidates)
-    features = np.array(
-        [candidate_features(mention, c, rank, context[rank]) for rank, c in enumerate(candidates)], dtype=np.float32
-    ).reshape(len(candidates), N_CANDIDATE_FEATURES)
-    types = np.array([_TYPE_INDEX.get(c.type, 3) for c in candidates], dtype=np.int64)
+) -> list[CandidateSet]:
+    """The candidate sets of a document's mentions from their (candidates, context rows), with `golds` indexed
+    where `annotated` (see `CandidateSet.gold`)."""
+    lists = [candidates for candidates, _ in contexts]
+    context = np.concatenate([rows for _, rows in contexts]) if contexts else np.zeros((0, len(CONTEXT_COLUMNS)))
+    features = candidate_features(mention_keys, lists, context)
+    sets, first = [], 0
+    for candidates, gold, is_annotated in zip(lists, golds, annotated, strict=True):
+        end = first + len(candidates)
+        entities = tuple(candidate.entity for candidate in candidates)
+        types = np.array([_TYPE_INDEX.get(c.type, 3) for c in candidates], dtype=np.int64)
+        sets.append(
+            CandidateSet(entities, features[first:end], types, _gold_index(entities, gold, is_annotated), document)
+        )
+        first = end
+    return sets
+
+
+def _gold_index(entities: tuple[str, ...], gold: str | None, is_annotated: bool) -> int:
     if not is_annotated:
-        index = -1
-    elif gold is None:
-        index = len(entities)
-    else:
-        index = entities.index(gold) if gold in entities else -1
-    return CandidateSet(entities, features, types, index, document)
+        return -1
+    if gold is None:
+        return len(entities)
+    return entities.index(gold) if gold in entities else -1
 
 
-MentionContext = tuple[list[Candidate], list[CandidateContext]]
+MentionContext = tuple[list[Candidate], np.ndarray]  # a mention's candidates, and their rows of CONTEXT_COLUMNS
 
 
 def document_context(
     mentions: Sequence[tuple[str, Sequence[Candidate]]], borrowed: int = 2, links_among: LinksAmong | None = None
 ) -> list[MentionContext]:
-    """Candidates and their `CandidateContext` per mention: what the other mentions of the document say.
+    """Candidates and their context (rows of `CONTEXT_COLUMNS`) per mention: what the other mentions of the document
+    say.
 
     - coherence: Σ of the candidate's prior over the document's mentions with another surface (PPRforNED's idea:
       entities of one story are candidates of each other's mentions);
@@ -152,6 +176,8 @@ def document_context(
     Computed as arrays over the document's distinct surfaces (rows) and candidate titles (columns): a document's
     links among its candidates number in the thousands.
     """
+    if not mentions:
+        return []
     keys = [normalize(surface) for surface, _ in mentions]
     row_of = {key: row for row, key in enumerate(dict.fromkeys(keys))}
     lists = _borrowing(mentions, keys, borrowed)
@@ -179,8 +205,8 @@ def document_context(
         if longer:
             table[first:end, 1] = priors[[row_of[keys[j]] for j in longer]][:, columns[first:end]].max(0)
         first = end
-    rows_of_table = iter(map(CandidateContext._make, table.tolist()))
-    return [(extended, [next(rows_of_table) for _ in extended]) for _, extended in lists]
+    ends = np.cumsum([len(extended) for _, extended in lists])
+    return [(extended, rows) for (_, extended), rows in zip(lists, np.split(table, ends[:-1]), strict=True)]
 
 
 def _borrowing(

@@ -23,10 +23,10 @@ from jointel.kb.lookup import KB, Candidate
 from jointel.kb.normalize import normalize
 from jointel.kb.protocols import CandidateProtocol, LinksAmong, candidate_protocol
 from jointel.model.candidate_features import (
-    CandidateContext,
+    LINK_COLUMNS,
     CandidateSet,
     MentionContext,
-    candidate_set,
+    candidate_sets,
     document_context,
 )
 from jointel.model.config import ModelConfig
@@ -218,10 +218,7 @@ def _candidate_sets(
     annotated = [is_gold and span.is_annotated for _, span in mentions]
     if name_only is not None:
         contexts, annotated = name_only.shown(document_number, surfaces, golds, contexts, annotated)
-    return [
-        candidate_set(access.match_key(surface), candidates, gold, is_annotated, context, topic)
-        for surface, (candidates, context), gold, is_annotated in zip(surfaces, contexts, golds, annotated, strict=True)
-    ]
+    return candidate_sets([access.match_key(surface) for surface in surfaces], contexts, golds, annotated, topic)
 
 
 def own_links(document: Document) -> dict[str, Counter[str]]:
@@ -322,13 +319,13 @@ class NameOnly:
     def _draw(self, document_number: int, index: int) -> float:
         return random.Random(f"{self.seed}/{document_number}/{index}").random()
 
-    def _as_name_only(self, gold: str, candidates: list[Candidate], context: list[CandidateContext]) -> MentionContext:
+    def _as_name_only(self, gold: str, candidates: list[Candidate], context: np.ndarray) -> MentionContext:
         """The gold candidate with the popularity of most name-only entities and no Wikipedia links."""
-        candidates, context = list(candidates), list(context)
+        candidates, context = list(candidates), context.copy()
         for i, candidate in enumerate(candidates):
             if candidate.entity == gold:
                 candidates[i] = replace(candidate, popularity=self.popularity)
-                context[i] = context[i]._replace(link_prior=0.0, link_share=0.0, link_isolated=1.0)
+                context[i, LINK_COLUMNS] = (0.0, 0.0, 1.0)  # no link prior, no link share, isolated
         return candidates, context
 
 

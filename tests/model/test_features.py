@@ -2,7 +2,13 @@ import numpy as np
 import pytest
 
 from jointel.kb import Candidate
-from jointel.model.candidate_features import CandidateContext, document_context, title_words, topic_words
+from jointel.model.candidate_features import (
+    CONTEXT_COLUMNS,
+    candidate_features,
+    document_context,
+    title_words,
+    topic_words,
+)
 from jointel.model.tokens import COMMON_WORDS, TokenIds, casing, document_casing, document_words
 from jointel.model.vocab import Vocab
 
@@ -18,7 +24,7 @@ def test_document_context_coherence_and_borrowed_candidates():
     assert [c.prior for c in candidates] == [1.0, 0.0, 0.0]
     # coherence of Phil_Simmons for "Simmons": 0.9 (Phil Simmons) + 0.05 (Leicestershire); containment 0.9.
     assert context[1] == pytest.approx((0.95, 0.9, 0.0, 0.0, 0.0))
-    assert context[0] == CandidateContext()
+    assert context[0].tolist() == [0.0] * len(CONTEXT_COLUMNS)
     # "Phil Simmons" itself: coherence of Phil_Simmons comes from Leicestershire only; nothing contains it.
     assert contexts[0][1][0] == pytest.approx((0.05, 0.0, 0.0, 0.0, 0.0))
 
@@ -43,16 +49,33 @@ def test_document_context_link_coherence():
     # Munich links with both Bayern candidates (best prior 0.9) and none of Kahn's: 1 of 2 other surfaces (a surface
     # without candidates is none of them).
     assert munich_context[0][2:4] == pytest.approx((0.9, 0.5))
-    assert munich_context[1][2:4] == (0.0, 0.0)
-    assert again == munich_context  # the same surface never votes for itself
+    assert munich_context[1][2:4].tolist() == [0.0, 0.0]
+    assert np.array_equal(again, munich_context)  # the same surface never votes for itself
     # FC_Bayern_Munich: Munich (0.8) and Kahn (0.6); Bayern the region: Munich only.
     assert bayern_context[0][2:4] == pytest.approx((1.4, 1.0))
     assert bayern_context[1][2:4] == pytest.approx((0.8, 0.5))
     # Oliver_Kahn links with FC_Bayern_Munich only.
     assert kahn_context[0][2:4] == pytest.approx((0.9, 0.5))
     # Munich_(film) links with no candidate of the document: its silence is flagged, not read as evidence.
-    assert [c.link_isolated for c in munich_context] == [0.0, 1.0]
-    assert [c.link_isolated for c in bayern_context + kahn_context] == [0.0, 0.0, 0.0]
+    isolated = CONTEXT_COLUMNS.index("link_isolated")
+    assert munich_context[:, isolated].tolist() == [0.0, 1.0]
+    assert [*bayern_context[:, isolated], *kahn_context[:, isolated]] == [0.0, 0.0, 0.0]
+
+
+def test_candidate_features_of_a_document_mention_after_mention():
+    """Prior, popularity, rank within its mention, name match and word overlap, then the context columns."""
+    paris = [Candidate("Paris", 0.6, 9.0, "GPE"), Candidate("Paris_Hilton", 0.0, 7.0, "PER")]
+    hilton = [Candidate("Hilton_Hotels", 1.0, 5.0, "ORG")]
+    context = np.array([[1.5, 0.0, 3.0, 0.5, 0.0], [0.0, 0.2, 0.0, 0.0, 1.0], [0.0, 0.0, 0.0, 0.0, 0.0]])
+    features = candidate_features(["paris", "hilton"], [paris, hilton], context)
+    assert features.shape == (3, 11) and features.dtype == np.float32
+    expected = [
+        [np.log(0.6001), 0.9, 1.0, 1.0, 1.0, 0.0, np.log1p(1.5), 0.0, np.log1p(3.0), 0.5, 0.0],
+        [np.log(1e-4), 0.7, 0.5, 0.0, 0.5, 1.0, 0.0, 0.2, 0.0, 0.0, 1.0],  # "paris" is one word of two in common
+        [np.log(1.0001), 0.5, 1.0, 0.0, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],  # the first of its own mention
+    ]
+    assert features == pytest.approx(np.array(expected, dtype=np.float32))
+    assert candidate_features([], [], np.zeros((0, 5))).shape == (0, 11)
 
 
 def test_title_words_drops_the_qualifier():
@@ -88,7 +111,7 @@ def test_casing_classes():
 
 def test_document_context_longer_mention_without_candidates():
     contexts = document_context([("EU wide", []), ("EU", [Candidate("European_Union", 0.9, 9.0, "ORG")])])
-    assert contexts[1][1] == [CandidateContext()]
+    assert contexts[1][1].tolist() == [[0.0] * len(CONTEXT_COLUMNS)]
 
 
 def test_gazetteer_marks_longest_alias_with_its_type():

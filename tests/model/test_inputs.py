@@ -154,23 +154,23 @@ def _name_only(rate, nil="keep", seed=1):
 
 
 def _mention_contexts():
-    from jointel.model.candidate_features import CandidateContext
-
-    paris = (candidates(), [CandidateContext(0.0, 0.0, 2.0, 0.5, 0.0)] * 3)
-    nvidia = ([Candidate("Nvidia", 1.0, 3.3, None)], [CandidateContext()])
+    paris = (candidates(), np.array([[0.0, 0.0, 2.0, 0.5, 0.0]] * 3))
+    nvidia = ([Candidate("Nvidia", 1.0, 3.3, None)], np.zeros((1, 5)))
     return [paris, nvidia]
 
 
 def test_name_only_shows_a_gold_entity_as_one_known_by_name_alone():
     """Rate 1: the gold Paris gets the popularity of most name-only entities and no Wikipedia links; its rivals and
     its prior stay as they were."""
-    (paris, context), _ = _name_only(1.0).shown(7, ["Paris", "NVIDIA"], ["Paris", None], _mention_contexts(), [1, 1])[0]
+    given = _mention_contexts()
+    (paris, context), _ = _name_only(1.0).shown(7, ["Paris", "NVIDIA"], ["Paris", None], given, [1, 1])[0]
     assert [(c.entity, c.prior, c.popularity) for c in paris] == [
         ("Paris", 0.6, 3.3),
         ("Paris_Hilton", 0.3, 7.0),
         ("Paris_(band)", 0.1, 2.0),
     ]
-    assert [(c.link_prior, c.link_share, c.link_isolated) for c in context] == [(0, 0, 1), (2, 0.5, 0), (2, 0.5, 0)]
+    assert context[:, 2:].tolist() == [[0, 0, 1], [2, 0.5, 0], [2, 0.5, 0]]  # link prior, share, isolated
+    assert given[0][1][0].tolist() == [0.0, 0.0, 2.0, 0.5, 0.0]  # the document's own rows stay as they were
 
 
 def test_name_only_rate_is_a_share_of_mentions_drawn_the_same_way_each_time():
