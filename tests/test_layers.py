@@ -103,3 +103,18 @@ def test_scripts_and_benchmarks_import_only_public_faces():
     assert len(paths) >= 2, "no scripts or benchmarks found"
     deep = [found for path in paths for found in deep_imports(path)]
     assert not deep, "import from the package instead: " + ", ".join(deep)
+
+
+def test_annotating_and_serving_leave_the_heavy_optional_libraries_unloaded():
+    """Parquet (pyarrow, ~60 MB resident), plotting (matplotlib, ~30 MB), Ray and transformers load only in the
+    commands that use them: the API, the server and the CLI start without them (the server's memory target)."""
+    import subprocess
+    import sys
+
+    heavy = ["pyarrow", "matplotlib", "ray", "transformers"]
+    code = (
+        "import sys, jointel, jointel.server.app, jointel.cli.app\n"
+        f"print(sorted({{name.split('.')[0] for name in sys.modules}} & set({heavy!r})))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"

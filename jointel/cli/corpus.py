@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from jointel.annotate.corpus import annotate_shards, cluster_cpus, ray_session
-from jointel.annotate.shards import OUTPUT_FORMATS, CorpusError, CorpusPlan, Settings, plan_corpus, prepare_output
 from jointel.cli.annotate import KBOption, ModelOption, load_annotator
 from jointel.cli.errors import UsageError, reports_user_errors
+
+if TYPE_CHECKING:
+    from jointel.annotate.shards import CorpusPlan, Settings
 
 
 @reports_user_errors
@@ -45,6 +46,9 @@ def annotate_corpus_command(
     Each shard is written whole (a temporary file, then a rename): after an interruption, the same command
     annotates only the missing shards.
     """
+    from jointel.annotate.corpus import annotate_shards, cluster_cpus, ray_session  # pyarrow and Ray: only here
+    from jointel.annotate.shards import OUTPUT_FORMATS, CorpusError, plan_corpus, prepare_output
+
     if output_format not in OUTPUT_FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(OUTPUT_FORMATS)}, not {output_format!r}")
     console = Console(stderr=True, highlight=False)
@@ -85,6 +89,8 @@ def _settings(
 ) -> Settings:
     """The run's settings, with the model and KB as absolute paths for the workers; loading the model once here
     reports a missing model or KB before Ray starts."""
+    from jointel.annotate.shards import Settings
+
     with load_annotator(model, kb, nil_threshold) as annotator:
         kb_path = None if model is None and kb is None else str(annotator.kb.path.resolve())
     model_path = None if model is None else str(model.resolve())

@@ -4,27 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-from matplotlib.axes import Axes
+from typing import TYPE_CHECKING
 
 from jointel.data.files import replaced_atomically
 from jointel.evaluate.calibrate import Calibration, ReliabilityBin
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 
 def plot_calibration(calibration: Calibration, path: Path) -> None:
     """Left: accuracy of the links per confidence bin against the diagonal, link counts as bars behind;
     right: EL strong-match micro F1 (percent) for each threshold, the chosen one marked."""
-    figure, (reliability, sweep) = plt.subplots(1, 2, figsize=(10, 4))
+    from matplotlib.figure import Figure  # here, not at import: ~30 MB that annotating and serving never need
+
+    figure = Figure(figsize=(10, 4))
+    reliability, sweep = figure.subplots(1, 2)
     _plot_reliability(reliability, calibration.bins)
     _plot_sweep(sweep, calibration)
     figure.tight_layout()
     with replaced_atomically(path) as temp:
         figure.savefig(temp, dpi=80, format="png")
-    plt.close(figure)
 
 
 def _plot_reliability(axes: Axes, bins: Sequence[ReliabilityBin]) -> None:

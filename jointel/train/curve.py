@@ -6,18 +6,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-
 from jointel.data.files import replaced_atomically
 
 
 def plot_history(history: Sequence[Any], path: Path) -> None:
     """Left: NER and EL training loss; right: dev NER F1, EL F1 and ED accuracy (percent)."""
+    from matplotlib.figure import Figure  # here, not at import: ~30 MB that annotating and serving never need
+
     epochs = [row.epoch for row in history]
-    figure, (losses, scores) = plt.subplots(1, 2, figsize=(10, 4))
+    figure = Figure(figsize=(10, 4))
+    losses, scores = figure.subplots(1, 2)
     losses.plot(epochs, [row.ner_loss for row in history], marker="o", label="NER loss")
     losses.plot(epochs, [row.el_loss for row in history], marker="o", label="EL loss")
     losses.set_xlabel("epoch")
@@ -30,4 +28,3 @@ def plot_history(history: Sequence[Any], path: Path) -> None:
     figure.tight_layout()
     with replaced_atomically(path) as temp:
         figure.savefig(temp, dpi=80, format="png")
-    plt.close(figure)
