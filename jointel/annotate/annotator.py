@@ -37,9 +37,8 @@ logger = logging.getLogger(__name__)
 WIKIPEDIA = "https://en.wikipedia.org/wiki/"
 BUNDLED_MODEL = bundled_model()
 DOCUMENT_TOKENS = 1000
-# Tokens per model call: the decoder takes as many steps as the longest sentence of a call needs, so larger calls
-# are faster, and memory grows with them (benchmarks/, 2026-12-06: at 50k tokens a call testb's 46k take one call,
-# 1.58-1.72x spaCy, and the server peaked at 499-505 MB for a target of 500; at 25k, two calls, 1.51-1.66x, 479 MB).
+# Tokens per model call: memory grows with them (benchmarks/, 2026-12-06: at 50k tokens a call the server peaked at
+# 499-505 MB for a target of 500; at 25k 479 MB, and 4% slower then, before calls were grouped by sentence length).
 TOKENS_PER_CALL = 25_000
 # Documents are read this many calls ahead and sent to the calls by their longest sentence: a call takes as many
 # steps as its longest sentence needs whatever the others, so the long ones (tables, lists) share one call's tail.
