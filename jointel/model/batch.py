@@ -7,7 +7,8 @@ network then computes each LSTM over whole sequences once and gathers its state 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import functools
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -188,14 +189,22 @@ class _StepIndices:
         self.items.append(items)
 
 
-def collate_candidates(sets: Sequence[CandidateSet], words: Vocab, entities: Vocab, topic: bool = False) -> Candidates:
+def collate_candidates(
+    sets: Sequence[CandidateSet],
+    words: Vocab,
+    entities: Vocab,
+    topic: bool = False,
+    title_ids: Callable[[str], tuple[int, ...]] | None = None,
+) -> Candidates:
     """Pad candidate sets of N mentions to the largest set; gold NIL becomes index C.
 
     Title words are listed once per distinct entity (`title` (U, W) and `slot` (N, C) into it): the candidate
-    lists of a document's mentions repeat the same entities. The inputs of the document-topic score (every title
-    word, the document's words) are made only with `topic`, for models with `document_topic`: they cost a
-    vocabulary lookup per title word.
+    lists of a document's mentions repeat the same entities. `title_ids` gives an entity's (`title_word_ids` by
+    default; a model passes its memo of them). The inputs of the document-topic score (every title word, the
+    document's words) are made only with `topic`, for models with `document_topic`: they cost a vocabulary lookup
+    per title word.
     """
+    title_ids = title_ids or functools.partial(title_word_ids, words=words)
     n, width = len(sets), max([1] + [len(candidate_set.entities) for candidate_set in sets])
     features = np.zeros((n, width, N_CANDIDATE_FEATURES), dtype=np.float32)
     types = np.zeros((n, width), dtype=np.int64)
@@ -217,7 +226,7 @@ def collate_candidates(sets: Sequence[CandidateSet], words: Vocab, entities: Voc
         mask[i, :count] = True
         is_nil = candidate_set.gold == count
         gold.append(width if is_nil else candidate_set.gold if candidate_set.gold >= 0 else IGNORE)
-    title = [[0] * MAX_TITLE_WORDS] + [_title_ids(entity, words) for entity in list(distinct)[1:]]
+    title = [(0,) * MAX_TITLE_WORDS] + [title_ids(entity) for entity in list(distinct)[1:]]
     topic_title = [[]] + [_word_ids(topic_words(entity), words) for entity in list(distinct)[1:]] if topic else [[]]
     by_id = {id(candidate_set.document): candidate_set.document for candidate_set in sets} if topic else {}
     return Candidates(
@@ -234,9 +243,10 @@ def collate_candidates(sets: Sequence[CandidateSet], words: Vocab, entities: Voc
     )
 
 
-def _title_ids(entity: str, words: Vocab) -> list[int]:
+def title_word_ids(entity: str, words: Vocab) -> tuple[int, ...]:
+    """The word ids of an entity's title (`title_words`), padded to `MAX_TITLE_WORDS`."""
     ids = _word_ids(title_words(entity)[:MAX_TITLE_WORDS], words)
-    return ids + [0] * (MAX_TITLE_WORDS - len(ids))
+    return (*ids, *[0] * (MAX_TITLE_WORDS - len(ids)))
 
 
 def _word_ids(title: Sequence[str], words: Vocab) -> list[int]:

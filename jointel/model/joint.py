@@ -7,6 +7,7 @@ mentions with the same encoder), so the single-task baselines differ from the jo
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import pickle
@@ -22,7 +23,15 @@ from torch import Tensor, nn
 
 from jointel.data.documents import Span
 from jointel.data.files import replaced_atomically
-from jointel.model.batch import IGNORE, Batch, Candidates, collate, collate_candidates, length_batches
+from jointel.model.batch import (
+    IGNORE,
+    Batch,
+    Candidates,
+    collate,
+    collate_candidates,
+    length_batches,
+    title_word_ids,
+)
 from jointel.model.candidate_features import CandidateSet
 from jointel.model.config import ConfigError, ModelConfig
 from jointel.model.contextual_source import TUNED_FILE, ContextualSource
@@ -32,6 +41,8 @@ from jointel.model.linker import Linker
 from jointel.model.stack_lstm import Decoded, StackLSTM
 from jointel.model.threshold import forget_nil_threshold
 from jointel.model.vocab import Vocab, load_vocabs, save_vocabs
+
+TITLE_MEMO = 1 << 15  # entities whose title word ids a model keeps between linking calls (at most ~8 MB)
 
 
 @dataclass(frozen=True)
@@ -132,6 +143,9 @@ class JointModel(nn.Module):
         self.parser = StackLSTM(config, self.encoder.output_dim)
         self.linker = Linker(config, len(vocabs["entities"]), self.encoder.words, config.hidden)
         self.contextual = contextual
+        # Each linking call lists its candidates' title word ids; the same entities come back call after call.
+        title_ids = functools.partial(title_word_ids, words=vocabs["words"])
+        self.title_ids = functools.lru_cache(maxsize=TITLE_MEMO)(title_ids)
 
     def set_word_vectors(self, words: Sequence[str], vectors: np.ndarray) -> None:
         """Initialise the embedding row of each of `words` that the vocabulary holds from its pre-trained vector."""
@@ -246,7 +260,9 @@ class JointModel(nn.Module):
         return choose_links(probabilities, spans, sets, ner_scores, allow_nil)
 
     def collate_candidates(self, sets: Sequence[CandidateSet]) -> Candidates:
-        return collate_candidates(sets, self.vocabs["words"], self.vocabs["entities"], self.config.document_topic)
+        return collate_candidates(
+            sets, self.vocabs["words"], self.vocabs["entities"], self.config.document_topic, self.title_ids
+        )
 
     @torch.inference_mode()
     def link_probabilities(self, states: Tensor, items: Tensor, labels: Tensor, candidates: Candidates) -> Tensor:

@@ -59,3 +59,20 @@ def test_nil_is_scored_from_the_mention_or_from_its_label_alone(tiny_config, nil
     nil = linker(states, items, torch.tensor([1, 1, 2]), candidates)[:, -1].detach()
     assert (nil[0] == nil[1]) == (not nil_from_mention)
     assert nil[0] != nil[2]
+
+
+def test_a_model_remembers_title_word_ids_between_linking_calls(tiny_config):
+    """The memo gives the ids `title_word_ids` gives, padded, and the second call reads them from it."""
+    from jointel.model.batch import MAX_TITLE_WORDS
+    from jointel.model.joint import JointModel
+
+    words = Vocab.build(["paris", "hilton", "saint", "germain"])
+    entities = Vocab.build(["Paris", "Paris_Hilton", "Paris_Saint-Germain_F.C."])
+    model = JointModel(tiny_config, {"words": words, "chars": Vocab(), "entities": entities})
+    sets = [_candidate_set(entities.items[2:], ()), _candidate_set(["Paris_Hilton"], ())]
+    first, second = model.collate_candidates(sets), model.collate_candidates(sets)
+    hilton = [words.index("paris"), words.index("hilton")] + [0] * (MAX_TITLE_WORDS - 2)
+    assert first.title[first.slot[1, 0]].tolist() == hilton
+    assert torch.equal(first.title, second.title)
+    assert torch.equal(first.title, collate_candidates(sets, words, entities).title)
+    assert model.title_ids.cache_info().hits == 3  # the second call's three distinct entities
