@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from jointel.data.documents import Sentence, Span
-from jointel.model.actions import action_id
+from jointel.model.actions import OUT_ID, action_id
 from jointel.model.candidate_features import CandidateSet
 from jointel.model.tokens import TokenIds
 from jointel.model.transitions import oracle
@@ -49,9 +49,16 @@ def sentence_features(
         chars=tuple(spelling for _, spelling, _ in ids),
         casing=tuple(case for _, _, case in ids),
         gazetteer=tuple(gazetteer) if gazetteer is not None else (0,) * len(sentence.tokens),
-        actions=tuple(action_id(action.op, action.label) for action in oracle(len(sentence.tokens), spans)),
+        actions=_gold_actions(len(sentence.tokens), spans),
         spans=spans,
         candidates=tuple(candidates),
         document_casing=tuple(document_casing),
         contextual=contextual,
     )
+
+
+def _gold_actions(n_tokens: int, spans: tuple[Span, ...]) -> tuple[int, ...]:
+    """The oracle's action ids; without spans (unseen text) every token is OUT, as the oracle says, at no cost."""
+    if not spans:
+        return (OUT_ID,) * n_tokens
+    return tuple(action_id(action.op, action.label) for action in oracle(n_tokens, spans))

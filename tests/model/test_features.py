@@ -142,3 +142,18 @@ def test_document_casing_reads_the_words_case_elsewhere_in_the_document():
     assert codes[0] == (1, 0, 0, 0, 0, 1, 2, 2, 0, 0)
     assert codes[1][0] == 1  # a sentence's first word, known from the other sentences
     assert codes[2][:2] == (2, 2)  # "Surprise" starts its sentence; "surprise" follows in lower case
+
+
+def test_sentence_features_without_spans_take_the_oracles_actions():
+    """Unseen text has no spans: every token is OUT, as the oracle says (and its actions are computed for free)."""
+    from jointel.data import Sentence, Span
+    from jointel.model.actions import OUT_ID, action_id
+    from jointel.model.features import sentence_features
+    from jointel.model.transitions import oracle
+
+    ids = TokenIds(Vocab.build(["paris"]), Vocab())
+    plain = sentence_features(Sentence(("Paris", "is", "big")), ids).actions
+    assert plain == tuple(action_id(a.op, a.label) for a in oracle(3, ())) == (OUT_ID,) * 3
+    tagged = sentence_features(Sentence(("Paris", "is", "big"), (Span(0, 1, "LOC"),)), ids).actions
+    assert tagged == tuple(action_id(a.op, a.label) for a in oracle(3, (Span(0, 1, "LOC"),)))
+    assert tagged != plain
