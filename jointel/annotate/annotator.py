@@ -2,7 +2,8 @@
 
 An `Annotator` turns text into sentences of CoNLL-style tokens (`tokenize.py`), cuts long texts into documents of
 about `document_tokens` tokens (the linker reads the other mentions of a document as context, and AIDA stories
-average 230 tokens), decodes many documents per `predict` call, and maps token spans back to character offsets.
+average 230 tokens), decodes many documents per `predict` call (those with the longest sentences together), and maps
+token spans back to character offsets.
 The CLI, the server and the spaCy component all go through it, so they return the same mentions for a text.
 """
 

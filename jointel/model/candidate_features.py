@@ -86,9 +86,9 @@ def candidate_features(
     matches = [_name_match(key, candidate.entity) for key, candidate in zip(keys, candidates, strict=True)]
     features[:, 3:5] = np.array(matches, dtype=np.float64).reshape(-1, 2)
     features[:, 5] = prior == 0.0
-    features[:, 6] = np.log1p(context[:, 0])
-    features[:, 7] = context[:, 1]
-    features[:, 8] = np.log1p(context[:, 2])
+    features[:, 6] = np.log1p(context[:, 0])  # coherence
+    features[:, 7] = context[:, 1]  # containment
+    features[:, 8] = np.log1p(context[:, 2])  # link prior
     features[:, 9:11] = context[:, 3:5]  # link share, isolated
     return features
 
@@ -97,9 +97,8 @@ def _name_match(mention_key: str, title: str) -> tuple[float, float]:
     """Is the title the mention's name, and the share of their words in common."""
     candidate_key = title_key(title)
     mention_words, candidate_words = key_words(mention_key), key_words(candidate_key)
-    return float(mention_key == candidate_key), len(mention_words & candidate_words) / max(
-        1, len(mention_words | candidate_words)
-    )
+    overlap = len(mention_words & candidate_words) / max(1, len(mention_words | candidate_words))
+    return float(mention_key == candidate_key), overlap
 
 
 def features_read(link_coherence: bool, link_isolation: bool) -> int:
