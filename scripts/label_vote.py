@@ -28,10 +28,7 @@ from jointel.model import KBAccess, load_model, predict_documents
 def voted(document: Document, min_words: int) -> Document:
     """The document with its mentions of `min_words` words or more relabelled with the label it gives most often
     to the same words (casefolded; ties go to the first seen)."""
-    votes: dict[str, Counter[str]] = defaultdict(Counter)
-    for sentence in document.sentences:
-        for span in sentence.spans:
-            votes[_key(sentence.tokens, span)][span.label] += 1
+    votes = labels_by_name(document)
     sentences = [
         replace(
             sentence,
@@ -51,13 +48,18 @@ def mixed_names(documents: list[Document]) -> tuple[int, int]:
     """(mentions, names) of the names that carry two labels or more in one document."""
     mentions = names = 0
     for document in documents:
-        labels: dict[str, Counter[str]] = defaultdict(Counter)
-        for sentence in document.sentences:
-            for span in sentence.spans:
-                labels[_key(sentence.tokens, span)][span.label] += 1
-        mixed = [counts for counts in labels.values() if len(counts) > 1]
+        mixed = [counts for counts in labels_by_name(document).values() if len(counts) > 1]
         mentions, names = mentions + sum(sum(counts.values()) for counts in mixed), names + len(mixed)
     return mentions, names
+
+
+def labels_by_name(document: Document) -> dict[str, Counter[str]]:
+    """Each name the document's spans write (casefolded) → how often it has each label there."""
+    labels: dict[str, Counter[str]] = defaultdict(Counter)
+    for sentence in document.sentences:
+        for span in sentence.spans:
+            labels[_key(sentence.tokens, span)][span.label] += 1
+    return labels
 
 
 def _key(tokens: tuple[str, ...], span: Span) -> str:
