@@ -25,6 +25,7 @@ from jointel.cli import default_cache_dir, default_kb_path, resolve_data_dir
 from jointel.data import Document, load_corpus, replaced_directory
 from jointel.kb import slice_realistic
 from jointel.model import (
+    CLUSTERS_FILE,
     JointModel,
     ModelConfig,
     Vocab,
@@ -76,6 +77,8 @@ def bundle(
         half = {name: value.half() if value.is_floating_point() else value for name, value in state.items()}
         half["linker.words.weight"] = half["encoder.words.weight"]  # one shared tensor, saved once
         torch.save(half, temp / "weights.pt")
+        if model.clusters is not None:  # the word classes, in half precision too
+            model.clusters.compact().save(temp / CLUSTERS_FILE)
         tuned = model.contextual.tuned if model.contextual is not None else None
         if tuned is not None:  # the tuned MiniLM layers the model reads (`minilm.pt`), already half precision
             shutil.copyfile(tuned, temp / tuned.name)

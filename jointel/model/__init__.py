@@ -1,6 +1,7 @@
 """The joint NER+EL model: features, vocabularies, the network, ensembles, loading and prediction."""
 
 from jointel.model.batch import length_batches
+from jointel.model.clusters import CLUSTERS_FILE
 from jointel.model.config import ModelConfig, saved_values
 from jointel.model.contextual import LAST_LAYERS, ContextualEncoder, load_minilm, minilm_directory
 from jointel.model.contextual_source import ContextualSource
@@ -17,6 +18,7 @@ from jointel.model.vectors import load_glove
 from jointel.model.vocab import Vocab, build_vocabs, save_vocabs
 
 __all__ = [
+    "CLUSTERS_FILE",
     "LAST_LAYERS",
     "ContextualEncoder",
     "ContextualSource",

@@ -64,6 +64,7 @@ class Batch:
     item_counts: Tensor  # (B,)
     candidates: Candidates | None
     contextual: Tensor | None = None  # (B, T, D) frozen contextual token vectors, when the sentences carry them
+    clusters: Tensor | None = None  # (B, T) word class ids, when the sentences carry them
 
 
 def length_batches(lengths: Sequence[int], batch_size: int) -> Iterator[list[int]]:
@@ -116,6 +117,7 @@ def collate(sentences: Sequence[SentenceFeatures], words: Vocab, entities: Vocab
         item_counts=torch.tensor([len(row) for row in steps.items], dtype=torch.long),
         candidates=candidates,
         contextual=_contextual(sentences, n_tokens),
+        clusters=pad([s.clusters for s in sentences], width=n_tokens) if any(s.clusters for s in sentences) else None,
     )
 
 

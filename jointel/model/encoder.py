@@ -51,7 +51,7 @@ class LayerMix(nn.Module):
 class TokenEncoder(nn.Module):
     """Token vectors shared by the NER transitions and the linker (the shared layers of the joint model)."""
 
-    def __init__(self, config: ModelConfig, n_words: int, n_chars: int):
+    def __init__(self, config: ModelConfig, n_words: int, n_chars: int, n_clusters: int = 0):
         super().__init__()
         self.words = nn.Embedding(n_words, config.word_dim, padding_idx=0)
         self.chars = CharEncoder(n_chars, config.char_dim, config.char_hidden)
@@ -60,6 +60,9 @@ class TokenEncoder(nn.Module):
         self.document_casing = (
             nn.Embedding(DOCUMENT_CASING_CODES, config.document_casing_dim) if config.document_casing_dim else None
         )
+        if config.cluster_dim:  # frozen, and saved with the classes (`clusters.npz`), not with the weights
+            self.register_buffer("cluster_vectors", torch.zeros(n_clusters + 2, config.cluster_dim), persistent=False)
+        self.cluster_dim = config.cluster_dim
         self.contextual_dim = config.contextual_dim
         self.layer_mix = (
             LayerMix(config.contextual_depth + 1)
@@ -68,7 +71,7 @@ class TokenEncoder(nn.Module):
         )
         self.dropout = nn.Dropout(config.dropout)
         input_dim = config.word_dim + self.chars.output_dim + config.casing_dim + config.gazetteer_dim
-        input_dim += config.document_casing_dim + config.contextual_dim
+        input_dim += config.document_casing_dim + config.cluster_dim + config.contextual_dim
         self.context = None
         self.output_dim = input_dim
         if config.context_hidden:
@@ -83,6 +86,10 @@ class TokenEncoder(nn.Module):
             parts.append(self.gazetteer(batch.gazetteer))  # (B, T, E_g)
         if self.document_casing is not None:
             parts.append(self.document_casing(batch.document_casing))  # (B, T, E_d)
+        if self.cluster_dim:
+            if batch.clusters is None:
+                raise ValueError("this model reads word classes, and the batch has none")
+            parts.append(self.cluster_vectors[batch.clusters])  # (B, T, E_k)
         if self.contextual_dim:
             if batch.contextual is None:
                 raise ValueError("this model reads contextual token vectors, and the batch has none")

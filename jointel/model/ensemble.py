@@ -30,6 +30,7 @@ from jointel.model.features import SentenceFeatures
 from jointel.model.joint import JointModel, Prediction, TokenVectors, choose_links
 from jointel.model.stack_lstm import Decoded, decode_together
 from jointel.model.threshold import forget_nil_threshold
+from jointel.model.tokens import TokenIds
 from jointel.model.vocab import Vocab
 
 ENSEMBLE_FILE = "ensemble.json"
@@ -51,6 +52,10 @@ class Ensemble:
         self.contextual = self.members[0].contextual  # the same features for every member
         self.config = _shared_config(self.members)
         self.vocabs = _shared_vocabs(self.members)
+
+    def token_ids(self) -> TokenIds:
+        """The members' token ids: they share their config and vocabularies, so their word classes too."""
+        return self.members[0].token_ids()
 
     def eval(self) -> Ensemble:
         for member in self.members:

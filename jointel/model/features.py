@@ -31,6 +31,7 @@ class SentenceFeatures:
     spans: tuple[Span, ...]
     candidates: tuple[CandidateSet, ...]
     document_casing: tuple[int, ...] = ()  # `document_casing` codes; empty: all 0
+    clusters: tuple[int, ...] = ()  # word class ids (`clusters.py`); empty without them
     contextual: np.ndarray | None = field(default=None, compare=False)  # (T, contextual_dim) frozen vectors
 
 
@@ -45,14 +46,15 @@ def sentence_features(
     spans = tuple(sorted(sentence.spans, key=lambda span: span.start))
     ids = [token_ids(token) for token in sentence.tokens]
     return SentenceFeatures(
-        words=tuple(word for word, _, _ in ids),
-        chars=tuple(spelling for _, spelling, _ in ids),
-        casing=tuple(case for _, _, case in ids),
+        words=tuple(word for word, _, _, _ in ids),
+        chars=tuple(spelling for _, spelling, _, _ in ids),
+        casing=tuple(case for _, _, case, _ in ids),
         gazetteer=tuple(gazetteer) if gazetteer is not None else (0,) * len(sentence.tokens),
         actions=_gold_actions(len(sentence.tokens), spans),
         spans=spans,
         candidates=tuple(candidates),
         document_casing=tuple(document_casing),
+        clusters=tuple(word_class for *_, word_class in ids) if token_ids.clusters is not None else (),
         contextual=contextual,
     )
 

@@ -33,6 +33,7 @@ from jointel.model.batch import (
     title_word_ids,
 )
 from jointel.model.candidate_features import CandidateSet
+from jointel.model.clusters import CLUSTERS_FILE, WordClusters
 from jointel.model.config import ConfigError, ModelConfig
 from jointel.model.contextual_source import TUNED_FILE, ContextualSource
 from jointel.model.encoder import TokenEncoder
@@ -40,6 +41,7 @@ from jointel.model.features import SentenceFeatures
 from jointel.model.linker import Linker
 from jointel.model.stack_lstm import Decoded, StackLSTM
 from jointel.model.threshold import forget_nil_threshold
+from jointel.model.tokens import TokenIds
 from jointel.model.vocab import Vocab, load_vocabs, save_vocabs
 
 TITLE_MEMO = 1 << 15  # entities whose title word ids a model keeps between linking calls (at most ~8 MB)
@@ -132,14 +134,27 @@ class JointModel(nn.Module):
     Training (`loss`) runs teacher-forced on gold actions; prediction is two-step (`encode` and `decode`, then
     `link` with the document's other mentions as context, in `predict.py`). `save()`/`load()` keep config,
     vocabularies and weights. A model with `contextual_dim` reads MiniLM's vectors from `contextual`, a source its
-    owner makes and may share (`ContextualSource`): the network itself keeps no cache.
+    owner makes and may share (`ContextualSource`): the network itself keeps no cache. One with `cluster_dim` reads
+    word classes (`clusters`, saved beside the vocabularies).
     """
 
-    def __init__(self, config: ModelConfig, vocabs: dict[str, Vocab], contextual: ContextualSource | None = None):
+    def __init__(
+        self,
+        config: ModelConfig,
+        vocabs: dict[str, Vocab],
+        contextual: ContextualSource | None = None,
+        clusters: WordClusters | None = None,
+    ):
         super().__init__()
+        if bool(config.cluster_dim) != (clusters is not None) or (clusters and clusters.dim != config.cluster_dim):
+            raise ConfigError(f"cluster_dim {config.cluster_dim} needs word classes of that many dimensions")
         self.config = config
         self.vocabs = vocabs
-        self.encoder = TokenEncoder(config, len(vocabs["words"]), len(vocabs["chars"]))
+        self.clusters = clusters
+        n_clusters = len(clusters.vectors) if clusters is not None else 0
+        self.encoder = TokenEncoder(config, len(vocabs["words"]), len(vocabs["chars"]), n_clusters)
+        if clusters is not None:
+            self.encoder.cluster_vectors.copy_(torch.from_numpy(clusters.table()))
         self.parser = StackLSTM(config, self.encoder.output_dim)
         self.linker = Linker(config, len(vocabs["entities"]), self.encoder.words, config.hidden)
         self.contextual = contextual
@@ -155,6 +170,10 @@ class JointModel(nn.Module):
         sources = torch.tensor([i for _, i in rows], dtype=torch.long)
         with torch.no_grad():
             self.encoder.words.weight[targets] = torch.from_numpy(np.array(vectors))[sources]
+
+    def token_ids(self) -> TokenIds:
+        """A fresh memo of the ids this model reads of each token."""
+        return TokenIds(self.vocabs["words"], self.vocabs["chars"], self.clusters)
 
     def batch(self, sentences: Sequence[SentenceFeatures], with_candidates: bool = True) -> Batch:
         entities = self.vocabs["entities"] if with_candidates else None
@@ -283,6 +302,8 @@ class JointModel(nn.Module):
         config = replace(self.config, contextual_tuned=TUNED_FILE) if tuned is not None else self.config
         config.save(directory / "config.json")
         save_vocabs(directory / "vocabs.json", self.vocabs)
+        if self.clusters is not None:
+            self.clusters.save(directory / CLUSTERS_FILE)
         with replaced_atomically(directory / "weights.pt") as temp:
             torch.save(self.state_dict(), temp)
 
@@ -296,7 +317,7 @@ class JointModel(nn.Module):
                 raise FileNotFoundError(f"{directory / name}: missing; is {directory} a model saved by jointel?")
         config = ModelConfig.load(directory / "config.json", saved_model=True)
         contextual = contextual if contextual is not None else ContextualSource.for_config(config, directory=directory)
-        model = cls(config, load_vocabs(directory / "vocabs.json"), contextual)
+        model = cls(config, load_vocabs(directory / "vocabs.json"), contextual, load_clusters(directory, config))
         path = directory / "weights.pt"
         state = read_saved(path, "weights file", "retrain or copy it again")
         check_fits(model, state, path, "were config.json or vocabs.json changed? Copy the model directory again, whole")
@@ -306,6 +327,16 @@ class JointModel(nn.Module):
         )
         model.eval()
         return model
+
+
+def load_clusters(directory: Path, config: ModelConfig) -> WordClusters | None:
+    """The word classes saved in `directory`, if a model of `config` reads them."""
+    if not config.cluster_dim:
+        return None
+    path = Path(directory) / CLUSTERS_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: missing; the model reads word classes: copy the model directory again, whole")
+    return WordClusters.load(path)
 
 
 def read_saved(path: Path, what: str, remedy: str, weights_only: bool = True) -> object:

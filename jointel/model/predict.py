@@ -77,7 +77,7 @@ def encode(
 ) -> Encoded:
     """The token vectors of `(document number, sentences)` pairs (tokens only are read)."""
     model.eval()
-    token_ids = TokenIds(model.vocabs["words"], model.vocabs["chars"])
+    token_ids = model.token_ids()
     sentences = [document for _, document in documents]
     vectors = contextual_vectors(
         model.contextual, [[sentence.tokens for sentence in document] for document in sentences]
@@ -224,7 +224,7 @@ def link_given_spans(
     candidates; `link_documents` keeps only the linked spans. `coreference=False` leaves out
     `share_person_links` (to measure it)."""
     model.eval()
-    token_ids = TokenIds(model.vocabs["words"], model.vocabs["chars"])
+    token_ids = model.token_ids()
     # one document per MiniLM call, as this pass has always read them: batches of several documents can round apart
     vectors = [
         contextual_vectors(model.contextual, [[s.tokens for s in document.sentences]])[0] for document in documents

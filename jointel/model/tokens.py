@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from jointel.model.clusters import PAD, WordClusters
 from jointel.model.vocab import Vocab
 
 MAX_CHARS = 20
@@ -71,15 +72,17 @@ def document_casing(sentences: Sequence[Sequence[str]]) -> list[tuple[int, ...]]
 
 
 class TokenIds:
-    """Word id, character ids and casing class of a token, memoised per instance: a text repeats its words."""
+    """Word id, character ids, casing class and word class (`clusters.py`; 0 without them) of a token, memoised per
+    instance: a text repeats its words."""
 
-    def __init__(self, words: Vocab, chars: Vocab):
-        self.words, self.chars = words, chars
-        self._known: dict[str, tuple[int, tuple[int, ...], int]] = {}
+    def __init__(self, words: Vocab, chars: Vocab, clusters: WordClusters | None = None):
+        self.words, self.chars, self.clusters = words, chars, clusters
+        self._known: dict[str, tuple[int, tuple[int, ...], int, int]] = {}
 
-    def __call__(self, token: str) -> tuple[int, tuple[int, ...], int]:
+    def __call__(self, token: str) -> tuple[int, tuple[int, ...], int, int]:
         found = self._known.get(token)
         if found is None:
             spelling = tuple(self.chars.index(char) for char in token[:MAX_CHARS])
-            found = self._known[token] = (word_index(self.words, token), spelling, casing(token))
+            word_class = self.clusters.index(token) if self.clusters is not None else PAD
+            found = self._known[token] = (word_index(self.words, token), spelling, casing(token), word_class)
         return found

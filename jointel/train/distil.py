@@ -30,7 +30,6 @@ from jointel.model.contextual_source import ContextualSource, contextual_vectors
 from jointel.model.features import SentenceFeatures
 from jointel.model.inputs import HeldOut, KBAccess, NameOnly, gold_features
 from jointel.model.joint import JointModel
-from jointel.model.tokens import TokenIds
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +77,7 @@ def teacher_targets(
     config = teacher.config
     access = KBAccess.for_model(kb, config.candidate_protocol, config)
     vectors = contextual_vectors(teacher.contextual, [[s.tokens for s in document.sentences] for document in documents])
-    token_ids = TokenIds(teacher.vocabs["words"], teacher.vocabs["chars"])
+    token_ids = teacher.token_ids()
     leave_out = HeldOut.under(kb, access.protocol) if held_out else None
     with_links = config.el_weight > 0
     features = gold_features(documents, token_ids, access, vectors, leave_out, with_links, name_only)

@@ -28,13 +28,14 @@ from jointel.evaluate.report import score_corpus
 from jointel.kb.lookup import KB
 from jointel.model.actions import ACTIONS
 from jointel.model.batch import Batch, length_batches
+from jointel.model.clusters import CLUSTERS_FILE
+from jointel.model.clusters import from_package as clusters_from_package
 from jointel.model.config import ModelConfig
 from jointel.model.contextual_source import ContextualSource, contextual_vectors
 from jointel.model.features import SentenceFeatures
 from jointel.model.inputs import HeldOut, KBAccess, NameOnly, gold_features
-from jointel.model.joint import JointModel, check_fits
+from jointel.model.joint import JointModel, check_fits, load_clusters
 from jointel.model.predict import link_documents, predict_documents
-from jointel.model.tokens import TokenIds
 from jointel.model.vectors import load_glove
 from jointel.model.vocab import build_vocabs, load_vocabs, save_vocabs
 from jointel.train.augment import swapped_documents
@@ -122,7 +123,7 @@ def train_model(
     vectors = contextual_vectors(
         contextual, [[s.tokens for s in document.sentences] for document in [*train, *dev]], progress
     )
-    token_ids = TokenIds(model.vocabs["words"], model.vocabs["chars"])
+    token_ids = model.token_ids()
     with_links = config.el_weight > 0
     features = gold_features(train, token_ids, access, vectors[: len(train)], held_out, with_links, name_only)
     if extra:  # dev, whose mentions have nothing of their own to hold out: the KB's priors count train's links
@@ -151,11 +152,15 @@ def _new_or_resumed_model(
     config, train, access: KBAccess, out_dir: Path, resume: bool, contextual: ContextualSource | None
 ) -> JointModel:
     if resume:
-        return JointModel(config, load_vocabs(out_dir / "vocabs.json"), contextual)
+        return JointModel(config, load_vocabs(out_dir / "vocabs.json"), contextual, load_clusters(out_dir, config))
     words, vectors = load_glove(config.max_pretrained_words) if config.pretrained_vectors else ([], None)
     vocabs = build_vocabs(train, words, access.protocol.candidates if config.el_weight > 0 else None)
     save_vocabs(out_dir / "vocabs.json", vocabs)
-    model = JointModel(config, vocabs, contextual)
+    clusters = None
+    if config.cluster_dim:
+        clusters = clusters_from_package(config.cluster_dim)
+        clusters.save(out_dir / CLUSTERS_FILE)
+    model = JointModel(config, vocabs, contextual, clusters)
     if vectors is not None:
         model.set_word_vectors(words, vectors)
     return model
