@@ -5,7 +5,17 @@ import importlib.util
 import shutil
 from pathlib import Path
 
-from jointel.model import ContextualSource, JointModel, load_nil_bias, load_nil_threshold, save_nil_threshold
+import numpy as np
+
+from jointel.model import (
+    CLUSTERS_FILE,
+    ContextualSource,
+    JointModel,
+    load_nil_bias,
+    load_nil_threshold,
+    save_nil_threshold,
+)
+from jointel.model.clusters import from_words
 
 PATH = Path(__file__).parents[2] / "scripts" / "bundle.py"
 SPEC = importlib.util.spec_from_file_location("bundle", PATH)
@@ -56,3 +66,17 @@ def test_a_bundle_keeps_the_tuned_minilm_layers_its_model_reads(tiny_model_dir, 
 
     assert (tmp_path / "bundle" / "minilm.pt").read_bytes() == b"tuned layers"
     assert JointModel.load(tmp_path / "bundle").contextual.tuned == tmp_path / "bundle" / "minilm.pt"
+
+
+def test_a_bundle_keeps_the_word_classes_its_model_reads_in_half_the_bytes(tiny_model_dir, tiny_kb, tmp_path):
+    tiny = JointModel.load(tiny_model_dir)
+    vectors = np.arange(12, dtype=np.float32).reshape(3, 4) ** 1.5
+    classes = from_words({"nuttall": 0, "germany": 1, "the": 2}, vectors, dim=2)
+    JointModel(dataclasses.replace(tiny.config, cluster_dim=2), tiny.vocabs, clusters=classes).save(tmp_path / "run")
+
+    bundle.bundle(tmp_path / "run", tmp_path / "bundle", tiny_kb.path, set(), 10)
+
+    shipped = JointModel.load(tmp_path / "bundle").clusters
+    assert [shipped.index(word) for word in ("Nuttall", "GERMANY", "the", "Zelensky")] == [2, 3, 4, 1]
+    assert np.allclose(shipped.table(), classes.table(), atol=1e-2)
+    assert (tmp_path / "bundle" / CLUSTERS_FILE).stat().st_size < (tmp_path / "run" / CLUSTERS_FILE).stat().st_size
