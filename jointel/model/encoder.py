@@ -10,6 +10,7 @@ from torch.nn.utils.rnn import pack_padded_sequence
 from jointel.model.batch import Batch
 from jointel.model.config import ModelConfig
 from jointel.model.gazetteer import N_GAZETTEER_CODES
+from jointel.model.ontonotes import N_ONTONOTES_CODES
 from jointel.model.tokens import DOCUMENT_CASING_CODES
 
 N_CASING = 8
@@ -63,6 +64,7 @@ class TokenEncoder(nn.Module):
         if config.cluster_dim:  # frozen, and saved with the classes (`clusters.npz`), not with the weights
             self.register_buffer("cluster_vectors", torch.zeros(n_clusters + 2, config.cluster_dim), persistent=False)
         self.cluster_dim = config.cluster_dim
+        self.ontonotes = nn.Embedding(N_ONTONOTES_CODES, config.ontonotes_dim) if config.ontonotes_dim else None
         self.contextual_dim = config.contextual_dim
         self.layer_mix = (
             LayerMix(config.contextual_depth + 1)
@@ -71,7 +73,7 @@ class TokenEncoder(nn.Module):
         )
         self.dropout = nn.Dropout(config.dropout)
         input_dim = config.word_dim + self.chars.output_dim + config.casing_dim + config.gazetteer_dim
-        input_dim += config.document_casing_dim + config.cluster_dim + config.contextual_dim
+        input_dim += config.document_casing_dim + config.cluster_dim + config.ontonotes_dim + config.contextual_dim
         self.context = None
         self.output_dim = input_dim
         if config.context_hidden:
@@ -90,6 +92,10 @@ class TokenEncoder(nn.Module):
             if batch.clusters is None:
                 raise ValueError("this model reads word classes, and the batch has none")
             parts.append(self.cluster_vectors[batch.clusters])  # (B, T, E_k)
+        if self.ontonotes is not None:
+            if batch.ontonotes is None:
+                raise ValueError("this model reads spaCy's NER tags, and the batch has none")
+            parts.append(self.ontonotes(batch.ontonotes))  # (B, T, E_o)
         if self.contextual_dim:
             if batch.contextual is None:
                 raise ValueError("this model reads contextual token vectors, and the batch has none")

@@ -32,6 +32,7 @@ class SentenceFeatures:
     candidates: tuple[CandidateSet, ...]
     document_casing: tuple[int, ...] = ()  # `document_casing` codes; empty: all 0
     clusters: tuple[int, ...] = ()  # word class ids (`clusters.py`); empty without them
+    ontonotes: tuple[int, ...] = ()  # spaCy's NER tag codes (`ontonotes.py`); empty without them
     contextual: np.ndarray | None = field(default=None, compare=False)  # (T, contextual_dim) frozen vectors
 
 
@@ -42,6 +43,7 @@ def sentence_features(
     gazetteer: Sequence[int] | None = None,
     document_casing: Sequence[int] = (),
     contextual: np.ndarray | None = None,
+    ontonotes: Sequence[int] = (),
 ) -> SentenceFeatures:
     spans = tuple(sorted(sentence.spans, key=lambda span: span.start))
     ids = [token_ids(token) for token in sentence.tokens]
@@ -56,6 +58,7 @@ def sentence_features(
         document_casing=tuple(document_casing),
         clusters=tuple(word_class for *_, word_class in ids) if token_ids.clusters is not None else (),
         contextual=contextual,
+        ontonotes=tuple(ontonotes),
     )
 
 

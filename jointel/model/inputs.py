@@ -138,10 +138,12 @@ def _document_features(
     own_totals: dict[str, float] | None = None,
 ) -> list[SentenceFeatures]:
     """The one place a document's sentences become inputs: token ids, gazetteer codes (without `own_totals`, a
-    training document's own links), how the document writes each word, contextual vectors, and the actions and
-    `candidates` of the spans the sentences carry."""
+    training document's own links), how the document writes each word, contextual vectors, spaCy's NER tags (if
+    `token_ids` has a tagger), and the actions and `candidates` of the spans the sentences carry."""
     casing = document_casing([sentence.tokens for sentence in sentences])
     candidates = candidates if candidates is not None else [()] * len(sentences)
+    tagger = token_ids.tagger
+    tags = tagger.codes([sentence.tokens for sentence in sentences]) if tagger is not None else [()] * len(sentences)
     return [
         sentence_features(
             sentence,
@@ -150,9 +152,10 @@ def _document_features(
             gazetteer.codes(sentence.tokens, own_totals) if gazetteer is not None else None,
             sentence_casing,
             sentence_vectors,
+            sentence_tags,
         )
-        for sentence, sentence_candidates, sentence_casing, sentence_vectors in zip(
-            sentences, candidates, casing, vectors, strict=True
+        for sentence, sentence_candidates, sentence_casing, sentence_vectors, sentence_tags in zip(
+            sentences, candidates, casing, vectors, tags, strict=True
         )
     ]
 

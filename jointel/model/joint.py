@@ -39,6 +39,7 @@ from jointel.model.contextual_source import TUNED_FILE, ContextualSource
 from jointel.model.encoder import TokenEncoder
 from jointel.model.features import SentenceFeatures
 from jointel.model.linker import Linker
+from jointel.model.ontonotes import OntoNotesTagger
 from jointel.model.stack_lstm import Decoded, StackLSTM
 from jointel.model.threshold import forget_nil_threshold
 from jointel.model.tokens import TokenIds
@@ -151,6 +152,7 @@ class JointModel(nn.Module):
         self.config = config
         self.vocabs = vocabs
         self.clusters = clusters
+        self.tagger = OntoNotesTagger() if config.ontonotes_dim else None
         n_clusters = len(clusters.vectors) if clusters is not None else 0
         self.encoder = TokenEncoder(config, len(vocabs["words"]), len(vocabs["chars"]), n_clusters)
         if clusters is not None:
@@ -173,7 +175,7 @@ class JointModel(nn.Module):
 
     def token_ids(self) -> TokenIds:
         """A fresh memo of the ids this model reads of each token."""
-        return TokenIds(self.vocabs["words"], self.vocabs["chars"], self.clusters)
+        return TokenIds(self.vocabs["words"], self.vocabs["chars"], self.clusters, self.tagger)
 
     def batch(self, sentences: Sequence[SentenceFeatures], with_candidates: bool = True) -> Batch:
         entities = self.vocabs["entities"] if with_candidates else None

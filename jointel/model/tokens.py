@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 
 from jointel.model.clusters import PAD, WordClusters
+from jointel.model.ontonotes import OntoNotesTagger
 from jointel.model.vocab import Vocab
 
 MAX_CHARS = 20
@@ -73,10 +74,12 @@ def document_casing(sentences: Sequence[Sequence[str]]) -> list[tuple[int, ...]]
 
 class TokenIds:
     """Word id, character ids, casing class and word class (`clusters.py`; 0 without them) of a token, memoised per
-    instance: a text repeats its words."""
+    instance: a text repeats its words. With a `tagger`, also what spaCy's NER says of a sentence's tokens."""
 
-    def __init__(self, words: Vocab, chars: Vocab, clusters: WordClusters | None = None):
-        self.words, self.chars, self.clusters = words, chars, clusters
+    def __init__(
+        self, words: Vocab, chars: Vocab, clusters: WordClusters | None = None, tagger: OntoNotesTagger | None = None
+    ):
+        self.words, self.chars, self.clusters, self.tagger = words, chars, clusters, tagger
         self._known: dict[str, tuple[int, tuple[int, ...], int, int]] = {}
 
     def __call__(self, token: str) -> tuple[int, tuple[int, ...], int, int]:
