@@ -136,7 +136,7 @@ class JointModel(nn.Module):
     `link` with the document's other mentions as context, in `predict.py`). `save()`/`load()` keep config,
     vocabularies and weights. A model with `contextual_dim` reads MiniLM's vectors from `contextual`, a source its
     owner makes and may share (`ContextualSource`): the network itself keeps no cache. One with `cluster_dim` reads
-    word classes (`clusters`, saved beside the vocabularies).
+    word classes (`clusters`, saved beside the vocabularies), one with `ontonotes_dim` spaCy's NER tags (`tagger`).
     """
 
     def __init__(
