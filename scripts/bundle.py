@@ -1,6 +1,7 @@
-"""Ship a trained model as a compact bundle: pruned word vocabulary, half-precision weights, realistic KB slice.
+"""Ship a trained model as a compact bundle: pruned word vocabulary, half-precision weights (word vectors in 8 bits),
+realistic KB slice.
 
-    .venv/bin/python scripts/bundle.py runs/reproduce/joint-seed1/model jointel/models/default [--words 50000]
+    .venv/bin/python scripts/bundle.py runs/reproduce/joint-seed1/model jointel/models/default [--words 100000]
     .venv/bin/python scripts/bundle.py runs/accurate/model jointel/models/accurate --share-kb jointel/models/default
 
 Kept words: every training word (of train, and of testa for a model trained on it too) plus the `--words` most
@@ -26,11 +27,14 @@ from jointel.data import Document, load_corpus, replaced_directory
 from jointel.kb import slice_realistic
 from jointel.model import (
     CLUSTERS_FILE,
+    INT8,
+    INT8_SCALE,
     JointModel,
     ModelConfig,
     Vocab,
     load_nil_bias,
     load_nil_threshold,
+    quantized_rows,
     save_nil_threshold,
     save_vocabs,
 )
@@ -75,7 +79,10 @@ def bundle(
         model.config.save(temp / "config.json")
         save_vocabs(temp / "vocabs.json", {**model.vocabs, "words": Vocab(keep)})
         half = {name: value.half() if value.is_floating_point() else value for name, value in state.items()}
-        half["linker.words.weight"] = half["encoder.words.weight"]  # one shared tensor, saved once
+        vectors, scales = quantized_rows(state["encoder.words.weight"])  # the largest tensor, in 8 bits
+        for name in ("encoder.words.weight", "linker.words.weight"):  # one shared tensor, saved once
+            del half[name]
+            half[name + INT8], half[name + INT8_SCALE] = vectors, scales
         torch.save(half, temp / "weights.pt")
         if model.clusters is not None:  # the word classes, in half precision too
             model.clusters.compact().save(temp / CLUSTERS_FILE)
@@ -99,7 +106,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", type=Path)
     parser.add_argument("out", type=Path)
-    parser.add_argument("--words", type=int, default=50_000, help="most frequent GloVe words kept")
+    parser.add_argument("--words", type=int, default=100_000, help="most frequent GloVe words kept (default: all)")
     parser.add_argument("--kb", type=Path, default=None)
     parser.add_argument("--share-kb", type=Path, default=None, help="link kb.sqlite to this bundle's, not a copy")
     parser.add_argument(

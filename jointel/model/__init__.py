@@ -9,7 +9,7 @@ from jointel.model.coreference import share_person_links
 from jointel.model.ensemble import Ensemble
 from jointel.model.features import SentenceFeatures
 from jointel.model.inputs import HeldOut, KBAccess, gold_features, is_named
-from jointel.model.joint import JointModel
+from jointel.model.joint import INT8, INT8_SCALE, JointModel, quantized_rows
 from jointel.model.loading import load_model
 from jointel.model.predict import link_given_spans, predict_documents
 from jointel.model.threshold import load_nil_bias, load_nil_threshold, save_nil_threshold
@@ -19,6 +19,8 @@ from jointel.model.vocab import Vocab, build_vocabs, save_vocabs
 
 __all__ = [
     "CLUSTERS_FILE",
+    "INT8",
+    "INT8_SCALE",
     "LAST_LAYERS",
     "ContextualEncoder",
     "ContextualSource",
@@ -42,6 +44,7 @@ __all__ = [
     "load_nil_threshold",
     "minilm_directory",
     "predict_documents",
+    "quantized_rows",
     "save_nil_threshold",
     "save_vocabs",
     "saved_values",

@@ -322,6 +322,7 @@ class JointModel(nn.Module):
         model = cls(config, load_vocabs(directory / "vocabs.json"), contextual, load_clusters(directory, config))
         path = directory / "weights.pt"
         state = read_saved(path, "weights file", "retrain or copy it again")
+        state = dequantized(state) if isinstance(state, dict) else state
         check_fits(model, state, path, "were config.json or vocabs.json changed? Copy the model directory again, whole")
         # A shipped bundle stores half-precision weights (half the size); the network computes in float32.
         model.load_state_dict(
@@ -329,6 +330,25 @@ class JointModel(nn.Module):
         )
         model.eval()
         return model
+
+
+INT8, INT8_SCALE = ".int8", ".int8_scale"  # a tensor stored as 8-bit rows (`quantized_rows`) and their scales
+
+
+def quantized_rows(weight: Tensor) -> tuple[Tensor, Tensor]:
+    """`weight` (N, D) as int8 rows and one scale per row, for a bundle: word vectors in a quarter of
+    float32's bytes, each value within half its row's step (max |row| / 127) of the original."""
+    scale = weight.abs().amax(dim=1).clamp(min=1e-8) / 127
+    return torch.round(weight / scale.unsqueeze(1)).to(torch.int8), scale
+
+
+def dequantized(state: dict) -> dict:
+    """`state` with each tensor stored by `quantized_rows` (`NAME.int8`, `NAME.int8_scale`) back as `NAME`."""
+    restored = {name: value for name, value in state.items() if not name.endswith((INT8, INT8_SCALE))}
+    for name, value in state.items():
+        if name.endswith(INT8) and isinstance(value, Tensor) and name + "_scale" in state:
+            restored[name.removesuffix(INT8)] = value.float() * state[name + "_scale"].float().unsqueeze(1)
+    return restored
 
 
 def load_clusters(directory: Path, config: ModelConfig) -> WordClusters | None:

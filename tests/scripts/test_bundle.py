@@ -6,9 +6,11 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from jointel.model import (
     CLUSTERS_FILE,
+    INT8,
     ContextualSource,
     JointModel,
     load_nil_bias,
@@ -80,3 +82,18 @@ def test_a_bundle_keeps_the_word_classes_its_model_reads_in_half_the_bytes(tiny_
     assert [shipped.index(word) for word in ("Nuttall", "GERMANY", "the", "Zelensky")] == [2, 3, 4, 1]
     assert np.allclose(shipped.table(), classes.table(), atol=1e-2)
     assert (tmp_path / "bundle" / CLUSTERS_FILE).stat().st_size < (tmp_path / "run" / CLUSTERS_FILE).stat().st_size
+
+
+def test_a_bundle_stores_word_vectors_in_8_bits_within_half_a_step(tiny_model_dir, tiny_kb, tmp_path):
+    tiny = JointModel.load(tiny_model_dir)
+    bundle.bundle(tiny_model_dir, tmp_path / "bundle", tiny_kb.path, set(), 10)
+
+    saved = torch.load(tmp_path / "bundle" / "weights.pt")
+    assert saved["encoder.words.weight" + INT8].dtype == torch.int8
+    assert "encoder.words.weight" not in saved
+    loaded = JointModel.load(tmp_path / "bundle")
+    kept = loaded.vocabs["words"].items
+    original = tiny.encoder.words.weight.detach()[[tiny.vocabs["words"].index(word) for word in kept]]
+    step = original.abs().amax(dim=1, keepdim=True) / 127
+    assert ((loaded.encoder.words.weight.detach() - original).abs() <= step / 2 + 1e-3 * step).all()
+    assert loaded.linker.words is loaded.encoder.words  # still one shared table
