@@ -7,7 +7,7 @@ with US politics. GloVe's 100k lower-cased words and a word's spelling do not sa
 and modern text is full of them. The model reads a class's vector (its principal components, frozen) beside the word
 vector; a word of no class reads zeros.
 
-Classes are looked up by the lower-cased word, through a 64-bit hash of it: 240k keys in a few MB, not a dict of
+Classes are looked up by the lower-cased word, through a 64-bit hash of it: 343k keys in a few MB, not a dict of
 strings in every annotating process.
 """
 
