@@ -78,10 +78,14 @@ def bundle(
     with replaced_directory(out) as temp:
         model.config.save(temp / "config.json")
         save_vocabs(temp / "vocabs.json", {**model.vocabs, "words": Vocab(keep)})
-        half = {name: value.half() if value.is_floating_point() else value for name, value in state.items()}
-        vectors, scales = quantized_rows(state["encoder.words.weight"])  # the largest tensor, in 8 bits
-        for name in ("encoder.words.weight", "linker.words.weight"):  # one shared tensor, saved once
-            del half[name]
+        words = ("encoder.words.weight", "linker.words.weight")  # one shared tensor, the largest: in 8 bits
+        half = {
+            name: value.half() if value.is_floating_point() else value
+            for name, value in state.items()
+            if name not in words
+        }
+        vectors, scales = quantized_rows(state["encoder.words.weight"])
+        for name in words:
             half[name + INT8], half[name + INT8_SCALE] = vectors, scales
         torch.save(half, temp / "weights.pt")
         if model.clusters is not None:  # the word classes, in half precision too

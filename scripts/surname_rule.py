@@ -30,6 +30,11 @@ def spans(documents: list[Document]) -> set[tuple[int, int, int, int, str]]:
     }
 
 
+def model_kb_path(directory: Path) -> Path:
+    """The model's own kb.sqlite, else the cache's KB."""
+    return directory / "kb.sqlite" if (directory / "kb.sqlite").exists() else default_kb_path()
+
+
 def ner_f1(gold: list[Document], predicted: list[Document]) -> float:
     return 100 * score_corpus(gold, predicted).to_dict()["ner"]["micro"]["f1"]
 
@@ -44,7 +49,7 @@ def main() -> None:
     directory = model_directory(args.model)
     gold = list(load_corpus(resolve_data_dir(args.data_dir), default_cache_dir())[args.split])
     model = load_model(directory)
-    kb_path = args.kb or (directory / "kb.sqlite" if (directory / "kb.sqlite").exists() else default_kb_path())
+    kb_path = args.kb or model_kb_path(directory)
     with KB(kb_path) as kb:
         access = KBAccess.for_model(kb, "realistic", model.config)
         plain = predict_documents(model, gold, access, surnames=None)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from surname_rule import spans
+from surname_rule import model_kb_path, spans
 
 from jointel.annotate import model_directory
 from jointel.cli import default_cache_dir, resolve_data_dir, run_header
@@ -69,8 +69,7 @@ def main() -> None:
     for name in args.model or ["default"]:
         directory = model_directory(name)
         model = load_model(directory)
-        kb_path = directory / "kb.sqlite" if (directory / "kb.sqlite").exists() else default_cache_dir() / "kb.sqlite"
-        with KB(kb_path) as kb:
+        with KB(model_kb_path(directory)) as kb:
             predicted = spans(predict_documents(model, gold, KBAccess.for_model(kb, "realistic", model.config)))
         for group, wanted in (("seen", True), ("unseen", False), ("all", None)):
             keep = [

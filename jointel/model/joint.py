@@ -349,13 +349,14 @@ def dequantize_into(model: nn.Module, state: dict) -> None:
     would keep its pages: +38 MB resident for the default bundle's word vectors)."""
     own = model.state_dict()  # detached tensors sharing the parameters' storage
     for name in [name for name in state if name.endswith(INT8)]:
-        target, rows, scale = name.removesuffix(INT8), state[name], state.get(name + "_scale")
+        target = name.removesuffix(INT8)
+        rows, scale = state[name], state.get(target + INT8_SCALE)
         weight = own.get(target)
         fits = isinstance(rows, Tensor) and isinstance(scale, Tensor) and weight is not None
         if fits and rows.shape == weight.shape and scale.shape == weight.shape[:1]:
             weight.copy_(rows).mul_(scale.float().unsqueeze(1))
             state[target] = weight
-            del state[name], state[name + "_scale"]
+            del state[name], state[target + INT8_SCALE]
 
 
 def load_clusters(directory: Path, config: ModelConfig) -> WordClusters | None:
