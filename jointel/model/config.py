@@ -12,6 +12,7 @@ from typing import Any
 from jointel.data.files import write_atomic
 from jointel.kb.protocols import PROTOCOL_CLASSES
 from jointel.model.contextual import LAYER_READOUTS, MINILM_LAYERS, READ_SHARE
+from jointel.model.gazetteer import GAZETTEER_SOURCES
 
 
 class ConfigError(ValueError):
@@ -43,6 +44,8 @@ class ModelConfig:
     char_hidden: int = 25
     casing_dim: int = 8
     gazetteer_dim: int = 8  # KB alias matches as token features (0 = off)
+    # whose names the gazetteer reads: the KB's aliases (typed) | every title of the Wikipedia KB (by ambiguity)
+    gazetteer_source: str = "kb"
     document_casing_dim: int = 0  # how the document writes each word elsewhere, as token features (0 = off)
     cluster_dim: int = 0  # word classes of en_core_web_md (`clusters.py`): principal components read (0 = off)
     ontonotes_dim: int = 0  # spaCy's OntoNotes NER tags (`ontonotes.py`) as token features (0 = off)
@@ -110,6 +113,10 @@ class ModelConfig:
         if self.candidate_protocol not in PROTOCOL_CLASSES:
             raise ConfigError(
                 f"candidate_protocol must be one of {', '.join(PROTOCOL_CLASSES)}, not {self.candidate_protocol!r}"
+            )
+        if self.gazetteer_source not in GAZETTEER_SOURCES:
+            raise ConfigError(
+                f"gazetteer_source must be one of {', '.join(GAZETTEER_SOURCES)}, not {self.gazetteer_source!r}"
             )
         if self.selection not in SELECTIONS:
             raise ConfigError(f"selection must be one of {', '.join(SELECTIONS)}, not {self.selection!r}")

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from jointel.data.documents import Document, Sentence, Span
-from jointel.kb.lookup import KB, Candidate
+from jointel.kb.lookup import KB, Candidate, names_kb
 from jointel.kb.normalize import normalize
 from jointel.kb.protocols import CandidateProtocol, LinksAmong, candidate_protocol
 from jointel.model.candidate_features import (
@@ -31,7 +31,7 @@ from jointel.model.candidate_features import (
 )
 from jointel.model.config import ModelConfig
 from jointel.model.features import SentenceFeatures, sentence_features
-from jointel.model.gazetteer import Gazetteer
+from jointel.model.gazetteer import Gazetteer, TitleGazetteer
 from jointel.model.tokens import TokenIds, document_casing, document_words
 
 Vectors = Sequence[np.ndarray | None]  # a document's contextual vectors: per sentence (T, D), or None without them
@@ -44,7 +44,7 @@ class KBAccess:
     string-match features see it (see `ModelConfig.normalized_match`)."""
 
     protocol: CandidateProtocol
-    gazetteer: Gazetteer | None = None
+    gazetteer: Gazetteer | TitleGazetteer | None = None
     with_links: bool = False
     match_key: Callable[[str], str] = normalize
 
@@ -57,10 +57,14 @@ class KBAccess:
         with_gazetteer: bool = True,
         with_links: bool = False,
         normalized_match: bool = True,
+        gazetteer_source: str = "kb",
     ) -> KBAccess:
-        """Top-`k` candidates (and their links) under the protocol called `protocol` (see `jointel.kb.protocols`)."""
+        """Top-`k` candidates (and their links) under the protocol called `protocol` (see `jointel.kb.protocols`),
+        and a gazetteer of `kb`'s aliases, or with `gazetteer_source` "wikipedia" of Wikipedia's names."""
         candidates = candidate_protocol(protocol, kb, k)
-        gazetteer = Gazetteer(kb.alias_table()) if with_gazetteer else None
+        gazetteer = None
+        if with_gazetteer:
+            gazetteer = Gazetteer(kb.alias_table()) if gazetteer_source == "kb" else TitleGazetteer(names_kb(kb))
         return cls(candidates, gazetteer, with_links, normalize if normalized_match else str)
 
     @classmethod
@@ -73,6 +77,7 @@ class KBAccess:
             config.gazetteer_dim > 0,
             config.link_coherence,
             config.normalized_match,
+            config.gazetteer_source,
         )
 
     def links(self, document_number: int, held_out: bool) -> LinksAmong | None:
@@ -132,7 +137,7 @@ def gold_features(
 def _document_features(
     sentences: Sequence[Sentence],
     token_ids: TokenIds,
-    gazetteer: Gazetteer | None,
+    gazetteer: Gazetteer | TitleGazetteer | None,
     vectors: Vectors,
     candidates: Sequence[Sequence[CandidateSet]] | None = None,
     own_totals: dict[str, float] | None = None,
@@ -144,6 +149,8 @@ def _document_features(
     candidates = candidates if candidates is not None else [()] * len(sentences)
     tagger = token_ids.tagger
     tags = tagger.codes([sentence.tokens for sentence in sentences]) if tagger is not None else [()] * len(sentences)
+    if gazetteer is not None:
+        gazetteer = gazetteer.for_document([sentence.tokens for sentence in sentences])
     return [
         sentence_features(
             sentence,

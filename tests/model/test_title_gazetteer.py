@@ -1,0 +1,74 @@
+"""The gazetteer of Wikipedia's names (`gazetteer_source: wikipedia`): kinds by ambiguity, read per document."""
+
+import logging
+import shutil
+
+import pytest
+
+from jointel.kb import KB, normalize
+from jointel.kb.lookup import names_kb
+from jointel.kb.slice import slice_for_lookups
+from jointel.model.config import ConfigError, ModelConfig
+from jointel.model.gazetteer import Gazetteer, TitleGazetteer, ambiguity_kind
+from jointel.model.inputs import KBAccess
+
+# "Paris Hilton" names 1 entity of the tiny Wikipedia KB, "EU" 2, "Paris" 4, "NYSE" 1.
+SENTENCE = ("Paris", "Hilton", "left", "Paris", "for", "the", "EU", "and", "NYSE", "traders")
+# kinds 0 (1 entity), 1 (2-3), 2 (4-9): 1 + 2·kind on a name's first word, 2 + 2·kind on the words after it
+CODES = (1, 2, 0, 5, 0, 0, 3, 0, 1, 0)
+
+
+def test_ambiguity_kinds_are_one_two_to_three_four_to_nine_and_more():
+    assert [ambiguity_kind(n) for n in (1, 2, 3, 4, 9, 10, 500)] == ["PER", "ORG", "ORG", "GPE", "GPE", None, None]
+
+
+def test_a_title_gazetteer_marks_names_by_how_many_entities_they_may_be(tiny_wikipedia_kb):
+    with KB(tiny_wikipedia_kb.path) as kb:
+        document = TitleGazetteer(kb).for_document([SENTENCE, ("Rio", "de", "Janeiro")])
+        assert document.codes(SENTENCE) == CODES
+        assert document.codes(("Rio", "de", "Janeiro")) == (1, 2, 2)
+        # no document's links hide a title: the tiny KB's AIDA aliases come from its train documents' links
+        assert document.codes(SENTENCE, own={"paris hilton": 5.0}) == CODES
+
+
+def test_the_typed_gazetteer_reads_the_whole_table_for_every_document():
+    gazetteer = Gazetteer({"paris": ("GPE", 2.0)})
+    assert gazetteer.for_document([SENTENCE]) is gazetteer
+
+
+def test_a_model_reads_wikipedias_names_from_the_cache_when_its_kb_is_the_aida_kb(
+    tiny_kb, tiny_wikipedia_kb, tmp_path, monkeypatch
+):
+    shutil.copy(tiny_wikipedia_kb.path, tmp_path / "kb-wikipedia.sqlite")
+    monkeypatch.setenv("JOINTEL_CACHE", str(tmp_path))
+    config = ModelConfig(gazetteer_source="wikipedia")
+    with KB(tiny_kb.path) as aida, KB(tiny_wikipedia_kb.path) as wikipedia:
+        assert names_kb(wikipedia) is wikipedia
+        assert names_kb(aida).path == (tmp_path / "kb-wikipedia.sqlite").resolve()
+        gazetteer = KBAccess.for_model(aida, "realistic", config).gazetteer
+        assert gazetteer.for_document([SENTENCE]).codes(SENTENCE) == CODES
+        # the AIDA KB's own gazetteer types its aliases instead: Paris is a GPE (1 + 2·2)
+        typed = KBAccess.for_model(aida, "realistic", ModelConfig()).gazetteer
+        assert typed.for_document([SENTENCE]).codes(SENTENCE)[3] == 5
+
+
+def test_without_a_wikipedia_kb_the_names_are_the_kbs_own_and_a_warning_says_how_to_build_it(
+    tiny_kb, tmp_path, monkeypatch, caplog
+):
+    monkeypatch.setenv("JOINTEL_CACHE", str(tmp_path))
+    with KB(tiny_kb.path) as aida, caplog.at_level(logging.WARNING):
+        assert names_kb(aida) is aida
+    assert "no Wikipedia KB is built" in caplog.text and "make wikipedia-kb" in caplog.text
+
+
+def test_a_slice_keeps_what_the_title_gazetteer_reads(tiny_wikipedia_kb, tmp_path):
+    keys = {normalize(" ".join(SENTENCE[i:j])) for i in range(len(SENTENCE)) for j in range(i + 1, len(SENTENCE))}
+    sliced = slice_for_lookups(tiny_wikipedia_kb.path, tmp_path / "slice.sqlite", {"nyse"}, keys, k=30)
+    with KB(sliced) as kb:
+        assert TitleGazetteer(kb).for_document([SENTENCE]).codes(SENTENCE) == CODES
+        assert kb.alias_entity_counts(["paris", "eu", "nyse", "rio de janeiro"]) == {"paris": 4, "eu": 2, "nyse": 1}
+
+
+def test_config_names_the_gazetteer_sources():
+    with pytest.raises(ConfigError, match="gazetteer_source must be one of kb, wikipedia, not 'titles'"):
+        ModelConfig(gazetteer_source="titles")
