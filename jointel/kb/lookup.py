@@ -125,6 +125,7 @@ class KB:
         self._cached_ppr_candidates = functools.lru_cache(maxsize=cache_size)(self._ppr_candidates)
         self._id_memo: dict[str, int] = {}  # title → entity id, for `_ids_of`; emptied when it holds `cache_size`
         self._id_memo_size = cache_size
+        self._count_memo: dict[str, int] = {}  # alias key → its number of entities (0: none), `alias_entity_counts`
 
     def _read_meta(self) -> dict[str, str]:
         try:
@@ -173,9 +174,17 @@ class KB:
 
     def alias_entity_counts(self, keys: Iterable[str]) -> dict[str, int]:
         """Each of the alias keys `keys` that the KB knows → its number of entities (its last rank: ranks count
-        1, 2, …, so a slice that keeps the top k rows of an alias reports min(n, k))."""
-        rows = self._db.execute(_ENTITY_COUNTS_SQL, (json.dumps(list(keys)),))
-        return dict(rows)
+        1, 2, …, so a slice that keeps the top k rows of an alias reports min(n, k)). Memoised as `_ids_of` is, the
+        keys it does not know too: every document's capitalised words are much the same ("The", "He", "Reuters")."""
+        found = {key: self._count_memo.get(key) for key in set(keys)}
+        missing = [key for key, count in found.items() if count is None]
+        if missing:
+            read = dict.fromkeys(missing, 0) | dict(self._db.execute(_ENTITY_COUNTS_SQL, (json.dumps(missing),)))
+            if len(self._count_memo) + len(read) > self._id_memo_size:
+                self._count_memo.clear()
+            self._count_memo.update(read)
+            found.update(read)
+        return {key: count for key, count in found.items() if count}
 
     def link_pairs(self, titles: Sequence[str], leave_out: int | None = None) -> np.ndarray:
         """(E, 2) positions in `titles` (distinct) of the pairs that share a Wikipedia link, both ways, as train
@@ -275,6 +284,7 @@ class KB:
         self._cached_candidates.cache_clear()
         self._cached_ppr_candidates.cache_clear()
         self._id_memo.clear()
+        self._count_memo.clear()
         self._db.close()
 
     def __enter__(self) -> KB:

@@ -8,6 +8,7 @@ from jointel.model.contextual_source import ContextualSource
 from jointel.model.coreference import share_person_links
 from jointel.model.ensemble import Ensemble
 from jointel.model.features import SentenceFeatures
+from jointel.model.gazetteer import Gazetteer, TitleGazetteer
 from jointel.model.inputs import HeldOut, KBAccess, gold_features, is_named
 from jointel.model.joint import INT8, INT8_SCALE, JointModel, quantized_rows
 from jointel.model.loading import load_model
@@ -25,11 +26,13 @@ __all__ = [
     "ContextualEncoder",
     "ContextualSource",
     "Ensemble",
+    "Gazetteer",
     "HeldOut",
     "JointModel",
     "KBAccess",
     "ModelConfig",
     "SentenceFeatures",
+    "TitleGazetteer",
     "TokenIds",
     "Vocab",
     "build_vocabs",

@@ -16,7 +16,7 @@ from jointel.annotate import BUNDLED_MODEL
 from jointel.evaluate.cases import read_link_cases, score_link_cases
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
-RIGHT_AT_LEAST = 83  # links right when the slice was written (RESULTS.md, "Sentences about entities AIDA never saw")
+RIGHT_AT_LEAST = 86  # links right when the slice was written (RESULTS.md, "Sentences about entities AIDA never saw")
 
 
 @pytest.fixture(scope="module")

@@ -72,3 +72,11 @@ def test_a_slice_keeps_what_the_title_gazetteer_reads(tiny_wikipedia_kb, tmp_pat
 def test_config_names_the_gazetteer_sources():
     with pytest.raises(ConfigError, match="gazetteer_source must be one of kb, wikipedia, not 'titles'"):
         ModelConfig(gazetteer_source="titles")
+
+
+def test_entity_counts_are_the_same_when_memoised_and_unknown_keys_stay_unknown(tiny_wikipedia_kb):
+    with KB(tiny_wikipedia_kb.path) as kb:
+        first = kb.alias_entity_counts(["paris", "no such name", "eu"])
+        again = kb.alias_entity_counts(["eu", "no such name", "paris", "nyse"])
+    assert first == {"paris": 4, "eu": 2}
+    assert again == {"paris": 4, "eu": 2, "nyse": 1}
