@@ -2,10 +2,11 @@
 
 For each gazetteer (`ModelConfig.gazetteer_source`: the AIDA KB's typed aliases, or every name of the Wikipedia KB)
 and each split: the share of gold mentions whose words it knows as a name, the share whose exact span it marks (its
-longest match from a capitalised word: "Germany ." is one key, so a mention before a full stop is often overshot), the
-share of tokens inside gold mentions it marks at all, and the share of capitalised tokens outside them it marks (its
-false alarms); then the same for the expected mentions of the hand-made sentences of modern text (`--cases`). A
-feature that knows most of CoNLL's names and few of today's teaches a model to trust it where it will be silent.
+longest match from a capitalised word: "Germany ." is one key, so a mention before a full stop is overshot unless
+matches end on a word, `ModelConfig.gazetteer_word_end`), the share of tokens inside gold mentions it marks at all,
+and the share of capitalised tokens outside them it marks (its false alarms); then the same for the expected mentions
+of the hand-made sentences of modern text (`--cases`). A feature that knows most of CoNLL's names and few of today's
+teaches a model to trust it where it will be silent.
 
     .venv/bin/python scripts/gazetteer_coverage.py [--cases data/wikipedia_dev.jsonl] [--out RESULTS.md]
 """
@@ -102,6 +103,7 @@ def main() -> None:
         for name, gazetteer in (
             ("AIDA KB aliases", Gazetteer(aida.alias_table())),
             ("Wikipedia's names", TitleGazetteer(wikipedia)),
+            ("Wikipedia's names, ending on a word", TitleGazetteer(wikipedia, word_end=True)),
         ):
             for text, docs in documents.items():
                 pairs = ((s, gazetteer.for_document([x.tokens for x in doc])) for doc in docs for s in doc)

@@ -43,6 +43,7 @@ class Gazetteer:
 
     table: dict[str, tuple[str | None, float]]
     max_words: int = 4
+    word_end: bool = False  # a match never ends on a token without a letter or digit (`ModelConfig.gazetteer_word_end`)
 
     def for_document(self, sentences: Sequence[Sequence[str]]) -> Gazetteer:
         """The gazetteer a document's sentences read: all of it (see `TitleGazetteer.for_document`)."""
@@ -64,6 +65,8 @@ class Gazetteer:
 
     def _match(self, tokens: Sequence[str], start: int, own: dict[str, float]) -> tuple[int, int] | None:
         for length in range(min(self.max_words, len(tokens) - start), 0, -1):
+            if self.word_end and not _is_word(tokens[start + length - 1]):
+                continue
             key = normalize(" ".join(tokens[start : start + length]))
             found = self.table.get(key)
             if found is not None and found[1] - own.get(key, 0.0) > 1e-9:
@@ -79,16 +82,22 @@ class TitleGazetteer:
 
     kb: KB
     max_words: int = 4
+    word_end: bool = False
 
     def for_document(self, sentences: Sequence[Sequence[str]]) -> Gazetteer:
         """The names among the n-grams the gazetteer may match in `sentences`, as a `Gazetteer` of them."""
         keys = {key for tokens in sentences for key in _start_keys(tokens, self.max_words)}
         counts = self.kb.alias_entity_counts(keys)
-        return Gazetteer({key: (ambiguity_kind(n), math.inf) for key, n in counts.items()}, self.max_words)
+        table = {key: (ambiguity_kind(n), math.inf) for key, n in counts.items()}
+        return Gazetteer(table, self.max_words, self.word_end)
 
 
 def _may_start_a_name(token: str) -> bool:
     return token[:1].isupper()
+
+
+def _is_word(token: str) -> bool:
+    return any(char.isalnum() for char in token)
 
 
 def _start_keys(tokens: Sequence[str], max_words: int) -> Iterator[str]:

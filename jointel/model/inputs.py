@@ -58,13 +58,17 @@ class KBAccess:
         with_links: bool = False,
         normalized_match: bool = True,
         gazetteer_source: str = "kb",
+        gazetteer_word_end: bool = True,
     ) -> KBAccess:
         """Top-`k` candidates (and their links) under the protocol called `protocol` (see `jointel.kb.protocols`),
         and a gazetteer of `kb`'s aliases, or with `gazetteer_source` "wikipedia" of Wikipedia's names."""
         candidates = candidate_protocol(protocol, kb, k)
         gazetteer = None
         if with_gazetteer:
-            gazetteer = Gazetteer(kb.alias_table()) if gazetteer_source == "kb" else TitleGazetteer(names_kb(kb))
+            if gazetteer_source == "kb":
+                gazetteer = Gazetteer(kb.alias_table(), word_end=gazetteer_word_end)
+            else:
+                gazetteer = TitleGazetteer(names_kb(kb), word_end=gazetteer_word_end)
         return cls(candidates, gazetteer, with_links, normalize if normalized_match else str)
 
     @classmethod
@@ -78,6 +82,7 @@ class KBAccess:
             config.link_coherence,
             config.normalized_match,
             config.gazetteer_source,
+            config.gazetteer_word_end,
         )
 
     def links(self, document_number: int, held_out: bool) -> LinksAmong | None:
