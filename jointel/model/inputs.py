@@ -58,7 +58,7 @@ class KBAccess:
         with_links: bool = False,
         normalized_match: bool = True,
         gazetteer_source: str = "kb",
-        gazetteer_word_end: bool = True,
+        gazetteer_word_end: bool = False,
     ) -> KBAccess:
         """Top-`k` candidates (and their links) under the protocol called `protocol` (see `jointel.kb.protocols`),
         and a gazetteer of `kb`'s aliases, or with `gazetteer_source` "wikipedia" of Wikipedia's names."""

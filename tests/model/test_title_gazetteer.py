@@ -1,6 +1,5 @@
 """The gazetteer of Wikipedia's names (`gazetteer_source: wikipedia`): kinds by ambiguity, read per document."""
 
-import json
 import logging
 import shutil
 
@@ -83,14 +82,9 @@ def test_entity_counts_are_the_same_when_memoised_and_unknown_keys_stay_unknown(
     assert again == {"paris": 4, "eu": 2, "nyse": 1}
 
 
-def test_a_match_ends_on_a_word_unless_the_model_was_saved_before_that_rule(tmp_path):
+def test_a_match_ends_on_a_word_only_when_asked():
     tokens = ("Germany", "beat", "Paris", "Saint", "Germain", ".")
     table = {"germany": ("GPE", 1.0), "paris saint germain": ("ORG", 1.0)}
     # "Paris Saint Germain ." normalises to the name's key; the full stop is marked too unless matches end on a word
     assert Gazetteer(table).codes(tokens) == (5, 0, 3, 4, 4, 4)
     assert Gazetteer(table, word_end=True).codes(tokens) == (5, 0, 3, 4, 4, 0)
-    values = ModelConfig().__dict__.copy()
-    del values["gazetteer_word_end"]
-    (tmp_path / "config.json").write_text(json.dumps(values))
-    assert ModelConfig.load(tmp_path / "config.json", saved_model=True).gazetteer_word_end is False
-    assert ModelConfig().gazetteer_word_end is True
