@@ -83,11 +83,16 @@ class TitleGazetteer:
     kb: KB
     max_words: int = 4
     word_end: bool = False
+    # the KB in use, when the names come from another (the cache's Wikipedia KB): aliases added to it count too
+    also: KB | None = None
 
     def for_document(self, sentences: Sequence[Sequence[str]]) -> Gazetteer:
         """The names among the n-grams the gazetteer may match in `sentences`, as a `Gazetteer` of them."""
         keys = {key for tokens in sentences for key in _start_keys(tokens, self.max_words)}
         counts = self.kb.alias_entity_counts(keys)
+        if self.also is not None:
+            for key, count in self.also.alias_entity_counts(keys).items():
+                counts[key] = max(count, counts.get(key, 0))
         table = {key: (ambiguity_kind(n), math.inf) for key, n in counts.items()}
         return Gazetteer(table, self.max_words, self.word_end)
 

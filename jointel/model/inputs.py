@@ -68,7 +68,8 @@ class KBAccess:
             if gazetteer_source == "kb":
                 gazetteer = Gazetteer(kb.alias_table(), word_end=gazetteer_word_end)
             else:
-                gazetteer = TitleGazetteer(names_kb(kb), word_end=gazetteer_word_end)
+                names = names_kb(kb)
+                gazetteer = TitleGazetteer(names, word_end=gazetteer_word_end, also=kb if names is not kb else None)
         return cls(candidates, gazetteer, with_links, normalize if normalized_match else str)
 
     @classmethod

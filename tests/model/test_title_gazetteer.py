@@ -6,7 +6,9 @@ import shutil
 import pytest
 
 from jointel.kb import KB, normalize
+from jointel.kb.extend import add_entities
 from jointel.kb.lookup import names_kb
+from jointel.kb.records import EntityRecord
 from jointel.kb.slice import slice_for_lookups
 from jointel.model.config import ConfigError, ModelConfig
 from jointel.model.gazetteer import Gazetteer, TitleGazetteer, ambiguity_kind
@@ -50,6 +52,17 @@ def test_a_model_reads_wikipedias_names_from_the_cache_when_its_kb_is_the_aida_k
         # the AIDA KB's own gazetteer types its aliases instead: Paris is a GPE (1 + 2·2)
         typed = KBAccess.for_model(aida, "realistic", ModelConfig()).gazetteer
         assert typed.for_document([SENTENCE]).codes(SENTENCE)[3] == 5
+
+
+def test_names_a_user_added_to_the_kb_in_use_count_beside_wikipedias(tiny_kb, tiny_wikipedia_kb, tmp_path, monkeypatch):
+    shutil.copy(tiny_wikipedia_kb.path, tmp_path / "kb-wikipedia.sqlite")
+    monkeypatch.setenv("JOINTEL_CACHE", str(tmp_path))
+    mine = add_entities(tiny_kb.path, [EntityRecord("Zorblax_Dynamics", ("Zorblax",), "ORG")], tmp_path / "mine.sqlite")
+    tokens = ("Zorblax", "and", "Paris", "Hilton")
+    with KB(mine.path) as kb:
+        gazetteer = KBAccess.for_model(kb, "realistic", ModelConfig(gazetteer_source="wikipedia")).gazetteer
+        assert gazetteer.kb.path != kb.path  # the names are Wikipedia's, and the user's too
+        assert gazetteer.for_document([tokens]).codes(tokens) == (1, 0, 1, 2)
 
 
 def test_without_a_wikipedia_kb_the_names_are_the_kbs_own_and_a_warning_says_how_to_build_it(
