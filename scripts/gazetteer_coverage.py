@@ -70,9 +70,9 @@ def case_sentences(path: Path) -> list[Sentence]:
     """The hand-made sentences as the annotator tokenizes them, each expected mention found by its words."""
     sentences = []
     for case in read_link_cases(path):
+        mentions = {tuple(token.text for token in next(split_sentences(mention))) for mention, _ in case.links}
         for tokens in split_sentences(case.text):
             words = tuple(token.text for token in tokens)
-            mentions = {tuple(t.text for t in next(split_sentences(mention))) for mention, _ in case.links}
             sentences.append(Sentence(words, tuple(_found(words, mentions))))
     return sentences
 

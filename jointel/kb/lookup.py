@@ -124,8 +124,8 @@ class KB:
         self._cached_candidates = functools.lru_cache(maxsize=cache_size)(self._candidates)
         self._cached_ppr_candidates = functools.lru_cache(maxsize=cache_size)(self._ppr_candidates)
         self._id_memo: dict[str, int] = {}  # title → entity id, for `_ids_of`; emptied when it holds `cache_size`
-        self._id_memo_size = cache_size
-        self._count_memo: dict[str, int] = {}  # alias key → its number of entities (0: none), `alias_entity_counts`
+        self._memo_size = cache_size
+        self._count_memo: dict[str, int] = {}  # alias key → its number of entities (0: none); the same bound
 
     def _read_meta(self) -> dict[str, str]:
         try:
@@ -180,7 +180,7 @@ class KB:
         missing = [key for key, count in found.items() if count is None]
         if missing:
             read = dict.fromkeys(missing, 0) | dict(self._db.execute(_ENTITY_COUNTS_SQL, (json.dumps(missing),)))
-            if len(self._count_memo) + len(read) > self._id_memo_size:
+            if len(self._count_memo) + len(read) > self._memo_size:
                 self._count_memo.clear()
             self._count_memo.update(read)
             found.update(read)
@@ -234,7 +234,7 @@ class KB:
         found = {title: self._id_memo.get(title) for title in set(titles)}
         missing = sorted(title for title, entity_id in found.items() if entity_id is None)
         read = dict(self._db.execute(_IDS_OF_SQL, (json.dumps(missing),)).fetchall()) if missing else {}
-        if len(self._id_memo) + len(read) > self._id_memo_size:
+        if len(self._id_memo) + len(read) > self._memo_size:
             self._id_memo.clear()
         self._id_memo.update(read)
         return {title: entity_id for title, entity_id in {**found, **read}.items() if entity_id is not None}

@@ -151,12 +151,12 @@ def _document_features(
     """The one place a document's sentences become inputs: token ids, gazetteer codes (without `own_totals`, a
     training document's own links), how the document writes each word, contextual vectors, spaCy's NER tags (if
     `token_ids` has a tagger), and the actions and `candidates` of the spans the sentences carry."""
-    casing = document_casing([sentence.tokens for sentence in sentences])
+    tokens = [sentence.tokens for sentence in sentences]
+    casing = document_casing(tokens)
     candidates = candidates if candidates is not None else [()] * len(sentences)
-    tagger = token_ids.tagger
-    tags = tagger.codes([sentence.tokens for sentence in sentences]) if tagger is not None else [()] * len(sentences)
+    tags = token_ids.tagger.codes(tokens) if token_ids.tagger is not None else [()] * len(sentences)
     if gazetteer is not None:
-        gazetteer = gazetteer.for_document([sentence.tokens for sentence in sentences])
+        gazetteer = gazetteer.for_document(tokens)
     return [
         sentence_features(
             sentence,
