@@ -39,9 +39,12 @@ _ALIAS_TABLE_SQL = """
     FROM aliases AS a JOIN entities AS e ON e.id = a.entity_id JOIN alias_totals AS t ON t.alias = a.alias
     WHERE a.rank = 1"""
 _GAZETTEER_SQL = "SELECT alias, type, total FROM gazetteer"
-_ENTITY_COUNTS_SQL = (
-    "SELECT alias, max(rank) FROM aliases WHERE alias IN (SELECT value FROM json_each(?)) GROUP BY alias"
-)
+# An alias's number of entities is its last rank; its top entity's type is read for that one row only
+_ALIAS_ENTITIES_SQL = """
+    SELECT a.alias, max(a.rank), (
+        SELECT e.type FROM aliases AS top JOIN entities AS e ON e.id = top.entity_id
+        WHERE top.alias = a.alias AND top.rank = 1)
+    FROM aliases AS a WHERE a.alias IN (SELECT value FROM json_each(?)) GROUP BY a.alias"""
 # Ids and titles come as one JSON array: a long text's candidates outnumber SQLite's limit on parameters.
 _IDS = "(SELECT value FROM json_each(:ids))"
 _IDS_OF_SQL = "SELECT title, id FROM entities WHERE title IN (SELECT value FROM json_each(?))"
@@ -125,7 +128,7 @@ class KB:
         self._cached_ppr_candidates = functools.lru_cache(maxsize=cache_size)(self._ppr_candidates)
         self._id_memo: dict[str, int] = {}  # title → entity id, for `_ids_of`; emptied when it holds `cache_size`
         self._memo_size = cache_size
-        self._count_memo: dict[str, int] = {}  # alias key → its number of entities (0: none); the same bound
+        self._names_memo: dict[str, tuple[int, str | None]] = {}  # for `alias_entities` (0 entities: unknown)
 
     def _read_meta(self) -> dict[str, str]:
         try:
@@ -172,19 +175,21 @@ class KB:
         sql = _GAZETTEER_SQL if has_table(self._db, "gazetteer") else _ALIAS_TABLE_SQL
         return {alias: (kind, total) for alias, kind, total in self._db.execute(sql)}
 
-    def alias_entity_counts(self, keys: Iterable[str]) -> dict[str, int]:
-        """Each of the alias keys `keys` that the KB knows → its number of entities (its last rank: ranks count
-        1, 2, …, so a slice that keeps the top k rows of an alias reports min(n, k)). Memoised as `_ids_of` is, the
-        keys it does not know too: every document's capitalised words are much the same ("The", "He", "Reuters")."""
-        found = {key: self._count_memo.get(key) for key in set(keys)}
-        missing = [key for key, count in found.items() if count is None]
+    def alias_entities(self, keys: Iterable[str]) -> dict[str, tuple[int, str | None]]:
+        """Each of the alias keys `keys` that the KB knows → (its number of entities, the type of its top one). The
+        number is its last rank (ranks count 1, 2, …, so a slice that keeps the top k rows of an alias reports
+        min(n, k)). Memoised as `_ids_of` is, the keys it does not know too: every document's capitalised words are
+        much the same ("The", "He", "Reuters")."""
+        found = {key: self._names_memo.get(key) for key in set(keys)}
+        missing = [key for key, known in found.items() if known is None]
         if missing:
-            read = dict.fromkeys(missing, 0) | dict(self._db.execute(_ENTITY_COUNTS_SQL, (json.dumps(missing),)))
-            if len(self._count_memo) + len(read) > self._memo_size:
-                self._count_memo.clear()
-            self._count_memo.update(read)
+            read = dict.fromkeys(missing, (0, None))
+            read |= {key: (n, kind) for key, n, kind in self._db.execute(_ALIAS_ENTITIES_SQL, (json.dumps(missing),))}
+            if len(self._names_memo) + len(read) > self._memo_size:
+                self._names_memo.clear()
+            self._names_memo.update(read)
             found.update(read)
-        return {key: count for key, count in found.items() if count}
+        return {key: known for key, known in found.items() if known[0]}
 
     def link_pairs(self, titles: Sequence[str], leave_out: int | None = None) -> np.ndarray:
         """(E, 2) positions in `titles` (distinct) of the pairs that share a Wikipedia link, both ways, as train
@@ -284,7 +289,7 @@ class KB:
         self._cached_candidates.cache_clear()
         self._cached_ppr_candidates.cache_clear()
         self._id_memo.clear()
-        self._count_memo.clear()
+        self._names_memo.clear()
         self._db.close()
 
     def __enter__(self) -> KB:

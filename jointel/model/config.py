@@ -44,7 +44,8 @@ class ModelConfig:
     char_hidden: int = 25
     casing_dim: int = 8
     gazetteer_dim: int = 8  # KB alias matches as token features (0 = off)
-    # whose names the gazetteer reads: the KB's aliases (typed) | every title of the Wikipedia KB (by ambiguity)
+    # whose names the gazetteer reads: the KB's aliases (typed) | every title of the Wikipedia KB (by ambiguity) |
+    # every title of the Wikipedia KB, by type of the top entity and one or many entities ("wikipedia-typed")
     gazetteer_source: str = "kb"
     # a gazetteer match ends on a word, not on punctuation ("Germany ." normalises to the key of Germany, so by
     # default the full stop is marked too): truer spans, yet 0.36 lower testa NER over 2 seeds (RESULTS, session 21)

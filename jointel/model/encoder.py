@@ -9,7 +9,7 @@ from torch.nn.utils.rnn import pack_padded_sequence
 
 from jointel.model.batch import Batch
 from jointel.model.config import ModelConfig
-from jointel.model.gazetteer import N_GAZETTEER_CODES
+from jointel.model.gazetteer import n_gazetteer_codes
 from jointel.model.ontonotes import N_ONTONOTES_CODES
 from jointel.model.tokens import DOCUMENT_CASING_CODES
 
@@ -57,7 +57,11 @@ class TokenEncoder(nn.Module):
         self.words = nn.Embedding(n_words, config.word_dim, padding_idx=0)
         self.chars = CharEncoder(n_chars, config.char_dim, config.char_hidden)
         self.casing = nn.Embedding(N_CASING, config.casing_dim)
-        self.gazetteer = nn.Embedding(N_GAZETTEER_CODES, config.gazetteer_dim) if config.gazetteer_dim else None
+        self.gazetteer = (
+            nn.Embedding(n_gazetteer_codes(config.gazetteer_source), config.gazetteer_dim)
+            if config.gazetteer_dim
+            else None
+        )
         self.document_casing = (
             nn.Embedding(DOCUMENT_CASING_CODES, config.document_casing_dim) if config.document_casing_dim else None
         )

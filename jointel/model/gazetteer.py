@@ -1,8 +1,9 @@
 """The KB's names as a gazetteer for NER: per token, whether it starts or continues a known name, and its kind.
 
-`Gazetteer.codes` gives the codes (`N_GAZETTEER_CODES` of them) the encoder embeds beside each word. Two sources
+`Gazetteer.codes` gives the codes (`n_gazetteer_codes` of them) the encoder embeds beside each word. Three sources
 (`ModelConfig.gazetteer_source`): the KB's aliases, each with the type of its top entity (`Gazetteer`, in memory);
-or every name of the Wikipedia KB, each with how many entities it may be (`TitleGazetteer`, read per document).
+every name of the Wikipedia KB, each with how many entities it may be (`TitleGazetteer`, read per document); or
+those names with the type of their top entity and whether they name one entity or several ("wikipedia-typed").
 The first knows the names of AIDA's documents, testa's and testb's entities among them (83–88% of CoNLL's mentions,
 8% of those of our sentences of modern text); the second knows Wikipedia's, old and new alike, so what a model
 learns of it in training holds on text of any year (RESULTS.md, session 21; `scripts/gazetteer_coverage.py`).
@@ -18,8 +19,9 @@ from jointel.kb.lookup import KB
 from jointel.kb.normalize import normalize
 
 GAZETTEER_TYPES = ("PER", "ORG", "GPE", None)
-N_GAZETTEER_CODES = 1 + 2 * len(GAZETTEER_TYPES)
-GAZETTEER_SOURCES = ("kb", "wikipedia")
+# a typed title gazetteer's kinds: (type of the top entity, whether the name may be more than one entity)
+TYPED_TITLE_KINDS = tuple((kind, many) for many in (False, True) for kind in GAZETTEER_TYPES)
+GAZETTEER_SOURCES = ("kb", "wikipedia", "wikipedia-typed")
 # A title gazetteer knows no types: its kinds are how many entities a name may be (1, 2-3, 4-9, 10+), so that a
 # capitalised common word ("Police": 10 pages) reads differently from a name ("Alternative for Germany": 1).
 AMBIGUITY_BOUNDS = (1, 3, 9)
@@ -33,24 +35,31 @@ def ambiguity_kind(n_entities: int) -> str | None:
     return None
 
 
+def n_gazetteer_codes(source: str) -> int:
+    """How many codes a gazetteer of `source` gives: none, and a first and a later word of each kind."""
+    return 1 + 2 * len(TYPED_TITLE_KINDS if source == "wikipedia-typed" else GAZETTEER_TYPES)
+
+
 @dataclass(frozen=True)
 class Gazetteer:
     """The KB's aliases as a gazetteer for NER: which word n-grams name an entity, and of what coarse type.
 
-    `table` maps an alias key to (type of its top entity, Σ prior score). `own` (alias key → this document's own
-    gold links) hides aliases that only the document itself put in the KB, as `HeldOut` does for priors.
+    `table` maps an alias key to (its kind, Σ prior score); the kind is one of `kinds`, by default the type of the
+    alias's top entity. `own` (alias key → this document's own gold links) hides aliases that only the document
+    itself put in the KB, as `HeldOut` does for priors.
     """
 
-    table: dict[str, tuple[str | None, float]]
+    table: dict[str, tuple[object, float]]
     max_words: int = 4
     word_end: bool = False  # a match never ends on a token without a letter or digit (`ModelConfig.gazetteer_word_end`)
+    kinds: tuple[object, ...] = GAZETTEER_TYPES  # a kind it does not list counts as the last one
 
     def for_document(self, sentences: Sequence[Sequence[str]]) -> Gazetteer:
         """The gazetteer a document's sentences read: all of it (see `TitleGazetteer.for_document`)."""
         return self
 
     def codes(self, tokens: Sequence[str], own: dict[str, float] | None = None) -> tuple[int, ...]:
-        """Per token 0 (no alias), or 1 + 2·type + (0 first word | 1 later word) of the longest alias match."""
+        """Per token 0 (no alias), or 1 + 2·kind + (0 first word | 1 later word) of the longest alias match."""
         codes = [0] * len(tokens)
         i = 0
         while i < len(tokens):
@@ -70,30 +79,36 @@ class Gazetteer:
             key = normalize(" ".join(tokens[start : start + length]))
             found = self.table.get(key)
             if found is not None and found[1] - own.get(key, 0.0) > 1e-9:
-                return length, GAZETTEER_TYPES.index(found[0]) if found[0] in GAZETTEER_TYPES else 3
+                return length, self.kinds.index(found[0]) if found[0] in self.kinds else len(self.kinds) - 1
         return None
 
 
 @dataclass(frozen=True)
 class TitleGazetteer:
-    """Every name `kb` knows, each with how many entities it may be (`ambiguity_kind`), never hidden: Wikipedia's
-    titles and redirects are no document's links. Read from the KB per document, because 5.9 M names held in memory
-    would not fit a server's budget; one query per document reads a few hundred keys (memoised by the KB)."""
+    """Every name `kb` knows, each with how many entities it may be (`ambiguity_kind`), or if `typed` with the type
+    of its top entity and whether it may be more than one (`TYPED_TITLE_KINDS`); never hidden: Wikipedia's titles and
+    redirects are no document's links. Read from the KB per document, because 5.9 M names held in memory would not
+    fit a server's budget; one query per document reads a few hundred keys (memoised by the KB)."""
 
     kb: KB
     max_words: int = 4
     word_end: bool = False
     # the KB in use, when the names come from another (the cache's Wikipedia KB): aliases added to it count too
     also: KB | None = None
+    typed: bool = False
 
     def for_document(self, sentences: Sequence[Sequence[str]]) -> Gazetteer:
         """The names among the n-grams the gazetteer may match in `sentences`, as a `Gazetteer` of them."""
         keys = {key for tokens in sentences for key in _start_keys(tokens, self.max_words)}
-        counts = self.kb.alias_entity_counts(keys)
+        names = self.kb.alias_entities(keys)
         if self.also is not None:
-            for key, count in self.also.alias_entity_counts(keys).items():
-                counts[key] = max(count, counts.get(key, 0))
-        table = {key: (ambiguity_kind(n), math.inf) for key, n in counts.items()}
+            for key, (n, kind) in self.also.alias_entities(keys).items():
+                known_n, known_kind = names.get(key, (0, None))
+                names[key] = (max(n, known_n), known_kind or kind)
+        if self.typed:
+            table = {key: ((kind, n > 1), math.inf) for key, (n, kind) in names.items()}
+            return Gazetteer(table, self.max_words, self.word_end, TYPED_TITLE_KINDS)
+        table = {key: (ambiguity_kind(n), math.inf) for key, (n, _) in names.items()}
         return Gazetteer(table, self.max_words, self.word_end)
 
 

@@ -61,7 +61,8 @@ class KBAccess:
         gazetteer_word_end: bool = False,
     ) -> KBAccess:
         """Top-`k` candidates (and their links) under the protocol called `protocol` (see `jointel.kb.protocols`),
-        and a gazetteer of `kb`'s aliases, or with `gazetteer_source` "wikipedia" of Wikipedia's names."""
+        and a gazetteer of `kb`'s aliases, or with `gazetteer_source` "wikipedia" ("wikipedia-typed") of Wikipedia's
+        names (`TitleGazetteer`)."""
         candidates = candidate_protocol(protocol, kb, k)
         gazetteer = None
         if with_gazetteer:
@@ -69,7 +70,9 @@ class KBAccess:
                 gazetteer = Gazetteer(kb.alias_table(), word_end=gazetteer_word_end)
             else:
                 names = names_kb(kb)
-                gazetteer = TitleGazetteer(names, word_end=gazetteer_word_end, also=kb if names is not kb else None)
+                typed = gazetteer_source == "wikipedia-typed"
+                also = kb if names is not kb else None
+                gazetteer = TitleGazetteer(names, word_end=gazetteer_word_end, also=also, typed=typed)
         return cls(candidates, gazetteer, with_links, normalize if normalized_match else str)
 
     @classmethod

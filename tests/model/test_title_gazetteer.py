@@ -2,8 +2,10 @@
 
 import logging
 import shutil
+from dataclasses import replace
 
 import pytest
+import torch
 
 from jointel.kb import KB, normalize
 from jointel.kb.extend import add_entities
@@ -11,8 +13,11 @@ from jointel.kb.lookup import names_kb
 from jointel.kb.records import EntityRecord
 from jointel.kb.slice import slice_for_lookups
 from jointel.model.config import ConfigError, ModelConfig
-from jointel.model.gazetteer import Gazetteer, TitleGazetteer, ambiguity_kind
-from jointel.model.inputs import KBAccess
+from jointel.model.gazetteer import Gazetteer, TitleGazetteer, ambiguity_kind, n_gazetteer_codes
+from jointel.model.inputs import KBAccess, gold_features
+from jointel.model.joint import JointModel
+from jointel.model.tokens import TokenIds
+from jointel.model.vocab import build_vocabs
 
 # "Paris Hilton" names 1 entity of the tiny Wikipedia KB, "EU" 2, "Paris" 4, "NYSE" 1.
 SENTENCE = ("Paris", "Hilton", "left", "Paris", "for", "the", "EU", "and", "NYSE", "traders")
@@ -79,20 +84,32 @@ def test_a_slice_keeps_what_the_title_gazetteer_reads(tiny_wikipedia_kb, tmp_pat
     sliced = slice_for_lookups(tiny_wikipedia_kb.path, tmp_path / "slice.sqlite", {"nyse"}, keys, k=30)
     with KB(sliced) as kb:
         assert TitleGazetteer(kb).for_document([SENTENCE]).codes(SENTENCE) == CODES
-        assert kb.alias_entity_counts(["paris", "eu", "nyse", "rio de janeiro"]) == {"paris": 4, "eu": 2, "nyse": 1}
+        assert kb.alias_entities(["paris", "eu", "nyse", "rio de janeiro"]) == {
+            "paris": (4, "GPE"),
+            "eu": (2, "ORG"),
+            "nyse": (1, None),
+        }
 
 
 def test_config_names_the_gazetteer_sources():
-    with pytest.raises(ConfigError, match="gazetteer_source must be one of kb, wikipedia, not 'titles'"):
+    with pytest.raises(ConfigError, match="gazetteer_source must be one of kb, wikipedia, wikipedia-typed, not 'ti"):
         ModelConfig(gazetteer_source="titles")
 
 
-def test_entity_counts_are_the_same_when_memoised_and_unknown_keys_stay_unknown(tiny_wikipedia_kb):
+def test_alias_entities_are_the_same_when_memoised_and_unknown_keys_stay_unknown(tiny_wikipedia_kb):
     with KB(tiny_wikipedia_kb.path) as kb:
-        first = kb.alias_entity_counts(["paris", "no such name", "eu"])
-        again = kb.alias_entity_counts(["eu", "no such name", "paris", "nyse"])
-    assert first == {"paris": 4, "eu": 2}
-    assert again == {"paris": 4, "eu": 2, "nyse": 1}
+        first = kb.alias_entities(["paris", "no such name", "eu"])
+        again = kb.alias_entities(["eu", "no such name", "paris", "nyse"])
+    assert first == {"paris": (4, "GPE"), "eu": (2, "ORG")}
+    assert again == {"paris": (4, "GPE"), "eu": (2, "ORG"), "nyse": (1, None)}
+
+
+def test_a_typed_title_gazetteer_marks_names_by_their_top_entitys_type_and_one_or_many(tiny_wikipedia_kb):
+    # kinds: PER 0, ORG 1, GPE 2, untyped 3 for one entity; 4-7 for several (1 + 2·kind on a first word)
+    with KB(tiny_wikipedia_kb.path) as kb:
+        gazetteer = TitleGazetteer(kb, typed=True).for_document([SENTENCE])
+    assert gazetteer.codes(SENTENCE) == (1, 2, 0, 13, 0, 0, 11, 0, 7, 0)
+    assert n_gazetteer_codes("wikipedia-typed") == 17 and n_gazetteer_codes("wikipedia") == 9
 
 
 def test_a_match_ends_on_a_word_only_when_asked():
@@ -101,3 +118,15 @@ def test_a_match_ends_on_a_word_only_when_asked():
     # "Paris Saint Germain ." normalises to the name's key; the full stop is marked too unless matches end on a word
     assert Gazetteer(table).codes(tokens) == (5, 0, 3, 4, 4, 4)
     assert Gazetteer(table, word_end=True).codes(tokens) == (5, 0, 3, 4, 4, 0)
+
+
+def test_a_model_of_typed_titles_embeds_all_their_codes(tiny_wikipedia_kb, tiny_config):
+    config = replace(tiny_config, gazetteer_source="wikipedia-typed", candidate_protocol="realistic")
+    documents = list(tiny_wikipedia_kb.corpus["train"])
+    with KB(tiny_wikipedia_kb.path) as kb:
+        access = KBAccess.for_model(kb, "realistic", config)
+        model = JointModel(config, build_vocabs(documents, [], access.protocol.candidates))
+        features = gold_features(documents, TokenIds(model.vocabs["words"], model.vocabs["chars"]), access)
+    assert model.encoder.gazetteer.num_embeddings == 17
+    assert max(code for feature in features for code in feature.gazetteer) > 8  # a name of several entities
+    assert torch.isfinite(model.loss(model.batch(features)).total)
