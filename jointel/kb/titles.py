@@ -7,7 +7,8 @@ a sentence ("of", "NATO", "F.C.", "McDonald"), else capitalised, and the first l
 rule). Accents cannot be restored ("Jana_Novotna"): Wikipedia redirects most such spellings to the page.
 
 Inner capitals no source spells ("spacex") cannot be derived either; at annotation time `respelled` takes them from
-the mention, where it writes a title word in mixed case ("SpaceX" → SpaceX, not Spacex).
+the mention, where it writes a title word in mixed case ("SpaceX" → SpaceX, not Spacex) or as a short acronym
+("NASA" → NASA, not Nasa).
 """
 
 from __future__ import annotations
@@ -60,10 +61,11 @@ class TitleCaser:
 
 
 def respelled(title: str, surface: str) -> str:
-    """`title` with each word that `surface` writes in mixed case ("SpaceX", "easyJet", "DeSantis") spelled as
-    `surface` writes it, where the title spells that word plainly (a capital at most first): the mention's inner
-    capitals are evidence a derived title lacks. The first letter stays upper-case (Wikipedia's rule)."""
-    mixed = {word.lower(): word for word in _WORD.findall(surface) if _is_mixed(word)}
+    """`title` with each word that `surface` writes in mixed case ("SpaceX", "easyJet", "DeSantis") or as an acronym
+    of 2-4 capitals ("NASA", "IBM") spelled as `surface` writes it, where the title spells that word plainly (a
+    capital at most first): the mention's capitals are evidence a derived title lacks. Longer words in capitals are
+    none ("NVIDIA": a logo or a headline). The first letter stays upper-case (Wikipedia's rule)."""
+    mixed = {word.lower(): word for word in _WORD.findall(surface) if _is_mixed(word) or _is_acronym(word)}
     if not mixed:
         return title
     words = [mixed.get(word.lower(), word) if word[1:] == word[1:].lower() else word for word in title.split("_")]
@@ -73,6 +75,11 @@ def respelled(title: str, surface: str) -> str:
 def _is_mixed(word: str) -> bool:
     """An upper-case letter after the first, and a lower-case one: "TikTok", "iPhone", not "NASA" or "Paris"."""
     return any(c.isupper() for c in word[1:]) and any(c.islower() for c in word)
+
+
+def _is_acronym(word: str) -> bool:
+    """2-4 capitals: "NASA", "IBM"; longer ones are as often a word in a headline ("TESLA")."""
+    return 2 <= len(word) <= 4 and word.isalpha() and word.isupper()
 
 
 def _most_common(counts: Mapping[K, Counter[str]]) -> dict[K, str]:

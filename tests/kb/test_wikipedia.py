@@ -141,6 +141,7 @@ def test_the_wikipedia_kb_adds_every_article_and_keeps_what_the_aida_kb_knows(ti
         ("Easyjet", "easyJet", "EasyJet"),  # the first letter stays upper-case
         ("Ron_Desantis", "DeSantis", "Ron_DeSantis"),  # word by word
         ("Nvidia", "NVIDIA", "Nvidia"),  # capitals only: a headline or a logo, no evidence
+        ("Nasa", "NASA", "NASA"),  # ... but 2-4 of them are an acronym
         ("Paris_Hilton", "paris hilton", "Paris_Hilton"),  # lower case is no evidence either
         ("ZorBlax", "Zorblax", "ZorBlax"),  # a title that spells inner capitals keeps them
     ],
