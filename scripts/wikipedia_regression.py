@@ -5,7 +5,8 @@
 
 The cases are tests/fixtures/wikipedia_regression.jsonl, a test: no choice is made by them. Models are chosen on
 the dev sentences, data/wikipedia_dev.jsonl (`--cases data/wikipedia_dev.jsonl`: other entities, the same kind of
-text; their RESULTS section is `wikipedia-dev`). `--write-slice` also writes
+text; their RESULTS section is `wikipedia-dev`), and on data/places_dev.jsonl (places and the sports teams AIDA
+names by them, each in a context that decides: section `places-dev`). `--write-slice` also writes
 tests/fixtures/wikipedia_regression_kb.sql: the rows of the KB that annotating these sentences reads (the candidates
 of every mention found, under each alias variant; the gazetteer entries of every n-gram), so that the test suite
 can replay the run without the 890 MB Wikipedia KB (tests/annotate/test_wikipedia_regression.py).
@@ -60,11 +61,11 @@ def main() -> None:
     section = report(results, len(cases), path.relative_to(REPO) if path.is_relative_to(REPO) else path, dev)
     print(section)
     if args.out is not None:
-        write_section(args.out, "wikipedia-dev" if dev else "wikipedia-regression", section)
+        write_section(args.out, path.stem.replace("_", "-") if dev else "wikipedia-regression", section)
 
 
 def report(results: dict[str, list[CaseOutcome]], sentences: int, cases: Path, dev: bool) -> str:
-    title = "Dev sentences (for choosing models)" if dev else "Sentences about entities AIDA never saw"
+    title = f"Dev sentences {cases.name} (for choosing models)" if dev else "Sentences about entities AIDA never saw"
     lines = [
         f"### {title}",
         "",
