@@ -49,10 +49,11 @@ def calibrate_command(
     ] = None,
     plot: Annotated[Path | None, typer.Option(help="Reliability plot PNG (default: MODEL/reliability.png).")] = None,
     sentences: Annotated[
-        Path | None,
+        list[Path] | None,
         typer.Option(
-            help="Hand-made sentences with expected links (JSONL, e.g. data/wikipedia_dev.jsonl): the NIL bias is "
-            "chosen on them too, their share of links right added to SPLIT's EL F1."
+            help="Hand-made sentences with expected links (JSONL, e.g. data/wikipedia_dev.jsonl; repeat for more "
+            "files, whose links count together): the NIL bias is chosen on them too, their share of links right "
+            "added to SPLIT's EL F1."
         ),
     ] = None,
     allow_test: Annotated[bool, typer.Option(help="Allow tuning on testb (never for reported numbers).")] = False,
@@ -77,7 +78,7 @@ def calibrate_command(
     with KB(_kb_path(model, kb, protocol)) as knowledge_base:
         access = KBAccess.for_model(knowledge_base, protocol, joint.config)
         predictions = _predict_with_progress(joint, documents, access)
-        also = _links_right(joint, knowledge_base, sentences) if sentences is not None else None
+        also = _links_right(joint, knowledge_base, sentences) if sentences else None
         best, trials = calibrate_nil(documents, predictions, also=also)
     bias, result = best.bias, best.calibration
     plot_calibration(result, plot_path)
@@ -89,10 +90,11 @@ def calibrate_command(
         Console().print(f"note: annotation uses {annotation} candidates; this threshold was tuned on {protocol} ones")
 
 
-def bias_table(trials: Sequence[BiasTrial], split: str, sentences: Path | None) -> Table:
+def bias_table(trials: Sequence[BiasTrial], split: str, sentences: Sequence[Path] | None) -> Table:
     """Each NIL bias tried: its threshold and EL F1 on SPLIT, and the share of the sentences' links right."""
     table = Table(title="NIL biases tried (the chosen one: best sum of the last two columns)")
-    for column in ("NIL bias", "threshold", f"EL F1 {split}", f"links right, {sentences.name if sentences else '–'}"):
+    names = " + ".join(path.name for path in sentences or ()) or "–"
+    for column in ("NIL bias", "threshold", f"EL F1 {split}", f"links right, {names}"):
         table.add_column(column, justify="right")
     for trial in trials:
         share = "–" if trial.also is None else f"{100 * trial.also:.2f}"
@@ -115,10 +117,10 @@ def calibration_table(result: Calibration, title: str) -> Table:
     return table
 
 
-def _links_right(model: JointModel | Ensemble, kb: KB, path: Path) -> Callable[[float, float | None], float]:
-    """The share of the expected links of the sentences in `path` that annotation gets right with a NIL bias and
-    threshold (`score_link_cases`)."""
-    cases = read_link_cases(path)
+def _links_right(model: JointModel | Ensemble, kb: KB, paths: Sequence[Path]) -> Callable[[float, float | None], float]:
+    """The share of the expected links of the sentences in `paths` (all files' links together) that annotation gets
+    right with a NIL bias and threshold (`score_link_cases`)."""
+    cases = [case for path in paths for case in read_link_cases(path)]
 
     def share(bias: float, threshold: float | None) -> float:
         annotator = Annotator(model, kb, threshold, nil_bias=bias)  # not closed: the KB is the caller's

@@ -175,6 +175,18 @@ def test_evaluate_unknown_split_or_protocol_is_a_usage_error_before_loading(tmp_
         assert f"{option} must be one of {choices}" in " ".join(result.output.split())
 
 
+def test_calibrate_counts_the_links_of_several_sentence_files_together(model_dir, env, tmp_path):
+    right, wrong = tmp_path / "right.jsonl", tmp_path / "wrong.jsonl"
+    right.write_text(json.dumps({"text": GERMANY, "links": [["Rio de Janeiro", "Rio_de_Janeiro"]]}) + "\n")
+    wrong.write_text(json.dumps({"text": GERMANY, "links": [["Germany", "Nowhere"], ["Argentina", "Nowhere"]]}) + "\n")
+    arguments = ["calibrate", "--model", str(model_dir), "--sentences", str(right), "--sentences", str(wrong)]
+    result = CliRunner().invoke(app, arguments, env=env, terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "right.jsonl + wrong.jsonl" in result.output
+    shares = {line.split("│")[-2].strip() for line in result.output.splitlines() if line.count("│") == 5}
+    assert shares == {"33.33"}  # one link of three, at every bias: links pooled, not files averaged
+
+
 def test_calibrate_on_sentences_too_writes_a_bias_and_names_a_bad_file(model_dir, env, tmp_path):
     sentences = tmp_path / "dev.jsonl"
     sentences.write_text(json.dumps({"text": GERMANY, "links": [["Rio de Janeiro", "Rio_de_Janeiro"]]}) + "\n")
