@@ -34,6 +34,9 @@ _PPR_SQL = """
     SELECT e.title, p.prior, e.popularity, e.type FROM ppr_candidates AS p JOIN entities AS e ON e.id = p.entity_id
     WHERE p.doc = ? AND p.alias = ? AND p.rank <= ? ORDER BY p.rank"""
 _TOTAL_SQL = "SELECT total FROM alias_totals WHERE alias = ?"
+_GOLD_COUNTS_SQL = """
+    SELECT e.title, a.count FROM aliases AS a JOIN entities AS e ON e.id = a.entity_id
+    WHERE a.alias = ? AND a.count > 0"""
 _ALIAS_TABLE_SQL = """
     SELECT a.alias, e.type, t.total
     FROM aliases AS a JOIN entities AS e ON e.id = a.entity_id JOIN alias_totals AS t ON t.alias = a.alias
@@ -166,6 +169,11 @@ class KB:
         """Σ score of the exact normalised alias (0 if unknown): `prior · total` is its evidence for an entity."""
         row = self._db.execute(_TOTAL_SQL, (normalize(alias),)).fetchone()
         return row[0] if row else 0.0
+
+    def alias_gold_counts(self, alias: str) -> dict[str, float]:
+        """Entity → AIDA train gold links of the exact normalised alias to it: the part of its prior that AIDA's
+        documents gave, which `HeldOut` can take out."""
+        return dict(self._db.execute(_GOLD_COUNTS_SQL, (normalize(alias),)))
 
     def alias_table(self) -> dict[str, tuple[str | None, float]]:
         """Every alias key → (coarse type of its top entity, Σ score): the gazetteer the NER features read.

@@ -85,6 +85,10 @@ class ModelConfig:
     ner_weight: float = 1.0  # weight of the transition loss; 0.0 trains EL alone (on gold mentions)
     candidate_protocol: str = "realistic"  # realistic (KB aliases) | ppr (PPRforNED lists)
     leave_one_out_priors: bool = True  # train on priors without the document's own links (see inputs.HeldOut)
+    # with leave_one_out_priors: this share of training documents sees priors without any of AIDA's gold links (the
+    # name evidence alone), so that the linker learns to read the context where AIDA's priors do not hold (1996
+    # sports results made Florida_Marlins the top sense of "Florida")
+    gold_free_prior_rate: float = 0.0
     # train as the linker meets entities the KB knows by name alone (see inputs.NameOnly): this share of gold
     # candidates is shown as one; and a NIL mention takes no linking loss when one of its candidates is one with
     # exactly its name (name_only_nil "exact") or any name-only one ("any"), not ever ("keep")
@@ -128,6 +132,10 @@ class ModelConfig:
             raise ConfigError(f"weight_average is a decay in [0, 1), not {self.weight_average}")
         if self.name_only_nil not in NAME_ONLY_NIL:
             raise ConfigError(f"name_only_nil must be one of {', '.join(NAME_ONLY_NIL)}, not {self.name_only_nil!r}")
+        if not 0.0 <= self.gold_free_prior_rate <= 1.0:
+            raise ConfigError(
+                f"gold_free_prior_rate is a share of training documents: in [0, 1], not {self.gold_free_prior_rate}"
+            )
         if not 0.0 <= self.mention_swap_rate <= 1.0:
             raise ConfigError(
                 f"mention_swap_rate is a share of training mentions: in [0, 1], not {self.mention_swap_rate}"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -227,8 +227,9 @@ def _candidate_sets(
     surfaces = [" ".join(tokens[span.start : span.end]) for tokens, span in mentions]
     lists = [access.protocol.candidates(document_number, surface) for surface in surfaces]
     if held_out is not None:
+        links_out = held_out.links_out(document_number, own)
         lists = [
-            held_out.remove(candidates, surface, own.get(normalize(surface), Counter()))
+            held_out.remove(candidates, surface, links_out(normalize(surface)))
             for surface, candidates in zip(surfaces, lists, strict=True)
         ]
     listed = list(zip(surfaces, access.protocol.in_document(surfaces, lists), strict=True))
@@ -264,20 +265,34 @@ class HeldOut:
 
     alias_total: Callable[[str], float]
     drop_unsupported: bool
+    # `ModelConfig.gold_free_prior_rate`: this share of documents (a pure function of the seed and the document)
+    # has every gold link taken out, read by `gold_counts` (alias → entity → AIDA train links)
+    gold_counts: Callable[[str], Mapping[str, float]] | None = None
+    gold_free_rate: float = 0.0
+    seed: int = 1
 
     @classmethod
-    def under(cls, kb: KB, protocol: CandidateProtocol) -> HeldOut:
-        """Leave-one-out priors from `kb`'s alias totals for the candidates of `protocol`."""
-        return cls(kb.alias_total, drop_unsupported=protocol.lists_from_link_counts)
+    def under(cls, kb: KB, protocol: CandidateProtocol, config: ModelConfig | None = None) -> HeldOut:
+        """Leave-one-out priors from `kb`'s alias totals for the candidates of `protocol` (and gold-free ones for
+        `config.gold_free_prior_rate` of the documents)."""
+        rate, seed = (config.gold_free_prior_rate, config.seed) if config is not None else (0.0, 1)
+        return cls(kb.alias_total, protocol.lists_from_link_counts, kb.alias_gold_counts, rate, seed)
 
-    def remove(self, candidates: Sequence[Candidate], surface: str, own: Counter[str]) -> list[Candidate]:
+    def links_out(self, document_number: int, own: Mapping[str, Counter[str]]) -> Callable[[str], Mapping[str, float]]:
+        """Alias key → the links to take out of its prior in this document: its own, or all of AIDA's."""
+        gold_free = random.Random(f"{self.seed}/gold-free/{document_number}").random() < self.gold_free_rate
+        if gold_free and self.gold_counts is not None:
+            return self.gold_counts
+        return lambda key: own.get(key, Counter())
+
+    def remove(self, candidates: Sequence[Candidate], surface: str, own: Mapping[str, float]) -> list[Candidate]:
         if not own:
             return list(candidates)
         total = self.alias_total(surface)
         rest = total - sum(own.values())
         kept = []
         for candidate in candidates:
-            score = candidate.prior * total - own[candidate.entity]
+            score = candidate.prior * total - own.get(candidate.entity, 0.0)
             prior = score / rest if rest > 1e-9 and score > 1e-9 else 0.0
             if prior > 0 or not self.drop_unsupported:
                 kept.append(replace(candidate, prior=prior))

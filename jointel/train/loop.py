@@ -118,7 +118,7 @@ def train_model(
     history: list[EpochResult] = []
     if resume:
         history = _restore(load_checkpoint(out_dir / "checkpoint.pt"), out_dir, model, optimizer, average)
-    held_out = HeldOut.under(kb, access.protocol) if config.leave_one_out_priors else None
+    held_out = HeldOut.under(kb, access.protocol, config) if config.leave_one_out_priors else None
     name_only = NameOnly.under(kb, config)
     vectors = contextual_vectors(
         contextual, [[s.tokens for s in document.sentences] for document in [*train, *dev]], progress

@@ -5,12 +5,14 @@ import pytest
 
 from jointel.kb import KB, Candidate, PPRCandidates, RealisticCandidates
 from jointel.model.actions import OUT_ID
+from jointel.model.config import ConfigError, ModelConfig
 from jointel.model.inputs import (
     HeldOut,
     KBAccess,
     decoding_features,
     gold_candidate_sets,
     gold_features,
+    own_links,
     predicted_candidate_sets,
 )
 from jointel.model.tokens import TokenIds
@@ -42,6 +44,33 @@ def test_held_out_drops_candidates_only_this_document_supported():
 
 def test_held_out_without_own_links_changes_nothing():
     assert HeldOut(lambda alias: 10.0, True).remove(candidates(), "Paris", Counter()) == candidates()
+
+
+def test_a_gold_free_document_takes_every_gold_link_out_of_its_priors():
+    gold = {"paris": {"Paris": 5.0, "Paris_Hilton": 1.0}}  # AIDA's links: 4 of Paris from this document, 1 elsewhere
+
+    def held_out(rate):
+        return HeldOut(lambda alias: 10.0, True, lambda key: gold.get(key, {}), gold_free_rate=rate, seed=3)
+
+    own = {"paris": Counter({"Paris": 4})}
+    always, never = held_out(1.0).links_out(7, own), held_out(0.0).links_out(7, own)
+    assert always("paris") == gold["paris"] and never("paris") == own["paris"]
+    kept = held_out(1.0).remove(candidates(), "Paris", always("paris"))
+    # name evidence alone: total 10 - 6 = 4 → Paris 1/4, Paris_Hilton 2/4, Paris_(band) 1/4
+    assert [(c.entity, c.prior) for c in kept] == [("Paris_Hilton", 0.5), ("Paris", 0.25), ("Paris_(band)", 0.25)]
+    # which documents: a share of them, by seed and document alone
+    chosen = [held_out(0.3).links_out(number, own)("paris") == gold["paris"] for number in range(1000)]
+    assert 250 < sum(chosen) < 350
+    assert chosen == [held_out(0.3).links_out(number, own)("paris") == gold["paris"] for number in range(1000)]
+
+
+def test_the_kb_gives_an_aliases_gold_links_as_aida_train_has_them(tiny_kb):
+    expected: Counter[str] = Counter()
+    for document in tiny_kb.corpus["train"]:
+        expected.update(own_links(document).get("paris", Counter()))
+    with KB(tiny_kb.path) as kb:
+        assert kb.alias_gold_counts("Paris") == pytest.approx(dict(expected))
+        assert expected and kb.alias_gold_counts("no such alias") == {}
 
 
 def _token_ids(vocabs):
@@ -213,3 +242,8 @@ def test_held_out_priors_drop_unsupported_candidates_only_where_lists_come_from_
     with KB(tiny_kb.path) as kb:
         assert HeldOut.under(kb, RealisticCandidates(kb, 30)).drop_unsupported
         assert not HeldOut.under(kb, PPRCandidates(kb, 30)).drop_unsupported
+
+
+def test_the_gold_free_rate_is_a_share():
+    with pytest.raises(ConfigError, match=r"gold_free_prior_rate is a share of training documents: in \[0, 1\]"):
+        ModelConfig(gold_free_prior_rate=1.5)
