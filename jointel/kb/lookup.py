@@ -11,10 +11,11 @@ import functools
 import json
 import logging
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Generic, TypeVar
 from urllib.parse import quote
 
 import numpy as np
@@ -25,6 +26,7 @@ from jointel.kb.paths import default_wikipedia_kb_path
 from jointel.kb.schema import SCHEMA_VERSION, has_table
 
 logger = logging.getLogger(__name__)
+V = TypeVar("V")
 
 # Rows come out as Candidate fields: (title, prior, popularity, type).
 _CANDIDATES_SQL = """
@@ -129,9 +131,8 @@ class KB:
         self.has_links = has_table(self._db, "entity_links")
         self._cached_candidates = functools.lru_cache(maxsize=cache_size)(self._candidates)
         self._cached_ppr_candidates = functools.lru_cache(maxsize=cache_size)(self._ppr_candidates)
-        self._id_memo: dict[str, int] = {}  # title → entity id, for `_ids_of`; emptied when it holds `cache_size`
-        self._memo_size = cache_size
-        self._names_memo: dict[str, tuple[int, str | None]] = {}  # for `alias_entities` (0 entities: unknown)
+        self._id_memo: _Memo[int] = _Memo(cache_size)  # title → entity id, for `_ids_of`
+        self._names_memo: _Memo[tuple[int, str | None]] = _Memo(cache_size)  # for `alias_entities` (0: unknown)
 
     def _read_meta(self) -> dict[str, str]:
         try:
@@ -186,18 +187,14 @@ class KB:
     def alias_entities(self, keys: Iterable[str]) -> dict[str, tuple[int, str | None]]:
         """Each of the alias keys `keys` that the KB knows → (its number of entities, the type of its top one). The
         number is its last rank (ranks count 1, 2, …, so a slice that keeps the top k rows of an alias reports
-        min(n, k)). Memoised as `_ids_of` is, the keys it does not know too: every document's capitalised words are
-        much the same ("The", "He", "Reuters")."""
-        found = {key: self._names_memo.get(key) for key in set(keys)}
-        missing = [key for key, known in found.items() if known is None]
-        if missing:
-            read = dict.fromkeys(missing, (0, None))
-            read |= {key: (n, kind) for key, n, kind in self._db.execute(_ALIAS_ENTITIES_SQL, (json.dumps(missing),))}
-            if len(self._names_memo) + len(read) > self._memo_size:
-                self._names_memo.clear()
-            self._names_memo.update(read)
-            found.update(read)
-        return {key: known for key, known in found.items() if known[0]}
+        min(n, k)). Memoised, the keys it does not know too: every document's capitalised words are much the same
+        ("The", "He", "Reuters")."""
+
+        def read(missing: list[str]) -> dict[str, tuple[int, str | None]]:
+            rows = self._db.execute(_ALIAS_ENTITIES_SQL, (json.dumps(missing),))
+            return dict.fromkeys(missing, (0, None)) | {key: (n, kind) for key, n, kind in rows}
+
+        return {key: known for key, known in self._names_memo.get_many(keys, read).items() if known[0]}
 
     def link_pairs(self, titles: Sequence[str], leave_out: int | None = None) -> np.ndarray:
         """(E, 2) positions in `titles` (distinct) of the pairs that share a Wikipedia link, both ways, as train
@@ -243,14 +240,13 @@ class KB:
 
     def _ids_of(self, titles: Iterable[str]) -> dict[str, int]:
         """The entity id of each known title among `titles`; every document asks for the same popular entities, so
-        ids once read are memoised (reads and writes of the memo are single dict operations: threads may share it)."""
-        found = {title: self._id_memo.get(title) for title in set(titles)}
-        missing = sorted(title for title, entity_id in found.items() if entity_id is None)
-        read = dict(self._db.execute(_IDS_OF_SQL, (json.dumps(missing),)).fetchall()) if missing else {}
-        if len(self._id_memo) + len(read) > self._memo_size:
-            self._id_memo.clear()
-        self._id_memo.update(read)
-        return {title: entity_id for title, entity_id in {**found, **read}.items() if entity_id is not None}
+        ids once read are memoised."""
+
+        def read(missing: list[str]) -> dict[str, int]:
+            return dict(self._db.execute(_IDS_OF_SQL, (json.dumps(missing),)).fetchall())
+
+        found = self._id_memo.get_many(titles, read)
+        return {title: entity_id for title, entity_id in found.items() if entity_id is not None}
 
     def _candidates(self, alias: str, k: int | None) -> tuple[Candidate, ...]:
         return self._first_known(_CANDIDATES_SQL, (), alias, k)
@@ -307,6 +303,30 @@ class KB:
         self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
     ) -> None:
         self.close()
+
+
+class _Memo(Generic[V]):
+    """Answers of a KB query by key, kept until they number `size`, then forgotten all at once. Reads and writes
+    are single dict operations, so threads may share it."""
+
+    def __init__(self, size: int):
+        self._answers: dict[str, V] = {}
+        self._size = size
+
+    def get_many(self, keys: Iterable[str], read: Callable[[list[str]], dict[str, V]]) -> dict[str, V | None]:
+        """Each of `keys` → its answer, `read` asked once for those not kept (sorted); None where it has none."""
+        found = {key: self._answers.get(key) for key in set(keys)}
+        missing = sorted(key for key, answer in found.items() if answer is None)
+        if missing:
+            answers = read(missing)
+            if len(self._answers) + len(answers) > self._size:
+                self._answers.clear()
+            self._answers.update(answers)
+            found.update(answers)
+        return found
+
+    def clear(self) -> None:
+        self._answers.clear()
 
 
 @dataclass(frozen=True)
