@@ -23,16 +23,18 @@ GAZETTEER_TYPES = ("PER", "ORG", "GPE", None)
 TYPED_TITLE_KINDS = tuple((kind, many) for many in (False, True) for kind in GAZETTEER_TYPES)
 GAZETTEER_SOURCES = ("kb", "wikipedia", "wikipedia-typed")
 # A title gazetteer knows no types: its kinds are how many entities a name may be (1, 2-3, 4-9, 10+), so that a
-# capitalised common word ("Police": 10 pages) reads differently from a name ("Alternative for Germany": 1).
+# capitalised common word ("Police": 10 pages) reads differently from a name ("Alternative for Germany": 1). As many
+# kinds as GAZETTEER_TYPES, so the codes are as many.
+AMBIGUITY_KINDS = ("one", "2-3", "4-9", "10+")
 AMBIGUITY_BOUNDS = (1, 3, 9)
 
 
-def ambiguity_kind(n_entities: int) -> str | None:
-    """The kind a title gazetteer gives a name of `n_entities` entities (`AMBIGUITY_BOUNDS`), as one of the types."""
-    for kind, bound in zip(GAZETTEER_TYPES, AMBIGUITY_BOUNDS, strict=False):
+def ambiguity_kind(n_entities: int) -> str:
+    """The kind a title gazetteer gives a name of `n_entities` entities (`AMBIGUITY_KINDS`)."""
+    for kind, bound in zip(AMBIGUITY_KINDS, AMBIGUITY_BOUNDS, strict=False):
         if n_entities <= bound:
             return kind
-    return None
+    return AMBIGUITY_KINDS[-1]
 
 
 def n_gazetteer_codes(source: str) -> int:
@@ -109,7 +111,7 @@ class TitleGazetteer:
             table = {key: ((kind, n > 1), math.inf) for key, (n, kind) in names.items()}
             return Gazetteer(table, self.max_words, self.word_end, TYPED_TITLE_KINDS)
         table = {key: (ambiguity_kind(n), math.inf) for key, (n, _) in names.items()}
-        return Gazetteer(table, self.max_words, self.word_end)
+        return Gazetteer(table, self.max_words, self.word_end, AMBIGUITY_KINDS)
 
 
 def _may_start_a_name(token: str) -> bool:

@@ -13,7 +13,14 @@ from jointel.kb.lookup import names_kb
 from jointel.kb.records import EntityRecord
 from jointel.kb.slice import slice_for_lookups
 from jointel.model.config import ConfigError, ModelConfig
-from jointel.model.gazetteer import Gazetteer, TitleGazetteer, ambiguity_kind, n_gazetteer_codes
+from jointel.model.gazetteer import (
+    AMBIGUITY_KINDS,
+    GAZETTEER_TYPES,
+    Gazetteer,
+    TitleGazetteer,
+    ambiguity_kind,
+    n_gazetteer_codes,
+)
 from jointel.model.inputs import KBAccess, gold_features
 from jointel.model.joint import JointModel
 from jointel.model.tokens import TokenIds
@@ -26,7 +33,10 @@ CODES = (1, 2, 0, 5, 0, 0, 3, 0, 1, 0)
 
 
 def test_ambiguity_kinds_are_one_two_to_three_four_to_nine_and_more():
-    assert [ambiguity_kind(n) for n in (1, 2, 3, 4, 9, 10, 500)] == ["PER", "ORG", "ORG", "GPE", "GPE", None, None]
+    kinds = [ambiguity_kind(n) for n in (1, 2, 3, 4, 9, 10, 500)]
+    assert kinds == ["one", "2-3", "2-3", "4-9", "4-9", "10+", "10+"]
+    # as many kinds as types: a title gazetteer's codes are as many as a typed one's
+    assert len(AMBIGUITY_KINDS) == len(GAZETTEER_TYPES)
 
 
 def test_a_title_gazetteer_marks_names_by_how_many_entities_they_may_be(tiny_wikipedia_kb):
