@@ -26,12 +26,12 @@ from jointel.annotate import BUNDLED_MODEL, Mention, split_sentences
 from jointel.cli import default_kb_path, default_wikipedia_kb_path, run_header, write_section
 from jointel.evaluate import CaseOutcome, read_link_cases, score_link_cases
 from jointel.kb import alias_variants, normalize, slice_for_lookups
+from jointel.model import lookup_keys
 
 REPO = Path(__file__).resolve().parents[1]
 CASES = REPO / "tests" / "fixtures" / "wikipedia_regression.jsonl"
 DEV_CASES = REPO / "data" / "wikipedia_dev.jsonl"
 SLICE = REPO / "tests" / "fixtures" / "wikipedia_regression_kb.sql"
-GAZETTEER_WORDS = 4  # jointel.model.gazetteer.Gazetteer.max_words
 
 
 def main() -> None:
@@ -97,19 +97,16 @@ def _missed(outcome: CaseOutcome) -> str:
 def write_slice(kb: Path, predicted: Sequence[Sequence[Mention]], texts: Sequence[str], k: int) -> None:
     aliases = {key for mentions in predicted for m in mentions for key in (normalize(m.text), *alias_variants(m.text))}
     with tempfile.TemporaryDirectory() as temp:
-        sliced = slice_for_lookups(kb, Path(temp) / "slice.sqlite", aliases, set(_ngram_keys(texts)), k)
+        sliced = slice_for_lookups(kb, Path(temp) / "slice.sqlite", aliases, set(_gazetteer_keys(texts)), k)
         with closing(sqlite3.connect(sliced)) as db:
             SLICE.write_text("\n".join(db.iterdump()) + "\n", encoding="utf-8")
     print(f"wrote {SLICE} ({SLICE.stat().st_size / 1e3:.0f} kB)")
 
 
-def _ngram_keys(texts: Sequence[str]) -> Iterator[str]:
+def _gazetteer_keys(texts: Sequence[str]) -> Iterator[str]:
     for text in texts:
         for tokens in split_sentences(text):
-            words = [token.text for token in tokens]
-            for start in range(len(words)):
-                for end in range(start + 1, min(start + GAZETTEER_WORDS, len(words)) + 1):
-                    yield normalize(" ".join(words[start:end]))
+            yield from lookup_keys([token.text for token in tokens])
 
 
 if __name__ == "__main__":

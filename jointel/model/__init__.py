@@ -8,7 +8,7 @@ from jointel.model.contextual_source import ContextualSource
 from jointel.model.coreference import share_person_links
 from jointel.model.ensemble import Ensemble
 from jointel.model.features import SentenceFeatures
-from jointel.model.gazetteer import Gazetteer, TitleGazetteer
+from jointel.model.gazetteer import Gazetteer, TitleGazetteer, lookup_keys
 from jointel.model.inputs import HeldOut, KBAccess, gold_features, is_named
 from jointel.model.joint import INT8, INT8_SCALE, JointModel, quantized_rows
 from jointel.model.loading import load_model
@@ -45,6 +45,7 @@ __all__ = [
     "load_model",
     "load_nil_bias",
     "load_nil_threshold",
+    "lookup_keys",
     "minilm_directory",
     "predict_documents",
     "quantized_rows",

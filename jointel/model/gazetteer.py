@@ -37,6 +37,9 @@ def ambiguity_kind(n_entities: int) -> str:
     return AMBIGUITY_KINDS[-1]
 
 
+MAX_WORDS = 4  # the longest name a gazetteer matches, in tokens
+
+
 def n_gazetteer_codes(source: str) -> int:
     """How many codes a gazetteer of `source` gives: none, and a first and a later word of each kind."""
     return 1 + 2 * len(TYPED_TITLE_KINDS if source == "wikipedia-typed" else GAZETTEER_TYPES)
@@ -52,7 +55,7 @@ class Gazetteer:
     """
 
     table: dict[str, tuple[object, float]]
-    max_words: int = 4
+    max_words: int = MAX_WORDS
     word_end: bool = False  # a match never ends on a token without a letter or digit (`ModelConfig.gazetteer_word_end`)
     kinds: tuple[object, ...] = GAZETTEER_TYPES  # a kind it does not list counts as the last one
 
@@ -93,7 +96,7 @@ class TitleGazetteer:
     fit a server's budget; one query per document reads a few hundred keys (memoised by the KB)."""
 
     kb: KB
-    max_words: int = 4
+    max_words: int = MAX_WORDS
     word_end: bool = False
     # the KB in use, when the names come from another (the cache's Wikipedia KB): aliases added to it count too
     also: KB | None = None
@@ -101,7 +104,7 @@ class TitleGazetteer:
 
     def for_document(self, sentences: Sequence[Sequence[str]]) -> Gazetteer:
         """The names among the n-grams the gazetteer may match in `sentences`, as a `Gazetteer` of them."""
-        keys = {key for tokens in sentences for key in _start_keys(tokens, self.max_words)}
+        keys = {key for tokens in sentences for key in lookup_keys(tokens, self.max_words)}
         names = self.kb.alias_entities(keys)
         if self.also is not None:
             for key, (n, kind) in self.also.alias_entities(keys).items():
@@ -122,7 +125,7 @@ def _is_word(token: str) -> bool:
     return any(char.isalnum() for char in token)
 
 
-def _start_keys(tokens: Sequence[str], max_words: int) -> Iterator[str]:
+def lookup_keys(tokens: Sequence[str], max_words: int = MAX_WORDS) -> Iterator[str]:
     """The keys of every n-gram (up to `max_words`) that starts at a capitalised token: what `codes` looks up."""
     for start, token in enumerate(tokens):
         if _may_start_a_name(token):
