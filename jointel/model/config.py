@@ -22,6 +22,7 @@ class ConfigError(ValueError):
 
 SELECTIONS = ("all", "ner")
 NAME_ONLY_NIL = ("keep", "exact", "any")
+SWAP_NAMES = ("train", "wikipedia")
 # Sizes, rates and weights are never negative (0 often means off); these must be more. `seed` is any integer.
 _MINIMUM = {"batch_size": 1}
 # Fields added after models were saved, with the value that reproduces such a model: a saved config without the key
@@ -96,6 +97,8 @@ class ModelConfig:
     name_only_nil: str = "keep"
     # training
     mention_swap_rate: float = 0.0  # train on a copy of train with this share of names swapped (train/augment.py)
+    # where swapped names come from: other training mentions, or also the typed titles of the Wikipedia KB
+    mention_swap_names: str = "train"
     epochs: int = 30
     batch_size: int = 32
     learning_rate: float = 0.001
@@ -130,6 +133,10 @@ class ModelConfig:
             raise ConfigError(f"selection must be one of {', '.join(SELECTIONS)}, not {self.selection!r}")
         if not 0.0 <= self.weight_average < 1.0:
             raise ConfigError(f"weight_average is a decay in [0, 1), not {self.weight_average}")
+        if self.mention_swap_names not in SWAP_NAMES:
+            raise ConfigError(
+                f"mention_swap_names must be one of {', '.join(SWAP_NAMES)}, not {self.mention_swap_names!r}"
+            )
         if self.name_only_nil not in NAME_ONLY_NIL:
             raise ConfigError(f"name_only_nil must be one of {', '.join(NAME_ONLY_NIL)}, not {self.name_only_nil!r}")
         if not 0.0 <= self.gold_free_prior_rate <= 1.0:

@@ -7,6 +7,11 @@ the parser only: none of their mentions is annotated for linking (`is_annotated`
 belongs to another story, and the copy's other mentions are the story's own, which linking learned from once
 already (with them, the fast model's EL F1 on testa fell by 0.5). Which mentions, and which names: a pure function
 of the seed and the story.
+
+With `wikipedia_names`, persons and places may also take the names of the most popular persons and places that the
+Wikipedia KB knows from Wikipedia alone (none of AIDA's documents, test splits included, names them): names of every
+year and country, where AIDA's are those of 1996's news. Their types are guessed from titles (`jointel.kb.types`),
+reliably for persons and places but not for organisations ("Timeline_of_Openbsd"), which keep AIDA's names.
 """
 
 from __future__ import annotations
@@ -15,8 +20,13 @@ import random
 from collections.abc import Sequence
 
 from jointel.data.documents import Document, Sentence, Span
+from jointel.kb.lookup import KB
 
 Names = dict[str, list[tuple[str, ...]]]  # label → the distinct names of that type, in order of first use
+MAX_NAME_WORDS = 4
+_POOL = 1_000_000  # titles of a type read to draw names from
+# words a name may hold in lower case: a title of other lower-case words is no name ("Fixed_effects_estimation")
+NAME_PARTICLES = frozenset({"of", "the", "and", "de", "del", "da", "di", "du", "la", "le", "von", "van", "der", "y"})
 
 
 def mention_names(documents: Sequence[Document]) -> Names:
@@ -29,11 +39,47 @@ def mention_names(documents: Sequence[Document]) -> Names:
     return {label: list(found) for label, found in names.items()}
 
 
-def swapped_documents(documents: Sequence[Document], rate: float, seed: int) -> list[Document]:
+def wikipedia_names(kb: KB, per_type: int) -> Names:
+    """`per_type` names (at most) of persons and of places (as LOC) that `kb` knows by name alone, drawn from their
+    titles without qualifiers ("Irvington,_New_York" → "Irvington"): capitalised words (`NAME_PARTICLES` aside), up
+    to `MAX_NAME_WORDS` of them. The guessed types hold where the title says much: a place is one whose title has a
+    ", region" qualifier (single words typed GPE include "Hernia"), a person one of two words or more. Most such
+    titles share one estimated popularity, so the names are a fixed sample of all of them, not the first by title."""
+    places = (_title_name(title) for title in kb.popular_name_only_titles("GPE", _POOL) if ",_" in title)
+    persons = (_title_name(title) for title in kb.popular_name_only_titles("PER", _POOL))
+    return {
+        "LOC": _sample([name for name in places if _is_name(name)], per_type),
+        "PER": _sample([name for name in persons if _is_name(name) and len(name) > 1], per_type),
+    }
+
+
+def _sample(names: list[tuple[str, ...]], n: int) -> list[tuple[str, ...]]:
+    distinct = list(dict.fromkeys(names))
+    return random.Random(0).sample(distinct, min(n, len(distinct)))
+
+
+def _title_name(title: str) -> tuple[str, ...]:
+    stem = title.split(",_", 1)[0].split("_(", 1)[0]
+    return tuple(word for word in stem.split("_") if word)
+
+
+def _is_name(words: tuple[str, ...]) -> bool:
+    return (
+        0 < len(words) <= MAX_NAME_WORDS
+        and words[0][:1].isupper()
+        and all(word[:1].isupper() or word in NAME_PARTICLES for word in words)
+    )
+
+
+def swapped_documents(
+    documents: Sequence[Document], rate: float, seed: int, more_names: Names | None = None
+) -> list[Document]:
     """A copy of each document in which some names are swapped (`rate` of its mentions on average), for those where
     at least one is, with no mention annotated for linking; ids get " swapped" (the number, which candidate
-    protocols read, stays)."""
+    protocols read, stays). Names come from the documents' mentions and `more_names`."""
     names = mention_names(documents)
+    for label, extra in (more_names or {}).items():
+        names[label] = list(dict.fromkeys([*names.get(label, []), *extra]))
     copies = []
     for document in documents:
         rng = random.Random(f"{seed}:{document.id}")

@@ -25,7 +25,7 @@ import torch
 from jointel.data.documents import Document
 from jointel.data.files import replaced_directory, tidy, write_atomic
 from jointel.evaluate.report import score_corpus
-from jointel.kb.lookup import KB
+from jointel.kb.lookup import KB, names_kb
 from jointel.model.actions import ACTIONS
 from jointel.model.batch import Batch, length_batches
 from jointel.model.clusters import CLUSTERS_FILE
@@ -38,7 +38,7 @@ from jointel.model.joint import JointModel, check_fits, load_clusters
 from jointel.model.predict import link_documents, predict_documents
 from jointel.model.vectors import load_glove
 from jointel.model.vocab import build_vocabs, load_vocabs, save_vocabs
-from jointel.train.augment import swapped_documents
+from jointel.train.augment import swapped_documents, wikipedia_names
 from jointel.train.average import WeightAverage
 from jointel.train.checkpoint import RESTART, load_checkpoint, save_checkpoint
 from jointel.train.curve import plot_history
@@ -54,6 +54,7 @@ from jointel.train.distil_loss import distilled_loss
 
 logger = logging.getLogger(__name__)
 
+SWAP_NAMES_PER_TYPE = 20_000  # `mention_swap_names` "wikipedia": the most popular entities of each type lend names
 OUTPUTS = ("model", "vocabs.json", "checkpoint.pt", "history.json", "training_curve.png")
 Progress = Callable[[int, int], None]  # (done, total): documents read by MiniLM, then batches of each epoch
 
@@ -107,7 +108,8 @@ def train_model(
         tidy(out_dir / name)
     access = KBAccess.for_model(kb, config.candidate_protocol, config)
     if config.mention_swap_rate:
-        train = [*train, *swapped_documents(train, config.mention_swap_rate, config.seed)]
+        more = wikipedia_names(names_kb(kb), SWAP_NAMES_PER_TYPE) if config.mention_swap_names == "wikipedia" else None
+        train = [*train, *swapped_documents(train, config.mention_swap_rate, config.seed, more)]
     extra = list(dev) if config.train_with_dev else []
     training = [*train, *extra]
     _seed(config.seed)

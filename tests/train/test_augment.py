@@ -6,7 +6,7 @@ import pytest
 
 from jointel.data.documents import Document, Sentence, Span
 from jointel.model.config import ConfigError
-from jointel.train.augment import mention_names, swapped_documents
+from jointel.train.augment import mention_names, swapped_documents, wikipedia_names
 
 CRICKET = Document(
     "1 CRICKET",
@@ -81,3 +81,51 @@ def test_swapping_is_a_function_of_the_seed_and_none_at_rate_zero():
 def test_the_rate_is_a_share(tiny_config):
     with pytest.raises(ConfigError, match=r"mention_swap_rate is a share of training mentions: in \[0, 1\], not 1.5"):
         dataclasses.replace(tiny_config, mention_swap_rate=1.5)
+
+
+def test_the_names_source_is_one_of_the_two(tiny_config):
+    with pytest.raises(ConfigError, match="mention_swap_names must be one of train, wikipedia, not 'web'"):
+        dataclasses.replace(tiny_config, mention_swap_names="web")
+
+
+TITLES = {
+    "GPE": ["Hernia", "Irvington,_New_York", "Glen_Burnie,_Maryland", "Irvington,_New_Jersey", "Aidu,_village"],
+    "PER": ["Django_Reinhardt", "Cher", "Bathroom_attendant", "Charles_Austin_(lawyer)", "Ludwig_van_Beethoven"],
+}
+
+
+class TitlesKB:
+    """A KB's `popular_name_only_titles`, from fixed lists."""
+
+    def popular_name_only_titles(self, kind, limit):
+        return TITLES.get(kind, [])[:limit]
+
+
+def test_wikipedia_lends_qualified_places_and_persons_of_two_capitalised_words_or_more():
+    names = wikipedia_names(TitlesKB(), per_type=10)
+    # "Hernia" has no ", region"; a place's qualifier goes, its name once; "village" is no name's word
+    assert sorted(names["LOC"]) == [("Aidu",), ("Glen", "Burnie"), ("Irvington",)]
+    # one word is no person's name, a lower-case word no name's, a particle may be one
+    assert sorted(names["PER"]) == [("Charles", "Austin"), ("Django", "Reinhardt"), ("Ludwig", "van", "Beethoven")]
+    assert wikipedia_names(TitlesKB(), per_type=10) == names  # a fixed sample
+    assert len(wikipedia_names(TitlesKB(), per_type=2)["PER"]) == 2
+
+
+def test_swapped_names_may_come_from_wikipedia_too():
+    more = {"LOC": [("Glen", "Burnie")], "PER": [("Django", "Reinhardt")]}
+    corpus = [dataclasses.replace(TENNIS, id=f"{i} TENNIS") for i in range(20)]
+    copies = swapped_documents(corpus, 1.0, seed=1, more_names=more)
+    persons = {name for copy in copies for name, label in names_of(copy.sentences[0]) if label == "PER"}
+    places = {name for copy in copies for name, label in names_of(copy.sentences[0]) if label == "LOC"}
+    assert places == {("Glen", "Burnie")}  # New York had no other place to become before
+    assert persons == {("Steffi", "Graf"), ("Monica", "Seles"), ("Django", "Reinhardt")}  # AIDA's names stay too
+
+
+def test_the_kb_lists_the_entities_it_knows_by_name_alone_by_type(tiny_wikipedia_kb):
+    from jointel.kb import KB
+
+    with KB(tiny_wikipedia_kb.path) as kb:
+        places = kb.popular_name_only_titles("GPE", 1000)
+        assert places and kb.name_only(places) == set(places)
+        assert all(kb.entity(title).type == "GPE" for title in places)
+        assert len(kb.popular_name_only_titles("GPE", 1)) == 1
