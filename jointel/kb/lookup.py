@@ -63,8 +63,7 @@ _PPR_LINKS_SQL = f"SELECT a, b FROM ppr_links WHERE doc = :doc AND a IN {_IDS} A
 # An entity the KB knows by its name alone: no page id, in-links or Freebase score (a Wikipedia title AIDA never
 # linked, or one a user added).
 _NAME_ONLY = "page_id IS NULL AND in_count IS NULL AND freebase IS NULL"
-_POPULAR_NAME_ONLY_SQL = f"""
-    SELECT title FROM entities WHERE type = ? AND {_NAME_ONLY} ORDER BY popularity DESC, title LIMIT ?"""
+_TYPED_NAME_ONLY_SQL = f"SELECT title FROM entities WHERE type = ? AND {_NAME_ONLY} ORDER BY title"
 _NAME_ONLY_SQL = f"SELECT title FROM entities WHERE title IN (SELECT value FROM json_each(?)) AND {_NAME_ONLY}"
 _NAME_ONLY_POPULARITY_SQL = (
     f"SELECT popularity FROM entities WHERE {_NAME_ONLY} GROUP BY popularity ORDER BY COUNT(*) DESC LIMIT 1"
@@ -267,10 +266,10 @@ class KB:
                     break
         return tuple(Candidate(*row) for row in rows)
 
-    def popular_name_only_titles(self, kind: str, limit: int) -> list[str]:
-        """The `limit` most popular entities of type `kind` (GPE, ORG, PER) among those the KB knows by name alone
-        (`name_only`: Wikipedia's titles, which no AIDA document or PPRforNED list names), most popular first."""
-        return [title for (title,) in self._db.execute(_POPULAR_NAME_ONLY_SQL, (kind, limit))]
+    def name_only_titles(self, kind: str) -> list[str]:
+        """The titles of the entities of type `kind` (GPE, ORG, PER) that the KB knows by name alone (`name_only`:
+        Wikipedia's titles, which no AIDA document or PPRforNED list names), in title order."""
+        return [title for (title,) in self._db.execute(_TYPED_NAME_ONLY_SQL, (kind,))]
 
     def name_only(self, titles: Iterable[str]) -> set[str]:
         """Those of `titles` that the KB knows by their name alone: no page id, in-links or Freebase score."""

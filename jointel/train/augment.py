@@ -8,8 +8,8 @@ belongs to another story, and the copy's other mentions are the story's own, whi
 already (with them, the fast model's EL F1 on testa fell by 0.5). Which mentions, and which names: a pure function
 of the seed and the story.
 
-With `wikipedia_names`, persons and places may also take the names of the most popular persons and places that the
-Wikipedia KB knows from Wikipedia alone (none of AIDA's documents, test splits included, names them): names of every
+With `wikipedia_names`, persons and places may also take the names of persons and places that the Wikipedia KB
+knows from Wikipedia alone (none of AIDA's documents, test splits included, names them): names of every
 year and country, where AIDA's are those of 1996's news. Their types are guessed from titles (`jointel.kb.types`),
 reliably for persons and places but not for organisations ("Timeline_of_Openbsd"), which keep AIDA's names.
 """
@@ -24,7 +24,6 @@ from jointel.kb.lookup import KB
 
 Names = dict[str, list[tuple[str, ...]]]  # label → the distinct names of that type, in order of first use
 MAX_NAME_WORDS = 4
-_POOL = 1_000_000  # titles of a type read to draw names from
 # words a name may hold in lower case: a title of other lower-case words is no name ("Fixed_effects_estimation")
 NAME_PARTICLES = frozenset({"of", "the", "and", "de", "del", "da", "di", "du", "la", "le", "von", "van", "der", "y"})
 
@@ -43,10 +42,10 @@ def wikipedia_names(kb: KB, per_type: int) -> Names:
     """`per_type` names (at most) of persons and of places (as LOC) that `kb` knows by name alone, drawn from their
     titles without qualifiers ("Irvington,_New_York" → "Irvington"): capitalised words (`NAME_PARTICLES` aside), up
     to `MAX_NAME_WORDS` of them. The guessed types hold where the title says much: a place is one whose title has a
-    ", region" qualifier (single words typed GPE include "Hernia"), a person one of two words or more. Most such
-    titles share one estimated popularity, so the names are a fixed sample of all of them, not the first by title."""
-    places = (_title_name(title) for title in kb.popular_name_only_titles("GPE", _POOL) if ",_" in title)
-    persons = (_title_name(title) for title in kb.popular_name_only_titles("PER", _POOL))
+    ", region" qualifier (single words typed GPE include "Hernia"), a person one of two words or more. The names
+    are a fixed sample of all such titles."""
+    places = (_title_name(title) for title in kb.name_only_titles("GPE") if ",_" in title)
+    persons = (_title_name(title) for title in kb.name_only_titles("PER"))
     return {
         "LOC": _sample([name for name in places if _is_name(name)], per_type),
         "PER": _sample([name for name in persons if _is_name(name) and len(name) > 1], per_type),

@@ -54,7 +54,7 @@ from jointel.train.distil_loss import distilled_loss
 
 logger = logging.getLogger(__name__)
 
-SWAP_NAMES_PER_TYPE = 20_000  # `mention_swap_names` "wikipedia": the most popular entities of each type lend names
+SWAP_NAMES_PER_TYPE = 20_000  # `mention_swap_names` "wikipedia": names of persons, and of places, Wikipedia lends
 OUTPUTS = ("model", "vocabs.json", "checkpoint.pt", "history.json", "training_curve.png")
 Progress = Callable[[int, int], None]  # (done, total): documents read by MiniLM, then batches of each epoch
 

@@ -95,10 +95,10 @@ TITLES = {
 
 
 class TitlesKB:
-    """A KB's `popular_name_only_titles`, from fixed lists."""
+    """A KB's `name_only_titles`, from fixed lists."""
 
-    def popular_name_only_titles(self, kind, limit):
-        return TITLES.get(kind, [])[:limit]
+    def name_only_titles(self, kind):
+        return TITLES.get(kind, [])
 
 
 def test_wikipedia_lends_qualified_places_and_persons_of_two_capitalised_words_or_more():
@@ -125,7 +125,6 @@ def test_the_kb_lists_the_entities_it_knows_by_name_alone_by_type(tiny_wikipedia
     from jointel.kb import KB
 
     with KB(tiny_wikipedia_kb.path) as kb:
-        places = kb.popular_name_only_titles("GPE", 1000)
-        assert places and kb.name_only(places) == set(places)
+        places = kb.name_only_titles("GPE")
+        assert places and kb.name_only(places) == set(places) and places == sorted(places)
         assert all(kb.entity(title).type == "GPE" for title in places)
-        assert len(kb.popular_name_only_titles("GPE", 1)) == 1
